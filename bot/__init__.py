@@ -1,0 +1,3 @@
+"""Making Safeguarding Personal: a conversational assistant for adult safeguarding."""
+
+__version__ = "0.1.0"

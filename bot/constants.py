@@ -1,0 +1,151 @@
+"""Names that cross files: stages, slots, intents, answer and outcome codes.
+
+Kept in one module so that a typo is an import error, not a silent miss.
+Plain module: no Rasa imports, so store/ and language/ may use it too.
+"""
+
+from typing import Dict, FrozenSet, Tuple
+
+# Stages and statuses (record contract v1)
+STAGE_OUTCOMES = "outcomes"
+STAGE_REVIEW = "review"
+STAGES: Tuple[str, ...] = (STAGE_OUTCOMES, STAGE_REVIEW)
+
+STATUS_IN_PROGRESS = "in_progress"
+STATUS_COMPLETED = "completed"
+STATUS_PAUSED = "paused"
+STATUS_DECLINED = "declined"
+
+ROLE_PERSON = "person"
+ROLE_ADVOCATE = "advocate"
+ROLE_FAMILY_FRIEND = "family_friend"
+ROLES: Tuple[str, ...] = (ROLE_PERSON, ROLE_ADVOCATE, ROLE_FAMILY_FRIEND)
+
+ASKED_EXPRESSED = "asked_expressed"
+ASKED_NONE_EXPRESSED = "asked_none_expressed"
+
+# Outcome codes (msp-reference.md)
+FEEL_SAFER = "feel_safer"
+PROTECT_MYSELF = "protect_myself"
+FEEL_CONFIDENT = "feel_confident"
+ABUSER_STAYS_AWAY = "abuser_stays_away"
+BE_INVOLVED = "be_involved"
+PEOPLE_KEEP_PROMISES = "people_keep_promises"
+POLICE_PROSECUTE = "police_prosecute"
+ACCESS_SUPPORT = "access_support"
+MAKE_FRIENDS = "make_friends"
+NO_FURTHER_ACTION = "no_further_action"
+SOMETHING_ELSE = "something_else"
+OUTCOME_CODES: Tuple[str, ...] = (
+    FEEL_SAFER,
+    PROTECT_MYSELF,
+    FEEL_CONFIDENT,
+    ABUSER_STAYS_AWAY,
+    BE_INVOLVED,
+    PEOPLE_KEEP_PROMISES,
+    POLICE_PROSECUTE,
+    ACCESS_SUPPORT,
+    MAKE_FRIENDS,
+    NO_FURTHER_ACTION,
+    SOMETHING_ELSE,
+)
+# Wishes that are always recorded but may not come true (msp-reference.md).
+MAY_NOT_BE_ACHIEVABLE: FrozenSet[str] = frozenset({POLICE_PROSECUTE, NO_FURTHER_ACTION})
+
+# Answer values
+YES = "yes"
+NO = "no"
+LATER = "later"
+NOT_SURE = "not_sure"
+ALREADY_HAVE = "already_have"
+PARTLY = "partly"
+DONT_KNOW = "dont_know"
+DECLINED = "declined"
+FULLY = "fully"
+NOT = "not"
+
+# Answer kinds: the set of values a question accepts.
+ANSWER_KINDS: Dict[str, Tuple[str, ...]] = {
+    "consent": (YES, NO, LATER),
+    "role": ROLES,
+    "safe": (YES, NO, NOT_SURE),
+    "advocate": (YES, NO, ALREADY_HAVE),
+    "confirm": (YES, NO),
+    "carry_on": (YES, NO),
+    "achieved": (FULLY, PARTLY, NOT, DONT_KNOW),
+    "feedback": (YES, PARTLY, NO, DONT_KNOW, DECLINED),
+}
+
+# Slots that name questions (requested_slot values, record contract v1)
+CONSENT_TO_TALK = "consent_to_talk"
+SPEAKER_ROLE = "speaker_role"
+FEELS_SAFE_NOW = "feels_safe_now"
+WANTS_ADVOCATE = "wants_advocate"
+DESIRED_OUTCOMES = "desired_outcomes"
+OUTCOMES_CONFIRMED = "outcomes_confirmed"
+OUTCOME_ACHIEVED = "outcome_achieved"
+GOALS_MET = "goals_met"
+CHANCE_TO_SAY = "chance_to_say"
+LISTENED_TO = "listened_to"
+ACTED_ON_WISHES = "acted_on_wishes"
+FEEL_SAFE = "feel_safe"
+HAPPIER = "happier"
+FEEDBACK_COMMENTS = "feedback_comments"
+CARRY_ON = "carry_on"
+FEEDBACK_QUESTIONS: Tuple[str, ...] = (
+    GOALS_MET,
+    CHANCE_TO_SAY,
+    LISTENED_TO,
+    ACTED_ON_WISHES,
+    FEEL_SAFE,
+    HAPPIER,
+)
+
+# Which answer kind each closed question takes.
+QUESTION_KIND: Dict[str, str] = {
+    CONSENT_TO_TALK: "consent",
+    SPEAKER_ROLE: "role",
+    FEELS_SAFE_NOW: "safe",
+    WANTS_ADVOCATE: "advocate",
+    OUTCOMES_CONFIRMED: "confirm",
+    CARRY_ON: "carry_on",
+    OUTCOME_ACHIEVED: "achieved",
+    **{q: "feedback" for q in FEEDBACK_QUESTIONS},
+}
+
+# Flags
+FLAG_URGENT_SAFETY = "urgent_safety"
+FLAG_ADVOCACY_REQUESTED = "advocacy_requested"
+FLAG_WANTS_HUMAN_CONTACT = "wants_human_contact"
+FLAGS: Tuple[str, ...] = (FLAG_URGENT_SAFETY, FLAG_ADVOCACY_REQUESTED, FLAG_WANTS_HUMAN_CONTACT)
+
+# Detours: things a person may do at any question instead of answering it.
+REPAIR_STOP = "stop"
+REPAIR_EXPLAIN = "explain"
+REPAIR_WHY = "ask_why"
+REPAIR_HUMAN = "ask_human"
+REPAIR_DECLINE = "decline_answer"
+REPAIR_ADVOCATE = "ask_advocate_help"
+REPAIRS: Tuple[str, ...] = (
+    REPAIR_STOP,
+    REPAIR_EXPLAIN,
+    REPAIR_WHY,
+    REPAIR_HUMAN,
+    REPAIR_DECLINE,
+    REPAIR_ADVOCATE,
+)
+
+# Intents (data/nlu). Answer intents share names with the answer kinds they carry.
+INTENT_START = "start"
+INTENT_GREET = "greet"
+INTENT_AFFIRM = "affirm"
+INTENT_DENY = "deny"
+INTENT_PARTLY = "partly"
+INTENT_DONT_KNOW = "dont_know"
+INTENT_LATER = "later"
+INTENT_NOTHING_MORE = "nothing_more"
+INTENT_DANGER = "danger"
+INTENT_OUT_OF_SCOPE = "out_of_scope"
+INTENT_NLU_FALLBACK = "nlu_fallback"
+WISH_INTENT_PREFIX = "wish_"
+WISH_INTENTS: Tuple[str, ...] = tuple(WISH_INTENT_PREFIX + code for code in OUTCOME_CODES)

@@ -1,0 +1,101 @@
+"""Tables for the MSP record. The schema itself comes from Alembic (migrations/)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import List
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import declarative_base, relationship
+
+from bot import constants as c
+
+Base = declarative_base()
+
+
+def utcnow() -> datetime:
+    """Naive UTC: SQLite keeps no zone, so every timestamp is UTC by convention."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Conversation(Base):
+    """One conversation at one stage: the unit the record contract exports."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (UniqueConstraint("conversation_id", "stage", name="uq_conversation_stage"),)
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(255), nullable=False, index=True)
+    stage = Column(String(16), nullable=False)
+    enquiry_ref = Column(String(64), index=True)
+    status = Column(String(16), nullable=False, default=c.STATUS_IN_PROGRESS)
+    speaker_role = Column(String(16))
+
+    consent_to_talk = Column(String(16))
+    feels_safe_now = Column(String(16))
+    wants_advocate = Column(String(16))
+    asked_about_outcomes = Column(String(32))
+    confirmed = Column(Boolean, nullable=False, default=False)
+
+    goals_met = Column(String(16))
+    chance_to_say = Column(String(16))
+    listened_to = Column(String(16))
+    acted_on_wishes = Column(String(16))
+    feel_safe = Column(String(16))
+    happier = Column(String(16))
+    comments = Column(Text)
+
+    urgent_safety = Column(Boolean, nullable=False, default=False)
+    advocacy_requested = Column(Boolean, nullable=False, default=False)
+    wants_human_contact = Column(Boolean, nullable=False, default=False)
+
+    started_at = Column(DateTime, nullable=False, default=utcnow)
+    updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+    outcomes: List["Outcome"] = relationship(
+        "Outcome",
+        order_by="Outcome.position",
+        cascade="all, delete-orphan",
+        back_populates="conversation",
+    )
+
+
+class Outcome(Base):
+    """One wish: the code is for counting, the own words are the record."""
+
+    __tablename__ = "outcomes"
+    __table_args__ = (UniqueConstraint("conversation_pk", "code", name="uq_outcome_code"),)
+
+    id = Column(Integer, primary_key=True)
+    conversation_pk = Column(
+        Integer, ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    code = Column(String(32), nullable=False)
+    own_words = Column(Text, nullable=False)
+    may_not_be_achievable = Column(Boolean, nullable=False, default=False)
+    achieved = Column(String(16))
+    position = Column(Integer, nullable=False, default=0)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+    conversation = relationship("Conversation", back_populates="outcomes")
+
+
+class AuditEvent(Base):
+    """Who read or exported what: special category data needs a trail."""
+
+    __tablename__ = "audit_events"
+
+    id = Column(Integer, primary_key=True)
+    at = Column(DateTime, nullable=False, default=utcnow)
+    actor = Column(String(255), nullable=False)
+    action = Column(String(32), nullable=False)
+    detail = Column(Text)

@@ -1,0 +1,313 @@
+"""Reading and writing the record, one unit of work per call.
+
+Every answer is written the moment it is given, keyed by conversation id and
+stage, so calling any of these twice leaves the same record (a retried action
+or a crash loses nothing and duplicates nothing).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from bot import constants as c
+from bot.store.db import session_scope
+from bot.store.models import AuditEvent, Conversation, Outcome, utcnow
+
+# Columns an answer may be written to, so a slot name can never reach SQL unchecked.
+ANSWER_COLUMNS = frozenset(
+    {
+        c.CONSENT_TO_TALK,
+        c.SPEAKER_ROLE,
+        c.FEELS_SAFE_NOW,
+        c.WANTS_ADVOCATE,
+        *c.FEEDBACK_QUESTIONS,
+        "comments",
+        "asked_about_outcomes",
+        "confirmed",
+        "enquiry_ref",
+    }
+)
+
+
+@dataclass(frozen=True)
+class OutcomeView:
+    code: str
+    own_words: str
+    may_not_be_achievable: bool
+    achieved: Optional[str]
+
+
+@dataclass(frozen=True)
+class StartResult:
+    created: bool
+    previous_status: Optional[str]
+    status: str
+
+
+def _get(session: Session, conversation_id: str, stage: str) -> Optional[Conversation]:
+    return session.execute(
+        select(Conversation)
+        .where(Conversation.conversation_id == conversation_id, Conversation.stage == stage)
+        .options(selectinload(Conversation.outcomes))
+    ).scalar_one_or_none()
+
+
+def _get_or_create(session: Session, conversation_id: str, stage: str) -> Conversation:
+    conversation = _get(session, conversation_id, stage)
+    if conversation is None:
+        conversation = Conversation(
+            conversation_id=conversation_id, stage=stage, status=c.STATUS_IN_PROGRESS
+        )
+        session.add(conversation)
+        session.flush()
+    return conversation
+
+
+def _touch(conversation: Conversation) -> None:
+    conversation.updated_at = utcnow()
+
+
+def start_conversation(
+    conversation_id: str,
+    stage: str,
+    enquiry_ref: Optional[str] = None,
+    speaker_role: Optional[str] = None,
+) -> StartResult:
+    """Open or resume a record. A paused one goes back to in progress."""
+    with session_scope() as session:
+        existing = _get(session, conversation_id, stage)
+        created = existing is None
+        conversation = existing or _get_or_create(session, conversation_id, stage)
+        previous = None if created else conversation.status
+        if enquiry_ref:
+            conversation.enquiry_ref = enquiry_ref
+        if speaker_role in c.ROLES:
+            conversation.speaker_role = speaker_role
+        if conversation.status == c.STATUS_PAUSED:
+            conversation.status = c.STATUS_IN_PROGRESS
+        _touch(conversation)
+        return StartResult(created=created, previous_status=previous, status=conversation.status)
+
+
+def save_answer(conversation_id: str, stage: str, field: str, value: Any) -> None:
+    """Write one answer to its column."""
+    if field not in ANSWER_COLUMNS:
+        raise ValueError(f"not an answer column: {field}")
+    with session_scope() as session:
+        conversation = _get_or_create(session, conversation_id, stage)
+        setattr(conversation, field, value)
+        _touch(conversation)
+
+
+def set_status(conversation_id: str, stage: str, status: str) -> None:
+    with session_scope() as session:
+        conversation = _get_or_create(session, conversation_id, stage)
+        conversation.status = status
+        _touch(conversation)
+
+
+def get_status(conversation_id: str, stage: str) -> Optional[str]:
+    with session_scope() as session:
+        conversation = _get(session, conversation_id, stage)
+        return conversation.status if conversation else None
+
+
+def set_flag(conversation_id: str, stage: str, flag: str) -> None:
+    """Raise a flag for the practitioner. Flags are never lowered by the assistant."""
+    if flag not in c.FLAGS:
+        raise ValueError(f"not a flag: {flag}")
+    with session_scope() as session:
+        conversation = _get_or_create(session, conversation_id, stage)
+        setattr(conversation, flag, True)
+        _touch(conversation)
+
+
+def add_outcomes(
+    conversation_id: str, stage: str, wishes: Iterable[Tuple[str, str]]
+) -> List[str]:
+    """Record wishes as (code, own words); returns the codes that were new.
+
+    A code already recorded keeps its row and gains the new words, so the
+    person's words are never thrown away.
+    """
+    added: List[str] = []
+    with session_scope() as session:
+        conversation = _get_or_create(session, conversation_id, stage)
+        by_code = {o.code: o for o in conversation.outcomes}
+        for code, own_words in wishes:
+            if code not in c.OUTCOME_CODES:
+                raise ValueError(f"not an outcome code: {code}")
+            words = own_words.strip()
+            if code in by_code:
+                row = by_code[code]
+                if words and words.lower() not in row.own_words.lower():
+                    row.own_words = f"{row.own_words}; {words}"
+                continue
+            row = Outcome(
+                code=code,
+                own_words=words,
+                may_not_be_achievable=code in c.MAY_NOT_BE_ACHIEVABLE,
+                position=len(conversation.outcomes),
+            )
+            conversation.outcomes.append(row)
+            by_code[code] = row
+            added.append(code)
+        if conversation.outcomes:
+            conversation.asked_about_outcomes = c.ASKED_EXPRESSED
+        _touch(conversation)
+    return added
+
+
+def remove_outcomes(conversation_id: str, stage: str, codes: Iterable[str]) -> List[str]:
+    """Take wishes off the list (the person changed their mind)."""
+    wanted = set(codes)
+    removed: List[str] = []
+    with session_scope() as session:
+        conversation = _get_or_create(session, conversation_id, stage)
+        for row in list(conversation.outcomes):
+            if row.code in wanted:
+                conversation.outcomes.remove(row)
+                removed.append(row.code)
+        for position, row in enumerate(conversation.outcomes):
+            row.position = position
+        conversation.asked_about_outcomes = (
+            c.ASKED_EXPRESSED if conversation.outcomes else c.ASKED_NONE_EXPRESSED
+        )
+        _touch(conversation)
+    return removed
+
+
+def mark_none_expressed(conversation_id: str, stage: str) -> None:
+    """Asked, and the person had no wish to give: a valid answer (SG4a)."""
+    with session_scope() as session:
+        conversation = _get_or_create(session, conversation_id, stage)
+        if not conversation.outcomes:
+            conversation.asked_about_outcomes = c.ASKED_NONE_EXPRESSED
+        _touch(conversation)
+
+
+def list_outcomes(conversation_id: str, stage: str) -> List[OutcomeView]:
+    with session_scope() as session:
+        conversation = _get(session, conversation_id, stage)
+        if conversation is None:
+            return []
+        return [_view(o) for o in conversation.outcomes]
+
+
+def _view(row: Outcome) -> OutcomeView:
+    return OutcomeView(
+        code=row.code,
+        own_words=row.own_words,
+        may_not_be_achievable=row.may_not_be_achievable,
+        achieved=row.achieved,
+    )
+
+
+def set_achieved(conversation_id: str, stage: str, code: str, achieved: str) -> None:
+    if achieved not in c.ANSWER_KINDS["achieved"]:
+        raise ValueError(f"not an achieved answer: {achieved}")
+    with session_scope() as session:
+        conversation = _get_or_create(session, conversation_id, stage)
+        for row in conversation.outcomes:
+            if row.code == code:
+                row.achieved = achieved
+        _touch(conversation)
+
+
+def enquiry_outcomes(enquiry_ref: str) -> List[OutcomeView]:
+    """The wishes of an enquiry's newest confirmed outcomes conversation."""
+    with session_scope() as session:
+        conversation = session.execute(
+            select(Conversation)
+            .where(
+                Conversation.enquiry_ref == enquiry_ref,
+                Conversation.stage == c.STAGE_OUTCOMES,
+                Conversation.confirmed.is_(True),
+            )
+            .order_by(Conversation.updated_at.desc(), Conversation.id.desc())
+            .options(selectinload(Conversation.outcomes))
+            .limit(1)
+        ).scalar_one_or_none()
+        if conversation is None:
+            return []
+        return [_view(o) for o in conversation.outcomes]
+
+
+def copy_outcomes_for_review(conversation_id: str, enquiry_ref: Optional[str]) -> int:
+    """Bring the enquiry's wishes into a review record, once; returns how many it holds."""
+    if enquiry_ref:
+        earlier = enquiry_outcomes(enquiry_ref)
+        existing = list_outcomes(conversation_id, c.STAGE_REVIEW)
+        if earlier and not existing:
+            add_outcomes(conversation_id, c.STAGE_REVIEW, [(o.code, o.own_words) for o in earlier])
+    return len(list_outcomes(conversation_id, c.STAGE_REVIEW))
+
+
+def record_audit(actor: str, action: str, detail: str) -> None:
+    with session_scope() as session:
+        session.add(AuditEvent(actor=actor, action=action, detail=detail))
+
+
+def _iso(moment: Optional[datetime]) -> Optional[str]:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
+
+
+def to_contract(conversation: Conversation) -> Dict[str, Any]:
+    """The record exactly as record-contract.md v1 shows it."""
+    return {
+        "conversation_id": conversation.conversation_id,
+        "enquiry_ref": conversation.enquiry_ref,
+        "stage": conversation.stage,
+        "status": conversation.status,
+        "speaker_role": conversation.speaker_role,
+        "asked_about_outcomes": conversation.asked_about_outcomes,
+        "outcomes": [
+            {
+                "code": o.code,
+                "own_words": o.own_words,
+                "may_not_be_achievable": bool(o.may_not_be_achievable),
+                "achieved": o.achieved,
+            }
+            for o in conversation.outcomes
+        ],
+        "feedback": {
+            **{q: getattr(conversation, q) for q in c.FEEDBACK_QUESTIONS},
+            "comments": conversation.comments,
+        },
+        "flags": {flag: bool(getattr(conversation, flag)) for flag in c.FLAGS},
+        "confirmed": bool(conversation.confirmed),
+        "started_at": _iso(conversation.started_at),
+        "updated_at": _iso(conversation.updated_at),
+    }
+
+
+def export_records(
+    enquiry_ref: Optional[str] = None,
+    since: Optional[datetime] = None,
+    until: Optional[datetime] = None,
+    stages: Optional[Sequence[str]] = None,
+) -> List[Dict[str, Any]]:
+    """Every record, newest first, as contract dictionaries."""
+    query = select(Conversation).options(selectinload(Conversation.outcomes))
+    if enquiry_ref:
+        query = query.where(Conversation.enquiry_ref == enquiry_ref)
+    if since:
+        query = query.where(Conversation.updated_at >= since)
+    if until:
+        query = query.where(Conversation.updated_at < until)
+    if stages:
+        query = query.where(Conversation.stage.in_(list(stages)))
+    query = query.order_by(Conversation.started_at.desc(), Conversation.id.desc())
+    with session_scope() as session:
+        return [to_contract(row) for row in session.execute(query).scalars()]
+
+
+def get_record(conversation_id: str, stage: str) -> Optional[Dict[str, Any]]:
+    with session_scope() as session:
+        conversation = _get(session, conversation_id, stage)
+        return to_contract(conversation) if conversation else None
