@@ -1,0 +1,89 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+# Each step runs only when its inputs changed: the venv when pyproject.toml
+# does, training when data/, domain/ or config.yml do.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+SPACY_MODEL := var/spacy/en_msp/meta.json
+MODEL := models/msp.tar.gz
+TRAINING_INPUTS := $(shell find data domain -type f -name '*.yml' 2>/dev/null) config.yml
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export PYTHONPATH := $(CURDIR)
+
+# Rasa 3.6 needs Python 3.10: take python3.10 from PATH, else the newest pyenv 3.10.
+PYTHON310 ?= $(shell for p in $$(command -v python3.10 2>/dev/null) \
+	$$(ls -d $$HOME/.pyenv/versions/3.10.*/bin/python3.10 2>/dev/null | sort -V -r); do \
+	"$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null && { echo "$$p"; break; }; done)
+
+.PHONY: help install train migrate run chat test unit validate story-test e2e lint benchmark clean
+
+help:
+	@echo "make run    install what is missing, train if needed, start the assistant"
+	@echo "make chat   talk to the running assistant in this terminal"
+	@echo "make test   install, train, run every test"
+	@echo "make lint   ruff and mypy"
+
+$(STAMP): pyproject.toml
+	@if [ -z "$(PYTHON310)" ]; then \
+		echo "Python 3.10 is missing (Rasa 3.6 refuses 3.11). Install it, e.g. 'pyenv install 3.10.13'," >&2; \
+		echo "or point PYTHON310 at it: make PYTHON310=/path/to/python3.10 ..." >&2; exit 1; fi
+	@echo "Building $(VENV) with $(PYTHON310)"
+	rm -rf $(VENV)
+	$(PYTHON310) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip<25" "setuptools>=65,<70" wheel
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+$(SPACY_MODEL): $(STAMP) bot/language/nlp.py
+	$(PY) -m bot.language.nlp var/spacy/en_msp
+
+$(MODEL): $(STAMP) $(SPACY_MODEL) $(TRAINING_INPUTS)
+	$(PY) -m rasa train --domain domain --data data --config config.yml \
+		--out models --fixed-model-name msp
+	touch $(MODEL)
+
+train: $(MODEL)
+
+migrate: $(STAMP)
+	$(VENV)/bin/msp migrate
+
+run: $(MODEL) migrate
+	$(VENV)/bin/msp serve
+
+chat: $(STAMP)
+	$(VENV)/bin/msp chat
+
+validate: $(STAMP)
+	$(PY) -m rasa data validate --domain domain --data data --config config.yml --fail-on-warnings
+
+unit: $(STAMP) $(SPACY_MODEL)
+	$(PY) -m pytest -q -m "not e2e"
+
+story-test: $(MODEL)
+	$(PY) -m rasa test core --model $(MODEL) --stories tests/test_stories.yml \
+		--endpoints endpoints.yml --fail-on-prediction-errors --out results/stories
+
+e2e: $(MODEL)
+	$(PY) -m pytest -q -m e2e
+
+test: $(MODEL)
+	$(MAKE) validate
+	$(PY) -m pytest -q
+	$(MAKE) story-test
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check bot tests
+	$(VENV)/bin/mypy bot
+
+benchmark: $(MODEL)
+	$(PY) benchmarks/heldout.py
+
+clean:
+	rm -rf $(VENV) models results var/spacy

@@ -1,0 +1,86 @@
+"""Small helpers the actions share: where we are, what was said, the numbers to give."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, Dict, Optional, Tuple
+
+from rasa_sdk import Tracker
+
+from bot import constants as c
+from bot.settings import Settings, load_settings
+
+# An intent only stands in for a recogniser when the model is this sure.
+INTENT_CONFIDENCE = 0.7
+
+# What an answer intent means for each kind of question, when the
+# rule-based recognisers cannot place the words.
+INTENT_ANSWERS: Dict[str, Dict[str, str]] = {
+    "consent": {c.INTENT_AFFIRM: c.YES, c.INTENT_DENY: c.NO, c.INTENT_LATER: c.LATER},
+    "safe": {
+        c.INTENT_AFFIRM: c.YES,
+        c.INTENT_DENY: c.NO,
+        c.INTENT_DONT_KNOW: c.NOT_SURE,
+        c.INTENT_PARTLY: c.NOT_SURE,
+    },
+    "advocate": {c.INTENT_AFFIRM: c.YES, c.INTENT_DENY: c.NO},
+    "confirm": {c.INTENT_AFFIRM: c.YES, c.INTENT_DENY: c.NO},
+    "carry_on": {c.INTENT_AFFIRM: c.YES, c.INTENT_DENY: c.NO, c.REPAIR_STOP: c.NO},
+    "achieved": {
+        c.INTENT_AFFIRM: c.FULLY,
+        c.INTENT_PARTLY: c.PARTLY,
+        c.INTENT_DENY: c.NOT,
+        c.INTENT_DONT_KNOW: c.DONT_KNOW,
+    },
+    "feedback": {
+        c.INTENT_AFFIRM: c.YES,
+        c.INTENT_PARTLY: c.PARTLY,
+        c.INTENT_DENY: c.NO,
+        c.INTENT_DONT_KNOW: c.DONT_KNOW,
+        c.REPAIR_DECLINE: c.DECLINED,
+    },
+}
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    return load_settings()
+
+
+def council_values() -> Dict[str, str]:
+    """Values for {council_name} / {council_number} in the domain's responses."""
+    s = settings()
+    return {"council_name": s.council_name, "council_number": s.council_urgent_number}
+
+
+def contact_values() -> Dict[str, str]:
+    s = settings()
+    return {"council_name": s.council_name, "council_number": s.council_contact_number}
+
+
+def stage_of(tracker: Tracker) -> str:
+    stage = tracker.get_slot("stage")
+    return stage if stage in c.STAGES else c.STAGE_OUTCOMES
+
+
+def latest_text(tracker: Tracker) -> str:
+    return str(tracker.latest_message.get("text") or "").strip()
+
+
+def latest_intent(tracker: Tracker) -> Tuple[Optional[str], float]:
+    intent = tracker.latest_message.get("intent") or {}
+    return intent.get("name"), float(intent.get("confidence") or 0.0)
+
+
+def confident_intent(tracker: Tracker) -> Optional[str]:
+    name, confidence = latest_intent(tracker)
+    return name if confidence >= INTENT_CONFIDENCE else None
+
+
+def start_entities(tracker: Tracker) -> Dict[str, Any]:
+    """The keys of `/start{...}`, from the message's entities."""
+    found: Dict[str, Any] = {}
+    for entity in tracker.latest_message.get("entities") or []:
+        if entity.get("entity") in ("stage", "enquiry_ref", "role"):
+            found[entity["entity"]] = entity.get("value")
+    return found

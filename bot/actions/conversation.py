@@ -1,0 +1,222 @@
+"""Opening, resuming, pausing and closing a stage, and the read-back."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot import constants as c
+from bot.actions.common import council_values, start_entities, stage_of
+from bot.actions.forms.review import next_outcome_updates
+from bot.actions.safety import message_shows_danger, respond_to_danger
+from bot.store import records
+
+OPENING_INTRO = "intro"
+OPENING_WELCOME_BACK = "welcome_back"
+OPENING_FINISHED = "finished"
+OPENING_NONE = "none"
+
+# Everything a stage remembers, cleared when the same sender starts another stage.
+STAGE_SLOTS = (
+    c.CONSENT_TO_TALK,
+    c.SPEAKER_ROLE,
+    c.FEELS_SAFE_NOW,
+    c.WANTS_ADVOCATE,
+    c.DESIRED_OUTCOMES,
+    c.OUTCOMES_CONFIRMED,
+    c.OUTCOME_ACHIEVED,
+    *c.FEEDBACK_QUESTIONS,
+    c.FEEDBACK_COMMENTS,
+    c.CARRY_ON,
+    "current_outcome",
+    "current_own_words",
+    "detour",
+)
+STAGE_FLAGS_OFF = ("has_wishes", "correcting", "ask_wishes_first", "for_someone")
+
+
+class ActionStart(Action):
+    """Open or resume the conversation named by `/start{...}` (or a plain hello)."""
+
+    def name(self) -> Text:
+        return "action_start"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        asked = start_entities(tracker)
+        old_stage = tracker.get_slot("stage")
+        stage = asked.get("stage") if asked.get("stage") in c.STAGES else old_stage
+        stage = stage or c.STAGE_OUTCOMES
+        events: List[EventType] = [SlotSet("stage", stage), SlotSet("unclear_count", 0)]
+        new_stage = old_stage is not None and old_stage != stage
+        if new_stage:
+            events += [SlotSet(slot, None) for slot in STAGE_SLOTS]
+            events += [SlotSet(slot, False) for slot in STAGE_FLAGS_OFF]
+
+        enquiry_ref = asked.get("enquiry_ref") or (
+            None if new_stage else tracker.get_slot("enquiry_ref")
+        )
+        role = _role(asked.get("role")) or (
+            None if new_stage else _role(tracker.get_slot(c.SPEAKER_ROLE))
+        )
+        result = records.start_conversation(tracker.sender_id, stage, enquiry_ref, role)
+        events.append(SlotSet("enquiry_ref", enquiry_ref))
+        if role:
+            events += [SlotSet(c.SPEAKER_ROLE, role), SlotSet("for_someone", role != c.ROLE_PERSON)]
+
+        detour = None if new_stage else tracker.get_slot("detour")
+        is_start_message = bool(asked) or str(tracker.latest_message.get("text", "")).startswith(
+            "/"
+        )
+        if not detour and not is_start_message and message_shows_danger(tracker):
+            respond_to_danger(dispatcher, tracker)
+            detour = "danger"
+            events.append(SlotSet("detour", detour))
+
+        opening, stage_status = self._opening(result, detour)
+        if result.previous_status == c.STATUS_DECLINED:
+            # They said no before and came back: ask again, it is their choice.
+            records.set_status(tracker.sender_id, stage, c.STATUS_IN_PROGRESS)
+            events.append(SlotSet(c.CONSENT_TO_TALK, None))
+        events += [SlotSet("opening", opening), SlotSet("stage_status", stage_status)]
+
+        if stage == c.STAGE_REVIEW and stage_status is None:
+            events += self._prepare_review(tracker, enquiry_ref, new_stage)
+        return events
+
+    @staticmethod
+    def _opening(result: records.StartResult, detour: Optional[Text]) -> tuple:
+        if result.created:
+            return OPENING_INTRO, None
+        if result.previous_status == c.STATUS_COMPLETED:
+            return (OPENING_NONE if detour else OPENING_FINISHED), c.STATUS_COMPLETED
+        return OPENING_WELCOME_BACK, None
+
+    @staticmethod
+    def _prepare_review(
+        tracker: Tracker, enquiry_ref: Optional[Text], new_stage: bool
+    ) -> List[EventType]:
+        """Bring in the enquiry's wishes; with none on record, ask for them first."""
+        held = records.copy_outcomes_for_review(tracker.sender_id, enquiry_ref)
+        if held == 0:
+            return [SlotSet("ask_wishes_first", True)]
+        if tracker.get_slot("current_outcome") and not new_stage:
+            return []
+        first = next_outcome_updates(tracker.sender_id, None)
+        return [SlotSet(key, value) for key, value in first.items()]
+
+
+def _role(value: Any) -> Optional[Text]:
+    return value if value in c.ROLES else None
+
+
+class ActionOpening(Action):
+    """Say hello, welcome back, or that we have finished.
+
+    Separate from action_start so that the words are chosen after its slots
+    (who is speaking) are set: the domain's role variants then apply.
+    """
+
+    def name(self) -> Text:
+        return "action_opening"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        opening = tracker.get_slot("opening")
+        if opening == OPENING_INTRO:
+            dispatcher.utter_message(
+                response=f"utter_intro_{stage_of(tracker)}", **council_values()
+            )
+        elif opening == OPENING_WELCOME_BACK:
+            dispatcher.utter_message(response="utter_welcome_back")
+        elif opening == OPENING_FINISHED:
+            dispatcher.utter_message(response="utter_already_finished")
+        return [SlotSet("opening", None)]
+
+
+class ActionAskOutcomesConfirmed(Action):
+    """The read-back: every wish in plain words beside the person's own words."""
+
+    def name(self) -> Text:
+        return "action_ask_outcomes_confirmed"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        outcomes = records.list_outcomes(tracker.sender_id, stage_of(tracker))
+        if outcomes:
+            dispatcher.utter_message(response="utter_readback_intro")
+            for outcome in outcomes:
+                dispatcher.utter_message(
+                    response=f"utter_readback_{outcome.code}", own_words=outcome.own_words
+                )
+        else:
+            dispatcher.utter_message(response="utter_readback_none")
+        dispatcher.utter_message(response="utter_ask_outcomes_confirmed")
+        return []
+
+
+class ActionPause(Action):
+    """"Stop" when no question is open: keep everything, say how to come back."""
+
+    def name(self) -> Text:
+        return "action_pause"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        if message_shows_danger(tracker):
+            respond_to_danger(dispatcher, tracker)
+        stage = stage_of(tracker)
+        status = records.get_status(tracker.sender_id, stage)
+        if status in (None, c.STATUS_IN_PROGRESS):
+            records.set_status(tracker.sender_id, stage, c.STATUS_PAUSED)
+        if status == c.STATUS_COMPLETED:
+            dispatcher.utter_message(response="utter_goodbye")
+        else:
+            dispatcher.utter_message(response="utter_paused")
+        return [ActiveLoop(None), SlotSet("requested_slot", None)]
+
+
+class ActionCloseStage(Action):
+    """After the stage's form: goodbye, paused, or the close that says what happens next."""
+
+    def name(self) -> Text:
+        return "action_close_stage"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        cid, stage = tracker.sender_id, stage_of(tracker)
+        stage_status = tracker.get_slot("stage_status")
+        if stage_status == c.STATUS_PAUSED:
+            dispatcher.utter_message(response="utter_paused")
+            return []
+        if stage_status == c.STATUS_DECLINED:
+            dispatcher.utter_message(response="utter_declined_goodbye")
+            return []
+        if stage_status == c.STATUS_COMPLETED:
+            return []
+        records.set_status(cid, stage, c.STATUS_COMPLETED)
+        if stage == c.STAGE_REVIEW:
+            self._review_readback(dispatcher, cid)
+            dispatcher.utter_message(response="utter_review_thanks")
+        else:
+            dispatcher.utter_message(response="utter_close_outcomes")
+        return [SlotSet("stage_status", c.STATUS_COMPLETED)]
+
+    @staticmethod
+    def _review_readback(dispatcher: CollectingDispatcher, cid: Text) -> None:
+        outcomes = [o for o in records.list_outcomes(cid, c.STAGE_REVIEW) if o.achieved]
+        if outcomes:
+            dispatcher.utter_message(response="utter_review_readback_intro")
+            for outcome in outcomes:
+                dispatcher.utter_message(
+                    response=f"utter_review_item_{outcome.achieved}", own_words=outcome.own_words
+                )
+        dispatcher.utter_message(response="utter_review_feedback_noted")

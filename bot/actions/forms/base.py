@@ -1,0 +1,273 @@
+"""What every question does, whichever stage asks it.
+
+Each message that answers a question passes through one pipeline:
+danger first (help is given at once, and the answer is still kept), then the
+answer itself, then repair (stop, explain, why, a person, skip, an advocate,
+changing an earlier wish), then a kind rephrase. The form never rejects a
+message, so the person is never dropped out of the conversation, and
+`requested_slot` always names the question being asked.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.types import DomainDict
+
+from bot import constants as c
+from bot.actions.common import (
+    INTENT_ANSWERS,
+    confident_intent,
+    contact_values,
+    latest_text,
+    stage_of,
+)
+from bot.actions.safety import (
+    message_shows_danger,
+    respond_to_advocate_request,
+    respond_to_danger,
+    respond_to_human_request,
+)
+from bot.language.answers import recognise_answer
+from bot.language.outcomes import recognise_outcomes
+from bot.language.repair import detect_repair
+from bot.store import records
+
+Updates = Dict[Text, Any]
+
+DONE = "done"  # a looping question (wishes, achieved) has nothing more to ask
+NOT_GIVEN = "not_given"  # skipped where the contract has no `declined` answer
+
+# Repairs the rule-based detector may trust over an answer recogniser: a
+# person who says "no, I want to talk to a real person" wants a person.
+REPAIRS_BEFORE_ANSWER = frozenset(
+    {c.REPAIR_STOP, c.REPAIR_EXPLAIN, c.REPAIR_WHY, c.REPAIR_HUMAN, c.REPAIR_ADVOCATE}
+)
+
+
+class StageFormValidation(FormValidationAction, ABC):
+    """Shared validation for the stage forms; subclasses answer their own questions."""
+
+    @abstractmethod
+    def name(self) -> Text:
+        """rasa_sdk skips abstract classes when it registers actions."""
+
+    @abstractmethod
+    def stage_questions(self, tracker: Tracker) -> List[Text]:
+        """The stage's questions, in order, for this conversation."""
+
+    @abstractmethod
+    def answer(
+        self, slot: Text, text: Text, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> Optional[Updates]:
+        """Slot updates when `text` answers `slot`, or None when it does not."""
+
+    async def required_slots(
+        self,
+        domain_slots: List[Text],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> List[Text]:
+        if tracker.get_slot("stage_status") in (
+            c.STATUS_PAUSED,
+            c.STATUS_DECLINED,
+            c.STATUS_COMPLETED,
+        ):
+            return []
+        detour = [c.CARRY_ON] if tracker.get_slot("detour") else []
+        return detour + self.stage_questions(tracker)
+
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        """Route the question being answered through the pipeline.
+
+        Other candidates are slots filled before the form was (re)activated:
+        already understood and saved, so they pass through untouched.
+        """
+        requested = tracker.get_slot("requested_slot")
+        events: List[EventType] = []
+        for slot, value in tracker.slots_to_validate().items():
+            if slot == requested:
+                updates = self.understand(slot, dispatcher, tracker)
+            else:
+                updates = {slot: value}
+            events.extend(SlotSet(key, val) for key, val in updates.items())
+        return events
+
+    # The pipeline -------------------------------------------------------
+
+    def understand(
+        self, slot: Text, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> Updates:
+        text = latest_text(tracker)
+        if text.startswith("/"):
+            # The client reopened the chat mid-question: ask the question again.
+            dispatcher.utter_message(response="utter_welcome_back")
+            return {slot: None}
+
+        updates: Updates = {}
+        in_danger = message_shows_danger(tracker)
+        if in_danger:
+            respond_to_danger(dispatcher, tracker)
+            updates["detour"] = "danger"
+
+        repair = detect_repair(text)
+        if repair == c.REPAIR_STOP and slot == c.CONSENT_TO_TALK:
+            repair = None  # "not now" answers this question: later
+        if repair in REPAIRS_BEFORE_ANSWER and not self._is_plain_answer(slot, text):
+            updates.update(self.repair(repair, slot, dispatcher, tracker))
+            return updates
+
+        answered = self.answer(slot, text, dispatcher, tracker)
+        if answered is not None:
+            updates.update(answered)
+            updates["unclear_count"] = 0
+            return updates
+
+        repair = repair or self._intent_repair(tracker)
+        if repair:
+            updates.update(self.repair(repair, slot, dispatcher, tracker))
+            return updates
+
+        if self.changed_earlier_wish(slot, text, dispatcher, tracker):
+            updates[slot] = None
+            return updates
+
+        if in_danger:
+            updates[slot] = None  # the help was given; the question comes again later
+            return updates
+        updates.update(self.unclear(slot, dispatcher, tracker))
+        return updates
+
+    def _is_plain_answer(self, slot: Text, text: Text) -> bool:
+        """A bare "no" or "stop for now" to carry_on is an answer, not a repair."""
+        kind = c.QUESTION_KIND.get(slot)
+        return slot == c.CARRY_ON and kind is not None and recognise_answer(text, kind) is not None
+
+    @staticmethod
+    def _intent_repair(tracker: Tracker) -> Optional[Text]:
+        intent = confident_intent(tracker)
+        return intent if intent in c.REPAIRS else None
+
+    def closed_answer(self, slot: Text, text: Text, tracker: Tracker) -> Optional[Text]:
+        """A closed question's value: the recogniser, then a confident intent."""
+        kind = c.QUESTION_KIND[slot]
+        value = recognise_answer(text, kind)
+        if value is None:
+            intent = confident_intent(tracker)
+            value = INTENT_ANSWERS.get(kind, {}).get(intent or "")
+        return value
+
+    # Repairs --------------------------------------------------------------
+
+    def repair(
+        self, repair: Text, slot: Text, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> Updates:
+        if repair == c.REPAIR_STOP:
+            return self.pause(slot, tracker)
+        if repair == c.REPAIR_EXPLAIN:
+            dispatcher.utter_message(response=f"utter_explain_{slot}")
+            return {slot: None}
+        if repair == c.REPAIR_WHY:
+            dispatcher.utter_message(response=f"utter_why_{slot}")
+            return {slot: None}
+        if repair == c.REPAIR_HUMAN:
+            respond_to_human_request(dispatcher, tracker)
+            return {slot: None, "detour": "human"}
+        if repair == c.REPAIR_ADVOCATE:
+            respond_to_advocate_request(dispatcher, tracker)
+            if slot == c.WANTS_ADVOCATE:
+                records.save_answer(tracker.sender_id, stage_of(tracker), slot, c.YES)
+                return {slot: c.YES}
+            return {slot: None}
+        return self.decline(slot, dispatcher, tracker)
+
+    def pause(self, slot: Text, tracker: Tracker) -> Updates:
+        """Stopping is never a failure: keep everything, mark the record paused."""
+        records.set_status(tracker.sender_id, stage_of(tracker), c.STATUS_PAUSED)
+        return {slot: None, "stage_status": c.STATUS_PAUSED, "detour": None, c.CARRY_ON: None}
+
+    def decline(
+        self, slot: Text, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> Updates:
+        """"I'd rather not say": recorded as declined where the contract allows it."""
+        if slot == c.CARRY_ON:
+            return self.unclear(slot, dispatcher, tracker)
+        if slot == c.CONSENT_TO_TALK:
+            answered = self.answer(slot, c.NO, dispatcher, tracker)
+            return answered or {slot: None}
+        dispatcher.utter_message(response="utter_skip_ok")
+        return self.skip(slot, tracker)
+
+    def skip(self, slot: Text, tracker: Tracker) -> Updates:
+        """Move past a question without an answer; subclasses record `declined`."""
+        return {slot: NOT_GIVEN}
+
+    def unclear(
+        self, slot: Text, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> Updates:
+        """Rephrase kindly; never the same fallback more than twice, then offer a person."""
+        count = int(tracker.get_slot("unclear_count") or 0) + 1
+        if count == 1:
+            dispatcher.utter_message(response="utter_unclear")
+        elif count == 2:
+            dispatcher.utter_message(response=f"utter_explain_{slot}")
+        else:
+            dispatcher.utter_message(response="utter_offer_human", **contact_values())
+            count = 0
+        return {slot: None, "unclear_count": count}
+
+    def changed_earlier_wish(
+        self, slot: Text, text: Text, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> bool:
+        """"Actually I don't want him prosecuted", said at a later question."""
+        stage = stage_of(tracker)
+        recorded = {o.code for o in records.list_outcomes(tracker.sender_id, stage)}
+        dropped = [m.code for m in recognise_outcomes(text) if m.negated and m.code in recorded]
+        if not dropped:
+            return False
+        records.remove_outcomes(tracker.sender_id, stage, dropped)
+        dispatcher.utter_message(response="utter_wish_removed")
+        return True
+
+    # Shared answers ---------------------------------------------------------
+
+    def answer_carry_on(
+        self, text: Text, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> Optional[Updates]:
+        value = self.closed_answer(c.CARRY_ON, text, tracker)
+        if value == c.YES:
+            dispatcher.utter_message(response="utter_carry_on_ok")
+            return {c.CARRY_ON: None, "detour": None}
+        if value == c.NO:
+            return self.pause(c.CARRY_ON, tracker)
+        return None
+
+    def answer_consent(
+        self, text: Text, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> Optional[Updates]:
+        value = self.closed_answer(c.CONSENT_TO_TALK, text, tracker)
+        if value is None:
+            return None
+        stage = stage_of(tracker)
+        records.save_answer(tracker.sender_id, stage, c.CONSENT_TO_TALK, value)
+        if value == c.NO:
+            records.set_status(tracker.sender_id, stage, c.STATUS_DECLINED)
+            return {c.CONSENT_TO_TALK: c.NO, "stage_status": c.STATUS_DECLINED}
+        if value == c.LATER:
+            return self.pause(c.CONSENT_TO_TALK, tracker)
+        return {c.CONSENT_TO_TALK: c.YES}
+
+    def answer_role(self, text: Text, tracker: Tracker) -> Optional[Updates]:
+        role = recognise_answer(text, "role")
+        if role is None:
+            return None
+        records.save_answer(tracker.sender_id, stage_of(tracker), c.SPEAKER_ROLE, role)
+        return {c.SPEAKER_ROLE: role, "for_someone": role != c.ROLE_PERSON}

@@ -1,0 +1,62 @@
+"""A terminal conversation with the running assistant, over its REST channel.
+
+Buttons are shown numbered: type the number, or answer in your own words.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Dict, List
+
+import requests
+
+from bot.settings import Settings
+
+
+def _send(url: str, sender: str, message: str) -> List[Dict[str, Any]]:
+    response = requests.post(url, json={"sender": sender, "message": message}, timeout=60)
+    response.raise_for_status()
+    return response.json()
+
+
+def _show(replies: List[Dict[str, Any]]) -> List[Dict[str, str]]:
+    buttons: List[Dict[str, str]] = []
+    for reply in replies:
+        if reply.get("text"):
+            print(f"\nAssistant: {reply['text']}")
+        for button in reply.get("buttons") or []:
+            buttons.append(button)
+            print(f"   {len(buttons)}) {button.get('title')}")
+    return buttons
+
+
+def run_chat(settings: Settings, sender: str, opening: str) -> int:
+    url = f"http://127.0.0.1:{settings.rasa_port}/webhooks/rest/webhook"
+    try:
+        buttons = _show(_send(url, sender, opening))
+    except requests.RequestException:
+        print(
+            "The assistant is not running. Start it with `make run` in another terminal,\n"
+            "wait until it says it is running, then try `make chat` again.",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"\n(Conversation id: {sender}. Type /quit to leave; you can come back with"
+          f" `msp chat --sender {sender}`.)")
+    while True:
+        try:
+            text = input("\nYou: ").strip()
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return 0
+        if text in ("/quit", "/exit"):
+            return 0
+        if not text:
+            continue
+        if text.isdigit() and 1 <= int(text) <= len(buttons):
+            text = buttons[int(text) - 1].get("payload") or text
+        try:
+            buttons = _show(_send(url, sender, text))
+        except requests.RequestException as exc:
+            print(f"Sorry, the assistant did not answer ({exc}). Please try again.",
+                  file=sys.stderr)

@@ -1,0 +1,202 @@
+"""The `msp` command: run the assistant, chat to it, and read what it recorded."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import getpass
+import json
+import signal
+import sys
+import uuid
+from datetime import datetime
+from types import FrameType
+from typing import Any, Dict, Iterable, List, Optional
+
+from bot import constants as c
+from bot.settings import VAR_DIR, load_settings
+
+
+def _audit(action: str, detail: str) -> None:
+    from bot.store import records
+
+    records.record_audit(getpass.getuser(), action, detail)
+
+
+def cmd_migrate(_: argparse.Namespace) -> int:
+    from bot.store.migrate import upgrade
+
+    settings = load_settings()
+    upgrade(settings.database_url)
+    print(f"Records database is up to date: {settings.database_url}")
+    return 0
+
+
+def cmd_serve(_: argparse.Namespace) -> int:
+    from bot.runner import Services
+    from bot.store.migrate import upgrade
+
+    settings = load_settings()
+    upgrade(settings.database_url)
+    services = Services(settings)
+    stopping = False
+
+    def _stop(signum: int, _frame: Optional[FrameType]) -> None:
+        nonlocal stopping
+        if not stopping:
+            stopping = True
+            print("\nStopping the assistant...", flush=True)
+            services.stop()
+            sys.exit(0)
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    print("Starting the assistant (this takes a minute while the model loads)...", flush=True)
+    services.start()
+    try:
+        services.wait_ready()
+    except RuntimeError as exc:
+        print(f"The assistant could not start: {exc}", file=sys.stderr)
+        return 1
+    print(
+        "\nThe assistant is running.\n"
+        f"  Talk to it:   make chat   (or POST {services.rasa_url}/webhooks/rest/webhook)\n"
+        f"  HTTP API:     {services.rasa_url}  (token below)\n"
+        f"  Actions:      {services.actions_url}\n"
+        f"  Records:      {settings.database_url}\n"
+        f"  Conversations: {settings.tracker_store_url}\n"
+        + (f"  API token (generated, set RASA_AUTH_TOKEN to fix it): {settings.rasa_auth_token}\n"
+           if settings.token_generated else "  API token: from RASA_AUTH_TOKEN\n")
+        + "Press Ctrl-C to stop.",
+        flush=True,
+    )
+    code = services.wait_any_exit()
+    services.stop()
+    print(f"A server stopped unexpectedly (exit {code}).", file=sys.stderr)
+    return 1
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from bot.chat import run_chat
+
+    settings = load_settings()
+    sender = args.sender or f"chat-{uuid.uuid4().hex[:8]}"
+    opening: Dict[str, str] = {"stage": args.stage}
+    if args.enquiry:
+        opening["enquiry_ref"] = args.enquiry
+    if args.role:
+        opening["role"] = args.role
+    return run_chat(settings, sender, "/start" + json.dumps(opening))
+
+
+CSV_FIELDS = [
+    "conversation_id", "enquiry_ref", "stage", "status", "speaker_role",
+    "asked_about_outcomes", "confirmed", "started_at", "updated_at",
+    *(f"flag_{f}" for f in c.FLAGS),
+    *(f"feedback_{q}" for q in (*c.FEEDBACK_QUESTIONS, "comments")),
+    "outcome_code", "outcome_own_words", "outcome_may_not_be_achievable", "outcome_achieved",
+]
+
+
+def csv_rows(records_: Iterable[Dict[str, Any]]) -> Iterable[Dict[str, Any]]:
+    """One row per wish (a conversation with none still gets one row)."""
+    for record in records_:
+        base = {k: record[k] for k in CSV_FIELDS[:9]}
+        base.update({f"flag_{k}": v for k, v in record["flags"].items()})
+        base.update({f"feedback_{k}": v for k, v in record["feedback"].items()})
+        for outcome in record["outcomes"] or [None]:
+            row = dict(base)
+            if outcome:
+                row.update({f"outcome_{k}": outcome[k] for k in
+                            ("code", "own_words", "may_not_be_achievable", "achieved")})
+            yield row
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from bot.store import records
+
+    rows = records.export_records(enquiry_ref=args.enquiry)
+    _audit("export", f"format={args.format} enquiry={args.enquiry or '*'} records={len(rows)}")
+    if args.format == "json":
+        json.dump(rows, sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        writer = csv.DictWriter(sys.stdout, fieldnames=CSV_FIELDS)
+        writer.writeheader()
+        writer.writerows(csv_rows(rows))
+    return 0
+
+
+def cmd_transcript(args: argparse.Namespace) -> int:
+    from bot.store.transcripts import read_transcript
+
+    settings = load_settings()
+    turns = read_transcript(settings.tracker_store_url, args.conversation_id)
+    _audit("transcript", f"conversation={args.conversation_id} turns={len(turns)}")
+    if not turns:
+        print(f"No conversation found with id {args.conversation_id!r}.", file=sys.stderr)
+        return 1
+    for turn in turns:
+        who = "Person   " if turn.speaker == "person" else "Assistant"
+        note = f"  [{turn.question}]" if turn.speaker == "person" and turn.question else ""
+        print(f"{turn.at}  {who}: {turn.text}{note}")
+        if turn.buttons:
+            print(" " * 33 + "buttons: " + " | ".join(turn.buttons))
+    return 0
+
+
+def _date(value: str) -> datetime:
+    try:
+        return datetime.strptime(value, "%Y-%m-%d")
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-04-01") from exc
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from bot.report import run_report
+
+    return run_report(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="msp", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("migrate", help="create or upgrade the records database").set_defaults(
+        func=cmd_migrate
+    )
+    sub.add_parser("serve", help="run the Rasa and action servers").set_defaults(func=cmd_serve)
+
+    chat = sub.add_parser("chat", help="talk to the running assistant in this terminal")
+    chat.add_argument("--sender", help="conversation id (to resume one)")
+    chat.add_argument("--stage", choices=c.STAGES, default=c.STAGE_OUTCOMES)
+    chat.add_argument("--enquiry", help="enquiry reference, e.g. NR-2026-0042")
+    chat.add_argument("--role", choices=c.ROLES)
+    chat.set_defaults(func=cmd_chat)
+
+    export = sub.add_parser("export", help="print the records (record contract v1)")
+    export.add_argument("--format", choices=("json", "csv"), default="json")
+    export.add_argument("--enquiry", help="only this enquiry reference")
+    export.set_defaults(func=cmd_export)
+
+    transcript = sub.add_parser("transcript", help="print one conversation, turn by turn")
+    transcript.add_argument("conversation_id")
+    transcript.set_defaults(func=cmd_transcript)
+
+    report = sub.add_parser("report", help="MSP figures (SG4a) for a period")
+    report.add_argument("--from", dest="date_from", type=_date)
+    report.add_argument("--to", dest="date_to", type=_date)
+    report.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    report.add_argument("--chart", help="also draw a bar chart to this PNG file")
+    report.set_defaults(func=cmd_report)
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
