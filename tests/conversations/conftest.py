@@ -1,0 +1,85 @@
+"""Real servers on free ports, with a throw-away records database and tracker store."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Optional
+
+import pytest
+
+from bot.runner import MODEL_PATH, Services
+from bot.settings import PROJECT_ROOT, load_settings
+from bot.store.migrate import upgrade
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Live:
+    """The running assistant and a way to read its records as a practitioner does."""
+
+    def __init__(self, services: Services, env: Dict[str, str]) -> None:
+        self.services = services
+        self.env = env
+
+    @property
+    def url(self) -> str:
+        return self.services.rasa_url
+
+    @property
+    def token(self) -> str:
+        return self.services.settings.rasa_auth_token
+
+    def msp(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "bot.cli", *args],
+            cwd=PROJECT_ROOT, env=self.env, capture_output=True, text=True, timeout=120,
+            check=True,
+        )
+
+    def export(self, enquiry: Optional[str] = None) -> List[Dict[str, Any]]:
+        args = ["export", "--format", "json"] + (["--enquiry", enquiry] if enquiry else [])
+        return json.loads(self.msp(*args).stdout)
+
+    def record(self, conversation_id: str, stage: str) -> Dict[str, Any]:
+        found = [r for r in self.export()
+                 if r["conversation_id"] == conversation_id and r["stage"] == stage]
+        assert found, f"no record for {conversation_id} at stage {stage}"
+        return found[0]
+
+
+@pytest.fixture(scope="session")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    if not MODEL_PATH.exists():
+        pytest.fail(f"no trained model at {MODEL_PATH}: run `make train` (make test does)")
+    workdir = tmp_path_factory.mktemp("e2e")
+    settings = replace(
+        load_settings(),
+        database_url=f"sqlite:///{workdir / 'records.db'}",
+        tracker_store_url=f"sqlite:///{workdir / 'tracker.db'}",
+        rasa_auth_token="e2e-token",
+        rasa_port=free_port(),
+        actions_port=free_port(),
+    )
+    upgrade(settings.database_url)
+    env = dict(os.environ, DATABASE_URL=settings.database_url,
+               TRACKER_STORE_URL=settings.tracker_store_url, PYTHONPATH=str(PROJECT_ROOT))
+    services = Services(settings, endpoints=workdir / "endpoints.yml", log_dir=workdir / "logs")
+    services.start()
+    try:
+        services.wait_ready()
+    except RuntimeError:
+        for log in sorted((workdir / "logs").glob("*.log")):
+            sys.stderr.write(f"--- {log.name}\n{log.read_text()[-4000:]}\n")
+        raise
+    yield Live(services, env)
+    services.stop()

@@ -1,0 +1,116 @@
+"""Drive whole conversations over HTTP the contract's way, and compare records.
+
+Open with the scenario's `start`; while the tracker has an active form, answer
+its `requested_slot` from `answers` (a list is used in order, its last item
+repeated; `outcome_achieved` from `achieved[current_outcome]`), saying any
+`interject` once just before its question.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional
+
+import requests
+
+MAX_TURNS = 80
+
+# A detour question a scenario need not mention: carry on by default.
+DEFAULT_ANSWERS = {"carry_on": "yes"}
+
+
+@dataclass
+class Conversation:
+    base_url: str
+    token: str
+    sender: str
+    replies: List[Dict[str, Any]] = field(default_factory=list)
+    asked: List[str] = field(default_factory=list)
+
+    def say(self, text: str) -> List[Dict[str, Any]]:
+        response = requests.post(
+            f"{self.base_url}/webhooks/rest/webhook",
+            json={"sender": self.sender, "message": text},
+            timeout=120,
+        )
+        response.raise_for_status()
+        replies = response.json()
+        self.replies.extend(replies)
+        return replies
+
+    def tracker(self) -> Dict[str, Any]:
+        response = requests.get(
+            f"{self.base_url}/conversations/{self.sender}/tracker",
+            params={"token": self.token},
+            timeout=60,
+        )
+        response.raise_for_status()
+        return response.json()
+
+    def requested(self) -> Optional[str]:
+        tracker = self.tracker()
+        if not (tracker.get("active_loop") or {}).get("name"):
+            return None
+        return tracker["slots"].get("requested_slot")
+
+    def slot(self, name: str) -> Any:
+        return self.tracker()["slots"].get(name)
+
+
+def run_scenario(conversation: Conversation, scenario: Dict[str, Any]) -> List[str]:
+    """Play the scenario; returns the questions asked, in order."""
+    answers = scenario.get("answers") or {}
+    achieved = scenario.get("achieved") or {}
+    interjects = list(scenario.get("interject") or [])
+    used: Dict[str, int] = {}
+    conversation.say(scenario["start"])
+    for _ in range(MAX_TURNS):
+        question = conversation.requested()
+        if question is None:
+            return conversation.asked
+        conversation.asked.append(question)
+        pending = next((i for i in interjects if i["before"] == question), None)
+        if pending is not None:
+            interjects.remove(pending)
+            conversation.say(pending["say"])
+            continue
+        if question == "outcome_achieved":
+            code = conversation.slot("current_outcome")
+            text = achieved.get(code)
+        else:
+            given = answers.get(question, DEFAULT_ANSWERS.get(question))
+            if isinstance(given, list):
+                index = used.get(question, 0)
+                used[question] = index + 1
+                text = given[min(index, len(given) - 1)]
+            else:
+                text = given
+        if text is None:
+            raise AssertionError(
+                f"{scenario['name']}: no answer for {question!r}; asked so far {conversation.asked}"
+            )
+        conversation.say(str(text))
+    raise AssertionError(f"{scenario['name']}: still asking after {MAX_TURNS} turns")
+
+
+def compare(record: Dict[str, Any], expect: Dict[str, Any]) -> List[str]:
+    """Field-by-field differences between a record and a scenario's `expect`."""
+    problems: List[str] = []
+    outcomes = {o["code"]: o for o in record.get("outcomes") or []}
+    for key, want in expect.items():
+        if key == "outcomes":
+            if set(outcomes) != set(want):
+                problems.append(f"outcomes {sorted(outcomes)} != {sorted(want)}")
+        elif key in ("achieved", "may_not_be_achievable"):
+            for code, value in want.items():
+                got = outcomes.get(code, {}).get(key)
+                if got != value:
+                    problems.append(f"{key}[{code}] {got!r} != {value!r}")
+        elif key in ("flags", "feedback"):
+            for name, value in want.items():
+                got = (record.get(key) or {}).get(name)
+                if got != value:
+                    problems.append(f"{key}.{name} {got!r} != {value!r}")
+        elif record.get(key) != want:
+            problems.append(f"{key} {record.get(key)!r} != {want!r}")
+    return problems
