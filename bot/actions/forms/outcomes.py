@@ -8,15 +8,13 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import constants as c
-from bot.actions.common import confident_intent, stage_of
+from bot.actions.common import latest_intent, stage_of
 from bot.actions.forms.base import DONE, StageFormValidation, Updates
 from bot.actions.safety import respond_to_advocate_request, respond_to_danger
-from bot.language.answers import is_nothing_more, is_not_sure
 from bot.language.outcomes import recognise_outcomes
+from bot.language.wishes import MORE_TO_SAY, NOT_SURE, NOTHING_MORE, WISHES, read_wishes
 from bot.store import records
 
-# A message this short that names no wish is not a wish ("hmm", "ok").
-MIN_WORDS_FOR_OWN_WISH = 3
 RESTART_WORDS = ("start again", "start over", "start the list again", "clear the list")
 
 
@@ -36,34 +34,33 @@ class WishesMixin:
             dispatcher.utter_message(response="utter_list_cleared")
             return {c.DESIRED_OUTCOMES: None, "has_wishes": False, "correcting": False}
 
-        mentions = recognise_outcomes(text)
-        wanted = [m for m in mentions if not m.negated]
-        dropped = [m.code for m in mentions if m.negated and m.code in recorded]
-        if not wanted and not dropped:
-            intent = confident_intent(tracker) or ""
-            if intent.startswith(c.WISH_INTENT_PREFIX) and not is_nothing_more(text):
-                return self._record(cid, stage, [(intent[len(c.WISH_INTENT_PREFIX) :], text)],
-                                    dispatcher, correcting)
-            if is_nothing_more(text) or (recorded and is_not_sure(text)):
-                return self._finish(cid, stage, correcting)
-            if is_not_sure(text):
-                records.mark_none_expressed(cid, stage)
-                dispatcher.utter_message(response="utter_none_is_ok")
-                return self._finish(cid, stage, correcting)
-            if intent == c.INTENT_AFFIRM:
-                dispatcher.utter_message(response="utter_tell_me_more")
-                return {c.DESIRED_OUTCOMES: None}
-            if len(text.split()) >= MIN_WORDS_FOR_OWN_WISH and not _is_question(text):
-                return self._record(cid, stage, [(c.SOMETHING_ELSE, text)], dispatcher, correcting)
+        intent, confidence = latest_intent(tracker)
+        reading = read_wishes(text, intent, confidence)
+        if reading.kind == NOTHING_MORE or (reading.kind == NOT_SURE and recorded):
+            return self._finish(cid, stage, correcting)
+        if reading.kind == NOT_SURE:
+            records.mark_none_expressed(cid, stage)
+            dispatcher.utter_message(response="utter_none_is_ok")
+            return self._finish(cid, stage, correcting)
+        if reading.kind == MORE_TO_SAY:
+            dispatcher.utter_message(response="utter_tell_me_more")
+            return {c.DESIRED_OUTCOMES: None}
+        if reading.kind != WISHES:
             return None
 
+        dropped = [code for code in reading.dropped if code in recorded]
         if dropped:
             records.remove_outcomes(cid, stage, dropped)
             dispatcher.utter_message(response="utter_wish_removed")
-        if wanted:
-            return self._record(
-                cid, stage, [(m.code, m.own_words) for m in wanted], dispatcher, correcting
-            )
+        if reading.wanted:
+            return self._record(cid, stage, list(reading.wanted), dispatcher, correcting)
+        if not dropped:
+            if c.POLICE_PROSECUTE in reading.dropped:
+                # "I don't want him prosecuted" with nothing on the list yet: they do
+                # not want the person punished (msp-reference: no_further_action).
+                wish = [(c.NO_FURTHER_ACTION, text.strip())]
+                return self._record(cid, stage, wish, dispatcher, correcting)
+            return None  # only took back wishes that were never on the list
         has_wishes = bool(records.list_outcomes(cid, stage))
         return {c.DESIRED_OUTCOMES: None, "has_wishes": has_wishes}
 
@@ -90,10 +87,6 @@ class WishesMixin:
         if correcting:
             updates[c.OUTCOMES_CONFIRMED] = None
         return updates
-
-
-def _is_question(text: Text) -> bool:
-    return text.rstrip().endswith("?")
 
 
 class ValidateOutcomesForm(WishesMixin, StageFormValidation):
