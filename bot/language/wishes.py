@@ -49,9 +49,9 @@ def read_wishes(
         return WishReading(WISHES, wanted, dropped)
 
     sure_intent = intent if confidence >= WISH_INTENT_CONFIDENCE else None
-    if is_nothing_more(text):
+    if is_nothing_more(text) or sure_intent in (c.INTENT_NOTHING_MORE, c.INTENT_DENY):
         return WishReading(NOTHING_MORE)
-    if is_not_sure(text):
+    if is_not_sure(text) or sure_intent == c.INTENT_DONT_KNOW:
         return WishReading(NOT_SURE)
     if sure_intent and sure_intent.startswith(c.WISH_INTENT_PREFIX):
         code = sure_intent[len(c.WISH_INTENT_PREFIX) :]

@@ -83,6 +83,16 @@ class StageFormValidation(FormValidationAction, ABC):
         detour = [c.CARRY_ON] if tracker.get_slot("detour") else []
         return detour + self.stage_questions(tracker)
 
+    async def next_requested_slot(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Optional[EventType]:
+        """Always name the next question here, even when the list equals the domain's."""
+        required = await self.required_slots(
+            self.domain_slots(domain), dispatcher, tracker, domain
+        )
+        missing = (slot for slot in required if tracker.slots.get(slot) is None)
+        return SlotSet("requested_slot", next(missing, None))
+
     async def get_validation_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
@@ -125,6 +135,12 @@ class StageFormValidation(FormValidationAction, ABC):
             updates.update(self.repair(repair, slot, dispatcher, tracker))
             return updates
 
+        if slot != c.DESIRED_OUTCOMES and self.changed_earlier_wish(
+            slot, text, dispatcher, tracker
+        ):
+            updates[slot] = None
+            return updates
+
         answered = self.answer(slot, text, dispatcher, tracker)
         if answered is not None:
             updates.update(answered)
@@ -134,10 +150,6 @@ class StageFormValidation(FormValidationAction, ABC):
         repair = repair or self._intent_repair(tracker)
         if repair:
             updates.update(self.repair(repair, slot, dispatcher, tracker))
-            return updates
-
-        if self.changed_earlier_wish(slot, text, dispatcher, tracker):
-            updates[slot] = None
             return updates
 
         if in_danger:
@@ -227,8 +239,13 @@ class StageFormValidation(FormValidationAction, ABC):
     def changed_earlier_wish(
         self, slot: Text, text: Text, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> bool:
-        """"Actually I don't want him prosecuted", said at a later question."""
+        """"Actually I don't want him prosecuted", said at a later question.
+
+        Only in the outcomes stage: a review asks about wishes already agreed.
+        """
         stage = stage_of(tracker)
+        if stage != c.STAGE_OUTCOMES or not tracker.get_slot("has_wishes"):
+            return False
         recorded = {o.code for o in records.list_outcomes(tracker.sender_id, stage)}
         dropped = [m.code for m in recognise_outcomes(text) if m.negated and m.code in recorded]
         if not dropped:

@@ -1,0 +1,35 @@
+"""read_wishes: rules first, then a confident intent, then own words."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot import constants as c
+from bot.language import wishes as w
+
+
+def test_rules_win_over_the_model() -> None:
+    reading = w.read_wishes("I want him to stay away from me", "wish_make_friends", 0.99)
+    assert reading.kind == w.WISHES and reading.codes == (c.ABUSER_STAYS_AWAY,)
+
+
+@pytest.mark.parametrize("intent, kind", [
+    ("nothing_more", w.NOTHING_MORE), ("deny", w.NOTHING_MORE),
+    ("dont_know", w.NOT_SURE), ("affirm", w.MORE_TO_SAY),
+])
+def test_confident_answer_intents_when_rules_are_silent(intent: str, kind: str) -> None:
+    assert w.read_wishes("zzq", intent, 0.95).kind == kind
+
+
+def test_confident_wish_intent_keeps_the_whole_message_as_own_words() -> None:
+    reading = w.read_wishes("blah blah", "wish_make_friends", 0.9)
+    assert reading.wanted == ((c.MAKE_FRIENDS, "blah blah"),)
+
+
+def test_unsure_model_is_ignored_and_short_noise_is_unclear() -> None:
+    assert w.read_wishes("hmm", "wish_make_friends", 0.4).kind == w.UNCLEAR
+
+
+def test_a_clear_wish_without_a_code_is_kept_as_something_else() -> None:
+    reading = w.read_wishes("I would like my bank card back please")
+    assert reading.wanted == ((c.SOMETHING_ELSE, "I would like my bank card back please"),)
