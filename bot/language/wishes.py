@@ -40,8 +40,12 @@ class WishReading:
 
 
 def read_wishes(
-    text: str, intent: Optional[str] = None, confidence: float = 0.0
+    text: str, intent: Optional[str] = None, confidence: float = 0.0, follow_up: bool = False
 ) -> WishReading:
+    """`follow_up`: the question was "anything else?", where a bare "nothing"
+    means nothing more, not a wish for nothing to happen."""
+    if follow_up and (is_nothing_more(text) or text.strip().lower() in ("nothing", "nothing.")):
+        return WishReading(NOTHING_MORE)
     mentions = recognise_outcomes(text)
     wanted = tuple((m.code, m.own_words) for m in mentions if not m.negated)
     dropped = tuple(m.code for m in mentions if m.negated)

@@ -33,3 +33,10 @@ def test_unsure_model_is_ignored_and_short_noise_is_unclear() -> None:
 def test_a_clear_wish_without_a_code_is_kept_as_something_else() -> None:
     reading = w.read_wishes("I would like my bank card back please")
     assert reading.wanted == ((c.SOMETHING_ELSE, "I would like my bank card back please"),)
+
+
+def test_nothing_at_anything_else_means_nothing_more() -> None:
+    assert w.read_wishes("nothing", follow_up=True).kind == w.NOTHING_MORE
+    assert w.read_wishes("nothing").codes == (c.NO_FURTHER_ACTION,)
+    reading = w.read_wishes("no, I want him to leave", follow_up=True)
+    assert reading.codes == (c.ABUSER_STAYS_AWAY,)

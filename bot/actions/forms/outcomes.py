@@ -35,7 +35,7 @@ class WishesMixin:
             return {c.DESIRED_OUTCOMES: None, "has_wishes": False, "correcting": False}
 
         intent, confidence = latest_intent(tracker)
-        reading = read_wishes(text, intent, confidence)
+        reading = read_wishes(text, intent, confidence, follow_up=bool(recorded))
         if reading.kind == NOTHING_MORE or (reading.kind == NOT_SURE and recorded):
             return self._finish(cid, stage, correcting)
         if reading.kind == NOT_SURE:

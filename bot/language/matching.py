@@ -1,0 +1,223 @@
+"""Shared matching helpers: lemma-fixed docs, a tiny pattern language for spaCy's Matcher, clauses.
+
+Why a pattern language: the recognisers need hundreds of token patterns
+("want|need|like @PERSON? to stop *2 @HARM"). Writing them as spaCy dicts by
+hand is unreadable and easy to get wrong; writing them as short strings that
+compile to `Matcher` patterns over LEMMA keeps them reviewable by people who
+know safeguarding rather than spaCy.
+
+Pattern syntax (tokens separated by spaces):
+    word|other     token whose lemma is one of these (words are lemmatised, so
+                   "prosecuted" and "prosecute" are the same)
+    a_b|c          an alternative with "_" is several tokens ("care_package|respite")
+    ~word|other    token whose lower-case text is one of these (no lemmatising)
+    @NAME          one of the words in MACROS[NAME]
+    !word|other    any one token whose lemma is NOT one of these
+    #NUM           a number-like token
+    #YEAR          a year such as 2015
+    *N             up to N arbitrary tokens (not crossing . ! ? ;)
+    X?             the token X is optional (works for words, ~, @ and !)
+"""
+
+import functools
+import re
+from typing import Dict, Iterable, List, Sequence, Tuple
+
+from spacy.matcher import Matcher
+from spacy.tokens import Doc, Span
+
+from bot.language.nlp import get_nlp
+from bot.language.normalise import normalise
+
+TokenPattern = List[Dict[str, object]]
+
+# Word lists shared by outcomes and danger patterns.
+MACROS: Dict[str, Tuple[str, ...]] = {
+    "PRON3": ("he", "she", "they", "him", "her", "them", "his", "their"),
+    "SUBJ3": ("he", "she", "they"),
+    "OBJ3": ("him", "her", "them"),
+    "PERSON": (
+        "he", "she", "they", "him", "her", "them", "husband", "wife", "partner", "boyfriend", "girlfriend",
+        "son", "daughter", "brother", "sister", "mum", "mom", "mother", "dad", "father", "stepdad",
+        "stepmum", "grandson", "granddaughter", "nephew", "niece", "uncle", "aunt", "cousin", "carer",
+        "neighbour", "lodger", "man", "woman", "person", "ex", "friend", "guy", "lad", "bloke", "family",
+        "grandchild", "stepson", "stepdaughter", "fella", "worker", "staff", "resident", "relative",
+        "landlord", "flatmate", "housemate", "client", "people", "someone", "somebody", "abuser",
+    ),
+    "FAMILY": (
+        "husband", "wife", "partner", "boyfriend", "girlfriend", "son", "daughter", "brother", "sister",
+        "mum", "mom", "mother", "dad", "father", "stepdad", "stepmum", "grandson", "granddaughter",
+        "nephew", "niece", "uncle", "aunt", "cousin", "family", "grandchild", "stepson", "stepdaughter",
+        "relative", "ex",
+    ),
+    "ME": ("me", "us", "mum", "dad", "nan", "gran", "grandma", "grandad", "her", "him", "them"),
+    "WISH": ("want", "wish", "need", "hope", "prefer", "rather", "like", "love"),
+    "NEG": ("not", "never", "no"),
+    "HARM": (
+        "hit", "hurt", "abuse", "bully", "beat", "punch", "kick", "slap", "push", "shove", "shout",
+        "scream", "yell", "threaten", "harass", "attack", "assault", "strangle", "choke", "grab",
+        "pinch", "bite", "spit", "scratch", "rob", "steal", "frighten", "scare", "intimidate", "threat",
+        "threats", "harassment", "cruelty", "nastiness", "aggression", "intimidation", "exploitation",
+        "stealing", "theft", "name_calling", "taking",
+        "swear", "insult", "belittle", "control", "violence", "abusing", "bullying", "harassment",
+        "neglect", "exploit", "batter", "torment", "rape", "stalk", "follow", "manipulate", "pressure",
+        "drag", "throw", "shake", "smack", "thump", "whack", "lock", "starve", "mistreat", "torture",
+        "hassle", "pester", "nag", "beating", "hitting", "violent", "nasty",
+    ),
+    # Past participles for "being hit", "got beaten" (danger.py).
+    "HITPP": (
+        "hit", "hurt", "beaten", "punched", "kicked", "slapped", "pushed", "attacked", "stabbed", "raped",
+        "assaulted", "strangled", "choked", "threatened", "abused", "battered", "locked", "grabbed", "bitten",
+        "burnt", "burned",
+    ),
+}
+
+_BOUNDARY = [".", "!", "?", ";"]
+
+
+@functools.lru_cache(maxsize=None)
+def _lemma_of(word: str) -> str:
+    """Lemma of one pattern word, via the same lookup table the texts go through."""
+    doc = get_nlp()(word)
+    fix_lemmas(doc)
+    return "".join(t.lemma_ for t in doc) if len(doc) > 1 else doc[0].lemma_
+
+
+def _alternatives(spec: str) -> List[str]:
+    """Split "a|b|c" and expand @MACRO names inside the alternatives."""
+    out: List[str] = []
+    for alt in spec.split("|"):
+        alt = alt.lstrip("~")  # "~a|~b" means the same as "~a|b"
+        if alt.startswith("@"):
+            out.extend(MACROS[alt[1:]])
+        elif alt:
+            out.append(alt)
+    return out
+
+
+def _token(spec: str, optional: bool) -> Dict[str, object]:
+    """One Matcher token dict for a single-token spec (no multi-word alternatives)."""
+    token: Dict[str, object]
+    if spec == "#NUM":
+        token = {"LIKE_NUM": True}
+    elif spec == "#YEAR":
+        token = {"TEXT": {"REGEX": r"^(19|20)\d\d$"}}
+    elif spec.startswith("~"):
+        token = {"LOWER": {"IN": _alternatives(spec[1:])}}
+    elif spec.startswith("!"):
+        token = {"LEMMA": {"NOT_IN": sorted({_lemma_of(w) for w in _alternatives(spec[1:])} | set(_BOUNDARY))}}
+    else:
+        words = _alternatives(spec)
+        token = {"LEMMA": {"IN": sorted({_lemma_of(w) for w in words} | set(words))}}
+    if optional:
+        token["OP"] = "?"
+    return token
+
+
+def _variants(raw: str) -> List[List[Dict[str, object]]]:
+    """All token sequences one spec can stand for ("a|b_c" -> [[a]], [[b], [c]])."""
+    if raw.startswith("*") and raw[1:].isdigit():
+        return [[{"LOWER": {"NOT_IN": _BOUNDARY}, "OP": "?"} for _ in range(int(raw[1:]))]]
+    optional = raw.endswith("?") and len(raw) > 1
+    spec = raw[:-1] if optional else raw
+    prefix = spec[0] if spec[0] in "~!" else ""
+    body = "|".join(alt.lstrip("~") for alt in spec[len(prefix):].split("|"))
+    singles = [alt for alt in body.split("|") if "_" not in alt]
+    multis = [alt for alt in body.split("|") if "_" in alt]
+    out: List[List[Dict[str, object]]] = []
+    if singles:
+        out.append([_token(prefix + "|".join(singles), optional)])
+    for multi in multis:
+        out.append([_token(prefix + word, optional) for word in multi.split("_")])
+    return out
+
+
+def compile_pattern(text: str) -> List[TokenPattern]:
+    """Compile one pattern string (see module docstring) to one or more Matcher patterns."""
+    patterns: List[TokenPattern] = [[]]
+    for raw in text.split():
+        patterns = [done + variant for done in patterns for variant in _variants(raw)]
+    return patterns
+
+
+def build_matcher(patterns: Dict[str, Sequence[str]]) -> Matcher:
+    """A Matcher with one rule per key; each key may have many pattern strings."""
+    matcher = Matcher(get_nlp().vocab)
+    for key, texts in patterns.items():
+        matcher.add(key, [p for t in texts for p in compile_pattern(t)])
+    return matcher
+
+
+# Lemmas the lookup table gets wrong for our purposes ("'s" -> "have", "ca" of "can't").
+_LEMMA_FIXES: Dict[str, str] = {
+    "'re": "be", "ca": "can", "wo": "will", "ai": "be", "does": "do", "doe": "do", "sha": "shall",
+    "'m": "be", "'ll": "will", "'d": "would", "'ve": "have", "n't": "not", "nt": "not",
+}
+_HAVE_AFTER_S = frozenset({"got", "been", "gotten", "had", "taken", "done", "left", "gone"})
+
+
+def fix_lemmas(doc: Doc) -> Doc:
+    """Patch contraction lemmas in place: "he's at the door" -> be, "he's got a knife" -> have."""
+    for i, token in enumerate(doc):
+        low = token.lower_
+        if low in _LEMMA_FIXES:
+            token.lemma_ = _LEMMA_FIXES[low]
+        elif low == "'s":
+            nxt = doc[i + 1].lower_ if i + 1 < len(doc) else ""
+            token.lemma_ = "have" if nxt in _HAVE_AFTER_S else "be"
+        elif token.lemma_ != token.lemma_.lower():
+            token.lemma_ = token.lemma_.lower()
+    return doc
+
+
+def make_doc(text: str, already_normal: bool = False) -> Doc:
+    """Normalise (unless done already), tokenise and lemmatise with fixed contraction lemmas."""
+    return fix_lemmas(get_nlp()(text if already_normal else normalise(text)))
+
+
+# Clause splitting on the ORIGINAL text, so each clause keeps the person's own words.
+_CLAUSE_SPLIT = re.compile(
+    r"(?:[.!?;\n\r]+(?=\s|$)|[;\n\r]+|,|&|\+|\s-\s|"
+    r"\b(?:and|but|plus|as well as)\b|"
+    # "also" starts a clause, except after a subject or helper ("she also wants", "i'd also like").
+    r"(?<!\bi )(?<!\bhe )(?<!\bshe )(?<!\bthey )(?<!\bwe )(?<!\bmum )(?<!\bdad )(?<!'d )(?<!\bd )"
+    r"(?<!\bwould )(?<!\bcould )(?<!\bshould )(?<!\bwill )(?<!'ll )(?<!\bdo )(?<!\bdoes )(?<!\bim )(?<!'m )"
+    r"\balso\b)",
+    re.IGNORECASE,
+)
+
+
+def split_clauses(text: str) -> List[str]:
+    """Split a message into clauses at sentence ends, commas, 'and', 'also', 'but', 'plus', '&'."""
+    parts = [p.strip(" \t\"'()-") for p in _CLAUSE_SPLIT.split(text)]
+    return [p for p in parts if re.search(r"[A-Za-z0-9]", p)]
+
+
+def spans_overlap(a: Tuple[int, int], b: Tuple[int, int]) -> bool:
+    """True when two [start, end) token ranges share a token."""
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def match_spans(matcher: Matcher, doc: Doc) -> List[Tuple[str, int, int]]:
+    """All matches as (rule name, start, end), sorted by start then longest first."""
+    strings = doc.vocab.strings
+    found = [(strings[mid], s, e) for mid, s, e in matcher(doc)]
+    found.sort(key=lambda m: (m[1], -(m[2] - m[1])))
+    return found
+
+
+def lemmas(doc_or_span: Iterable) -> List[str]:  # type: ignore[type-arg]
+    """Lemmas of a Doc or Span as a list (handy for cue checks)."""
+    return [t.lemma_ for t in doc_or_span]
+
+
+def span_text(doc: Doc, start: int, end: int) -> str:
+    """Text of doc[start:end] without trailing whitespace."""
+    span: Span = doc[start:end]
+    return span.text.strip()
+
+
+@functools.lru_cache(maxsize=None)
+def lemma_set(words: Tuple[str, ...]) -> frozenset:  # type: ignore[type-arg]
+    """Lemmas of a word tuple, cached (for cue sets written as plain words)."""
+    return frozenset(_lemma_of(w) for w in words) | frozenset(words)
