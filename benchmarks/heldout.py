@@ -64,8 +64,13 @@ def model_parser() -> Optional[Parser]:
     model = ROOT / "models" / "msp.tar.gz"
     if not model.exists():
         return None
-    from rasa.core.agent import Agent
+    import logging
 
+    from rasa.core.agent import Agent
+    from rasa.utils.log_utils import configure_structlog
+
+    logging.getLogger().setLevel(logging.WARNING)
+    configure_structlog(logging.WARNING)
     agent = Agent.load(str(model))
 
     def parse(text: str) -> Tuple[Optional[str], float]:
