@@ -74,6 +74,7 @@ e2e: $(MODEL)
 	$(PY) -m pytest -q -m e2e
 
 test: $(MODEL)
+	$(MAKE) lint
 	$(MAKE) validate
 	$(PY) -m pytest -q
 	$(MAKE) story-test

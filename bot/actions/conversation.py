@@ -9,7 +9,7 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import constants as c
-from bot.actions.common import council_values, start_entities, stage_of
+from bot.actions.common import council_values, stage_of, start_entities
 from bot.actions.forms.review import next_outcome_updates
 from bot.actions.safety import message_shows_danger, respond_to_danger
 from bot.store import records

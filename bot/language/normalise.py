@@ -9,7 +9,7 @@ new spelling is a one-line change.
 
 import functools
 import re
-from typing import Dict, FrozenSet, Tuple
+from typing import Any, Dict, FrozenSet, Tuple
 
 from spacy.lookups import Table
 
@@ -51,9 +51,9 @@ WORDS: Dict[str, str] = {
     "im": "i'm", "ive": "i've", "iam": "i am", "id": "i'd", "youre": "you're", "youve": "you've",
     "hes": "he's", "shes": "she's", "theyre": "they're", "theyve": "they've", "weve": "we've",
     "thats": "that's", "whats": "what's", "theres": "there's", "heres": "here's", "wheres": "where's",
-    "whos": "who's", "hows": "how's", "its": "it's", 
-    "hed": "he'd", "theyd": "they'd", "youd": "you'd", "itll": "it'll", 
-    "theyll": "they'll", "youll": "you'll", 
+    "whos": "who's", "hows": "how's", "its": "it's",
+    "hed": "he'd", "theyd": "they'd", "youd": "you'd", "itll": "it'll",
+    "theyll": "they'll", "youll": "you'll",
     "dont": "don't", "dnt": "don't", "didnt": "didn't", "didn": "didn't", "cant": "can't", "cnt": "can't",
     "wont": "won't", "isnt": "isn't", "wasnt": "wasn't", "arent": "aren't", "werent": "weren't",
     "doesnt": "doesn't", "dosnt": "doesn't", "dosent": "doesn't", "doesent": "doesn't", "havent": "haven't",
@@ -64,16 +64,16 @@ WORDS: Dict[str, str] = {
     "polic": "police", "poice": "police", "poilice": "police", "polece": "police", "pollise": "police",
     "saftey": "safety", "safty": "safety", "saefty": "safety", "safley": "safely", "saef": "safe",
     "sfe": "safe", "saf": "safe", "sacred": "scared", "scard": "scared",
-    "scaired": "scared", "skared": "scared", "scarred": "scared", "scaried": "scared", 
+    "scaired": "scared", "skared": "scared", "scarred": "scared", "scaried": "scared",
     "frightend": "frightened", "frighted": "frightened", "fritened": "frightened", "afriad": "afraid",
     "afaid": "afraid", "terifed": "terrified", "terified": "terrified", "terrifed": "terrified",
     "wnat": "want", "wabt": "want", "whant": "want", "wnt": "want", "wan": "want", "wamt": "want",
     "freind": "friend", "freinds": "friends", "frend": "friend", "frends": "friends", "frinds": "friends",
-    "thier": "their", "becasue": "because", "wiht": "with", 
+    "thier": "their", "wiht": "with",
     "prosicute": "prosecute", "prosecte": "prosecute", "prossecute": "prosecute", "prosecut": "prosecute",
-    "prosicuted": "prosecuted", "prossecuted": "prosecuted", 
+    "prosicuted": "prosecuted", "prossecuted": "prosecuted",
     "arested": "arrested", "arrestd": "arrested", "arest": "arrest", "aressted": "arrested",
-    "charegd": "charged", "chargd": "charged", "cort": "court", 
+    "charegd": "charged", "chargd": "charged", "cort": "court",
     "advocat": "advocate", "advacate": "advocate", "advocte": "advocate", "avocate": "advocate",
     "sopport": "support", "suport": "support", "supprt": "support", "supoort": "support",
     "counceling": "counselling", "councelling": "counselling", "counseling": "counselling",
@@ -92,7 +92,7 @@ WORDS: Dict[str, str] = {
     "pleease": "please", "plase": "please", "plese": "please", "pleaz": "please",
     "sucide": "suicide", "suicde": "suicide", "suiside": "suicide", "sucidal": "suicidal",
     "suicidle": "suicidal", "dyeing": "dying", "dieing": "dying",
-    
+
     "nabour": "neighbour", "neighbor": "neighbour", "neighbors": "neighbours", "naybor": "neighbour",
     "docter": "doctor", "doctr": "doctor",
     "emergancy": "emergency", "emergeny": "emergency", "ambulence": "ambulance", "ambulanse": "ambulance",
@@ -101,10 +101,10 @@ WORDS: Dict[str, str] = {
     "somone": "someone", "someome": "someone", "sombody": "somebody", "sumbody": "somebody",
     "realy": "really", "rly": "really", "relly": "really", "prob": "probably", "probs": "probably",
     "defo": "definitely", "def": "definitely", "deffo": "definitely", "definately": "definitely",
-    "definatly": "definitely", "deffinitely": "definitely", "partley": "partly", 
+    "definatly": "definitely", "deffinitely": "definitely", "partley": "partly",
     "mabye": "maybe", "mayb": "maybe", "maybee": "maybe", "ofc": "of course",
     "speek": "speak", "tlk": "talk", "tel": "tell", "agen": "again", "agin": "again",
-    "rite": "right", "nite": "night", "wen": "when", "wher": "where", 
+    "rite": "right", "nite": "night", "wen": "when", "wher": "where",
     "outsid": "outside", "owtside": "outside", "dor": "door", "dore": "door",
 }
 
@@ -178,7 +178,8 @@ def _inflections() -> Table:
     """Inflected forms known to the lemmatizer, used to restore dropped g's ("carryin")."""
     from bot.language.nlp import get_nlp  # local import: nlp.py must not depend on this module
 
-    return get_nlp().get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
+    lemmatizer: Any = get_nlp().get_pipe("lemmatizer")  # a spaCy Lemmatizer, typed as Pipe
+    return lemmatizer.lookups.get_table("lemma_lookup")
 
 
 def _restore_g(word: str) -> str:

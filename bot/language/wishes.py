@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Optional, Tuple
 
 from bot import constants as c
-from bot.language.answers import is_nothing_more, is_not_sure
+from bot.language.answers import is_not_sure, is_nothing_more
 from bot.language.outcomes import recognise_outcomes
 
 # The model's intent stands in for the rules only when it is this sure.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Dict, Iterator, Optional
+from typing import Any, Dict, Iterator, Optional
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
@@ -32,7 +32,7 @@ def get_engine(url: str) -> Engine:
     """One engine per URL for the life of the process (engines pool connections)."""
     if url not in _engines:
         parsed = make_url(url)
-        kwargs = {"future": True, "pool_pre_ping": True}
+        kwargs: Dict[str, Any] = {"future": True, "pool_pre_ping": True}
         if parsed.get_backend_name() == "sqlite":
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)

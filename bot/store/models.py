@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import List
+from typing import Any, List
 
 from sqlalchemy import (
     Boolean,
@@ -19,7 +19,8 @@ from sqlalchemy.orm import declarative_base, relationship
 
 from bot import constants as c
 
-Base = declarative_base()
+# Typed as Any: SQLAlchemy 1.4's declarative_base() is opaque to mypy without its plugin.
+Base: Any = declarative_base()
 
 
 def utcnow() -> datetime:

@@ -8,7 +8,6 @@ import socket
 import subprocess
 import sys
 from dataclasses import replace
-from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
 
 import pytest

@@ -1,5 +1,6 @@
 """detect_danger: recall and false alarms on the tuning set, plus the cases named in the brief."""
 
+import dataclasses
 from typing import List, Tuple
 
 import pytest
@@ -67,5 +68,5 @@ def test_named_safe_cases(text: str) -> None:
 def test_signal_is_a_frozen_dataclass() -> None:
     signal = detect_danger("he's got a knife")
     assert isinstance(signal, DangerSignal)
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         signal.kind = "other"  # type: ignore[misc]
