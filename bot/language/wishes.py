@@ -15,6 +15,7 @@ from typing import Optional, Tuple
 from bot import constants as c
 from bot.language.answers import is_not_sure, is_nothing_more
 from bot.language.outcomes import recognise_outcomes
+from bot.language.repair import detect_repair
 
 # The model's intent stands in for the rules only when it is this sure.
 WISH_INTENT_CONFIDENCE = 0.7
@@ -46,6 +47,8 @@ def read_wishes(
     means nothing more, not a wish for nothing to happen."""
     if follow_up and (is_nothing_more(text) or text.strip().lower() in ("nothing", "nothing.")):
         return WishReading(NOTHING_MORE)
+    if detect_repair(text):
+        return WishReading(UNCLEAR)  # "I'd rather not say" is not a wish: the caller repairs
     mentions = recognise_outcomes(text)
     wanted = tuple((m.code, m.own_words) for m in mentions if not m.negated)
     dropped = tuple(m.code for m in mentions if m.negated)
@@ -63,6 +66,8 @@ def read_wishes(
             return WishReading(WISHES, ((code, text.strip()),))
     if sure_intent == c.INTENT_AFFIRM:
         return WishReading(MORE_TO_SAY)
+    if sure_intent in c.REPAIRS:
+        return WishReading(UNCLEAR)
     if len(text.split()) >= MIN_WORDS_FOR_OWN_WISH and not text.rstrip().endswith("?"):
         return WishReading(WISHES, ((c.SOMETHING_ELSE, text.strip()),))
     return WishReading(UNCLEAR)

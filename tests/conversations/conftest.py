@@ -80,5 +80,20 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         for log in sorted((workdir / "logs").glob("*.log")):
             sys.stderr.write(f"--- {log.name}\n{log.read_text()[-4000:]}\n")
         raise
-    yield Live(services, env)
+    live = Live(services, env)
+    yield live
     services.stop()
+    _write_report(live)
+
+
+def _write_report(live: Live) -> None:
+    """Leave the figures of this run's records where a person can read them."""
+    out = PROJECT_ROOT / "results"
+    out.mkdir(exist_ok=True)
+    try:
+        table = live.msp("report", "--chart", str(out / "e2e-report.png")).stdout
+    except subprocess.CalledProcessError as exc:  # the tests' verdicts stand either way
+        sys.stderr.write(f"msp report failed: {exc.stderr}\n")
+        return
+    (out / "e2e-report.txt").write_text(table)
+    sys.stderr.write(f"\nmsp report of the end-to-end records: {out / 'e2e-report.txt'}\n")

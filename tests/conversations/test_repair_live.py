@@ -70,3 +70,110 @@ def test_transcript_shows_the_conversation_turn_by_turn(live: Live) -> None:
     out = live.msp("transcript", chat.sender).stdout
     assert "Person   : yes" in out
     assert "Is it OK to talk about this now?" in out
+
+
+# Every repair path, in both stages, over HTTP ------------------------------------------
+
+from tests.actions.conftest import DOMAIN  # noqa: E402
+
+OPENINGS = {
+    "outcomes": '/start{"stage": "outcomes", "enquiry_ref": "REPAIR-O", "role": "person"}',
+    "review": '/start{"stage": "review", "enquiry_ref": "REPAIR-R", "role": "person"}',
+}
+BOTH = pytest.mark.parametrize("stage", sorted(OPENINGS))
+
+
+def _words(response: str) -> str:
+    return DOMAIN["responses"][response][0]["text"].split(".")[0]
+
+
+def _opened(live: Live, stage: str, name: str) -> tuple:  # type: ignore[type-arg]
+    """A conversation past consent, at its second question."""
+    chat = Conversation(live.url, live.token, f"live-{name}-{stage}")
+    chat.say(OPENINGS[stage])
+    chat.say("yes")
+    question = chat.requested()
+    assert question is not None
+    return chat, question
+
+
+@BOTH
+def test_what_does_that_mean_explains_then_asks_again(live: Live, stage: str) -> None:
+    chat, question = _opened(live, stage, "explain")
+    replies = chat.say("what does that mean?")
+    assert _words(f"utter_explain_{question}") in _texts(replies)
+    assert chat.requested() == question
+
+
+@BOTH
+def test_why_are_you_asking_says_why_then_asks_again(live: Live, stage: str) -> None:
+    chat, question = _opened(live, stage, "why")
+    replies = chat.say("why are you asking me that?")
+    assert _words(f"utter_why_{question}") in _texts(replies)
+    assert chat.requested() == question
+
+
+@BOTH
+def test_stop_then_come_back_to_the_same_question(live: Live, stage: str) -> None:
+    chat, question = _opened(live, stage, "pause")
+    chat.say("stop")
+    assert chat.requested() is None
+    assert live.record(chat.sender, stage)["status"] == "paused"
+    replies = chat.say("hello")
+    assert "Welcome back" in _texts(replies)
+    assert chat.requested() == question
+
+
+@BOTH
+def test_asking_for_a_person_flags_and_offers_to_carry_on(live: Live, stage: str) -> None:
+    chat, question = _opened(live, stage, "human")
+    replies = chat.say("I want to talk to a real person")
+    assert "You can talk to a person" in _texts(replies)
+    assert chat.requested() == "carry_on"
+    assert live.record(chat.sender, stage)["flags"]["wants_human_contact"] is True
+    chat.say("yes")
+    assert chat.requested() == question
+
+
+@BOTH
+def test_danger_is_answered_at_once_and_the_person_chooses(live: Live, stage: str) -> None:
+    chat, question = _opened(live, stage, "danger")
+    replies = chat.say("hes at the door right now banging")
+    text = _texts(replies)
+    assert "999" in text and "0808 2000 247" in text and "116 123" in text
+    assert live.record(chat.sender, stage)["flags"]["urgent_safety"] is True
+    assert chat.requested() == "carry_on"
+    chat.say("stop for now")
+    assert chat.requested() is None
+    assert live.record(chat.sender, stage)["status"] == "paused"
+
+
+@BOTH
+def test_asking_for_help_sets_advocacy_and_says_what_an_advocate_does(
+    live: Live, stage: str
+) -> None:
+    chat, question = _opened(live, stage, "advocacy")
+    replies = chat.say("can someone help me with this")
+    assert "An advocate is someone on your side" in _texts(replies)
+    assert live.record(chat.sender, stage)["flags"]["advocacy_requested"] is True
+    assert chat.requested() == question
+
+
+@BOTH
+def test_never_the_same_fallback_three_times_then_a_person(live: Live, stage: str) -> None:
+    chat, question = _opened(live, stage, "unclear")
+    seen = [_texts(chat.say("blorp")) for _ in range(3)]
+    assert len(set(seen)) == 3
+    assert "talk to a person" in seen[2]
+    assert chat.requested() == question
+
+
+def test_rather_not_say_to_the_wishes_is_recorded_as_none_expressed(live: Live) -> None:
+    chat = Conversation(live.url, live.token, "live-decline-wishes")
+    chat.say(OPENINGS["outcomes"].replace("REPAIR-O", "REPAIR-D"))
+    for answer in ("yes", "yes", "no"):
+        chat.say(answer)
+    assert chat.requested() == "desired_outcomes"
+    chat.say("I'd rather not say")
+    assert chat.requested() == "outcomes_confirmed"
+    assert live.record(chat.sender, "outcomes")["asked_about_outcomes"] == "asked_none_expressed"

@@ -40,3 +40,9 @@ def test_nothing_at_anything_else_means_nothing_more() -> None:
     assert w.read_wishes("nothing").codes == (c.NO_FURTHER_ACTION,)
     reading = w.read_wishes("no, I want him to leave", follow_up=True)
     assert reading.codes == (c.ABUSER_STAYS_AWAY,)
+
+
+@pytest.mark.parametrize("text", ["I'd rather not say", "can we stop now please",
+                                  "I want to talk to a real person"])
+def test_repairs_are_never_kept_as_wishes(text: str) -> None:
+    assert w.read_wishes(text).kind == w.UNCLEAR
