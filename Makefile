@@ -41,10 +41,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-$(SPACY_MODEL): $(STAMP) bot/language/nlp.py
+# The venv is order-only (|): reinstalling packages alone does not retrain.
+$(SPACY_MODEL): bot/language/nlp.py | $(STAMP)
 	$(PY) -m bot.language.nlp var/spacy/en_msp
 
-$(MODEL): $(STAMP) $(SPACY_MODEL) $(TRAINING_INPUTS)
+$(MODEL): $(SPACY_MODEL) $(TRAINING_INPUTS) | $(STAMP)
 	$(PY) -m rasa train --domain domain --data data --config config.yml \
 		--out models --fixed-model-name msp
 	touch $(MODEL)

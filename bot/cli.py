@@ -139,7 +139,10 @@ def cmd_transcript(args: argparse.Namespace) -> int:
     for turn in turns:
         who = "Person   " if turn.speaker == "person" else "Assistant"
         note = f"  [{turn.question}]" if turn.speaker == "person" and turn.question else ""
-        print(f"{turn.at}  {who}: {turn.text}{note}")
+        text = turn.text
+        if turn.speaker == "person" and text.startswith("/start"):
+            text = f"(chat opened: {text[len('/start'):] or 'no details'})"
+        print(f"{turn.at}  {who}: {text}{note}")
         if turn.buttons:
             print(" " * 33 + "buttons: " + " | ".join(turn.buttons))
     return 0
@@ -195,7 +198,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Optional[List[str]] = None) -> int:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except BrokenPipeError:
+        # `msp transcript ID | head`: the reader has gone, which is not an error.
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":
