@@ -62,10 +62,22 @@ class StageFormValidation(FormValidationAction, ABC):
         """The stage's questions, in order, for this conversation."""
 
     @abstractmethod
+    def answer_question(
+        self, slot: Text, text: Text, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> Optional[Updates]:
+        """The stage's own questions: slot updates, or None when `text` is no answer."""
+
     def answer(
         self, slot: Text, text: Text, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> Optional[Updates]:
         """Slot updates when `text` answers `slot`, or None when it does not."""
+        if slot == c.CARRY_ON:
+            return self.answer_carry_on(text, dispatcher, tracker)
+        if slot == c.CONSENT_TO_TALK:
+            return self.answer_consent(text, dispatcher, tracker)
+        if slot == c.SPEAKER_ROLE:
+            return self.answer_role(text, tracker)
+        return self.answer_question(slot, text, dispatcher, tracker)
 
     async def required_slots(
         self,

@@ -101,15 +101,9 @@ class ValidateOutcomesForm(WishesMixin, StageFormValidation):
             questions.append(c.WANTS_ADVOCATE)
         return questions + [c.DESIRED_OUTCOMES, c.OUTCOMES_CONFIRMED]
 
-    def answer(
+    def answer_question(
         self, slot: Text, text: Text, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> Optional[Updates]:
-        if slot == c.CARRY_ON:
-            return self.answer_carry_on(text, dispatcher, tracker)
-        if slot == c.CONSENT_TO_TALK:
-            return self.answer_consent(text, dispatcher, tracker)
-        if slot == c.SPEAKER_ROLE:
-            return self.answer_role(text, tracker)
         if slot == c.DESIRED_OUTCOMES:
             return self.answer_wishes(text, dispatcher, tracker)
         value = self.closed_answer(slot, text, tracker)

@@ -46,16 +46,10 @@ class ValidateReviewForm(WishesMixin, StageFormValidation):
             questions.append(c.OUTCOME_ACHIEVED)
         return questions + list(c.FEEDBACK_QUESTIONS) + [c.FEEDBACK_COMMENTS]
 
-    def answer(
+    def answer_question(
         self, slot: Text, text: Text, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> Optional[Updates]:
         cid = tracker.sender_id
-        if slot == c.CARRY_ON:
-            return self.answer_carry_on(text, dispatcher, tracker)
-        if slot == c.CONSENT_TO_TALK:
-            return self.answer_consent(text, dispatcher, tracker)
-        if slot == c.SPEAKER_ROLE:
-            return self.answer_role(text, tracker)
         if slot == c.DESIRED_OUTCOMES:
             updates = self.answer_wishes(text, dispatcher, tracker)
             if updates and updates.get(c.DESIRED_OUTCOMES) == DONE:
