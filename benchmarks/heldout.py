@@ -89,6 +89,7 @@ def main() -> int:
     outcomes = load("outcomes_heldout.yml")["cases"]
     print(f"Outcome codes, held-out set ({len(outcomes)} whole messages)")
     modes = [("rules only", None)]
+    parse = None
     if not opts.rules_only:
         parse = model_parser()
         if parse is None:
@@ -108,16 +109,27 @@ def main() -> int:
             print(line)
 
     danger = load("danger_heldout.yml")
-    caught = sum(detect_danger(t) is not None for t in danger["danger"])
-    alarms = sum(detect_danger(t) is not None for t in danger["safe"])
-    print(f"\nDanger detector, held-out set ({len(danger['danger'])} danger, "
-          f"{len(danger['safe'])} safe)")
-    print(f"  recall {caught / len(danger['danger']):.3f} ({caught}/{len(danger['danger'])})  "
-          f"false alarms {alarms / len(danger['safe']):.3f} ({alarms}/{len(danger['safe'])})")
-    for text in [t for t in danger["danger"] if detect_danger(t) is None][:8]:
-        print(f"    missed: {text!r}")
-    for text in [t for t in danger["safe"] if detect_danger(t) is not None][:5]:
-        print(f"    false alarm: {text!r}")
+    print(f"\nDanger, held-out set ({len(danger['danger'])} danger, {len(danger['safe'])} safe)")
+
+    def detector(text: str) -> bool:
+        return detect_danger(text) is not None
+
+    deciders = [("detector (bot/language/danger.py)", detector)]
+    if parse is not None:
+        def assistant(text: str) -> bool:
+            # The same rule as bot/actions/safety.py: detector, or the model very sure.
+            intent, confidence = parse(text)
+            return detector(text) or (intent == "danger" and confidence >= 0.9)
+
+        deciders.append(("as the assistant decides (detector or model >= 0.9)", assistant))
+    for label, fires in deciders:
+        caught = [t for t in danger["danger"] if fires(t)]
+        alarms = [t for t in danger["safe"] if fires(t)]
+        print(f"  {label:52s} recall {len(caught) / len(danger['danger']):.3f} "
+              f"({len(caught)}/{len(danger['danger'])})  false alarms "
+              f"{len(alarms) / len(danger['safe']):.3f} ({len(alarms)}/{len(danger['safe'])})")
+        for text in [t for t in danger["danger"] if t not in caught][:8]:
+            print(f"    missed: {text!r}")
 
     answers = load("answers_heldout.yml")
     print("\nAnswer recognisers, held-out phrasings")
