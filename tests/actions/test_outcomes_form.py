@@ -229,3 +229,19 @@ def test_changing_an_earlier_wish_at_a_later_question(db: str) -> None:
     assert "utter_wish_removed" in responses
     assert slots["requested_slot"] == c.OUTCOMES_CONFIRMED
     assert [o.code for o in records.list_outcomes(CID, S)] == [c.FEEL_SAFER]
+
+
+def test_a_fault_on_our_side_is_kind_and_keeps_the_question(
+    db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    records.save_answer(CID, S, c.CONSENT_TO_TALK, "yes")
+
+    def broken(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(ValidateOutcomesForm, "answer_question", broken)
+    slots, responses = answer("yes", c.FEELS_SAFE_NOW, slots={c.CONSENT_TO_TALK: "yes", **PERSON})
+    assert responses == ["utter_our_fault"]
+    assert slots[c.FEELS_SAFE_NOW] is None
+    assert slots["requested_slot"] == c.FEELS_SAFE_NOW
+    assert records.get_record(CID, S)["status"] == c.STATUS_IN_PROGRESS  # type: ignore[index]

@@ -10,6 +10,7 @@ message, so the person is never dropped out of the conversation, and
 
 from __future__ import annotations
 
+import logging
 from abc import ABC, abstractmethod
 from typing import Any, Dict, List, Optional, Text
 
@@ -37,6 +38,8 @@ from bot.language.answers import recognise_answer
 from bot.language.outcomes import recognise_outcomes
 from bot.language.repair import detect_repair
 from bot.store import records
+
+logger = logging.getLogger(__name__)
 
 Updates = Dict[Text, Any]
 
@@ -117,11 +120,23 @@ class StageFormValidation(FormValidationAction, ABC):
         events: List[EventType] = []
         for slot, value in tracker.slots_to_validate().items():
             if slot == requested:
-                updates = self.understand(slot, dispatcher, tracker)
+                updates = self._understand_safely(slot, dispatcher, tracker)
             else:
                 updates = {slot: value}
             events.extend(SlotSet(key, val) for key, val in updates.items())
         return events
+
+    def _understand_safely(
+        self, slot: Text, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> Updates:
+        """Whatever goes wrong on our side, the person gets a kind answer and the
+        question again; everything saved before stays saved."""
+        try:
+            return self.understand(slot, dispatcher, tracker)
+        except Exception:  # noqa: BLE001 (the last line of defence for a person mid-conversation)
+            logger.exception("could not handle an answer to %s in %s", slot, tracker.sender_id)
+            dispatcher.utter_message(response="utter_our_fault")
+            return {slot: None}
 
     # The pipeline -------------------------------------------------------
 
