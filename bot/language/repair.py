@@ -187,3 +187,31 @@ def detect_repair(text: str) -> Optional[str]:
             if pattern.search(clean) or pattern.search(bare):
                 return name
     return None
+
+
+# "Actually, for the last one I meant partly": a change to the answer just given.
+# Only an explicit reference back counts, so "actually yes" still answers the
+# question being asked.
+_BACK_REFERENCE = re.compile(
+    r"\b(the )?(last|previous|earlier) (one|question|answer|thing)\b"
+    r"|\b(my|that) (last |previous |earlier )?answer\b"
+    r"|\b(change|changed) (my|that|the) (answer|mind)\b"
+    r"|\bgo back\b|\bbefore that\b"
+)
+_REFERENCE_WORDS = re.compile(
+    r"\b(actually|sorry|wait|i meant|i mean|meant|about|for|to|on|can i|could i|i want to|i'd like to|"
+    r"please|change|changed|go back|my|that|the|last|previous|earlier|one|question|"
+    r"answer|mind|before|it|was|is|should be|should have said|said)\b"
+)
+
+
+def change_of_earlier_answer(text: str) -> Optional[str]:
+    """The new answer's words when the person changes their earlier answer, else None.
+
+    "actually for the last question I meant partly" -> "partly".
+    """
+    clean = _clean(text)
+    if not _BACK_REFERENCE.search(clean):
+        return None
+    rest = re.sub(r"\s+", " ", _REFERENCE_WORDS.sub(" ", clean.replace("?", " "))).strip(" ,.")
+    return rest or None

@@ -245,3 +245,13 @@ def test_a_fault_on_our_side_is_kind_and_keeps_the_question(
     assert slots[c.FEELS_SAFE_NOW] is None
     assert slots["requested_slot"] == c.FEELS_SAFE_NOW
     assert records.get_record(CID, S)["status"] == c.STATUS_IN_PROGRESS  # type: ignore[index]
+
+
+def test_changing_the_last_answer_to_want_an_advocate(db: str) -> None:
+    slots, responses = answer("sorry can I change my last answer to yes please",
+                              c.DESIRED_OUTCOMES, slots=BEFORE_WISHES)
+    assert slots[c.WANTS_ADVOCATE] == c.YES
+    assert "utter_advocate_explained" in responses and "utter_answer_changed" in responses
+    assert slots["requested_slot"] == c.DESIRED_OUTCOMES
+    record = records.get_record(CID, S)
+    assert record["flags"]["advocacy_requested"] is True  # type: ignore[index]

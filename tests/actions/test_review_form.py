@@ -91,3 +91,24 @@ def test_danger_in_the_review_gives_help_and_keeps_the_answer(db: str) -> None:
     assert slots[c.FEEL_SAFE] == c.NO
     assert slots["requested_slot"] == c.CARRY_ON
     assert records.get_record(CID, R)["flags"]["urgent_safety"] is True  # type: ignore[index]
+
+
+def test_changing_the_last_feedback_answer(db: str) -> None:
+    records.save_answer(CID, R, c.GOALS_MET, "yes")
+    slots, responses = answer("actually the last one should be partly", c.CHANCE_TO_SAY,
+                              {**OPENED, c.GOALS_MET: "yes"})
+    assert "utter_answer_changed" in responses
+    assert slots[c.GOALS_MET] == c.PARTLY
+    assert slots["requested_slot"] == c.CHANCE_TO_SAY
+    assert records.get_record(CID, R)["feedback"]["goals_met"] == c.PARTLY  # type: ignore[index]
+
+
+def test_changing_the_last_wish_result(db: str) -> None:
+    filled = _with_two_wishes()
+    records.set_achieved(CID, R, c.ABUSER_STAYS_AWAY, c.FULLY)
+    filled.update(current_outcome=c.MAKE_FRIENDS, current_own_words="to make friends")
+    slots, responses = answer("sorry, the last one was only partly", c.OUTCOME_ACHIEVED, filled)
+    assert "utter_answer_changed" in responses
+    assert slots["requested_slot"] == c.OUTCOME_ACHIEVED
+    achieved = {o.code: o.achieved for o in records.list_outcomes(CID, R)}
+    assert achieved == {c.ABUSER_STAYS_AWAY: c.PARTLY, c.MAKE_FRIENDS: None}

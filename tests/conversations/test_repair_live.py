@@ -179,3 +179,28 @@ def test_rather_not_say_to_the_wishes_is_recorded_as_none_expressed(live: Live) 
     chat.say("I'd rather not say")
     assert chat.requested() == "outcomes_confirmed"
     assert live.record(chat.sender, "outcomes")["asked_about_outcomes"] == "asked_none_expressed"
+
+
+def test_changing_an_earlier_answer_in_the_outcomes_stage(live: Live) -> None:
+    chat = Conversation(live.url, live.token, "live-change-outcomes")
+    chat.say(OPENINGS["outcomes"].replace("REPAIR-O", "REPAIR-C1"))
+    for reply in ("yes", "yes", "no thanks"):
+        chat.say(reply)
+    assert chat.requested() == "desired_outcomes"
+    replies = chat.say("sorry can I change my last answer to yes please")
+    assert "changed that answer" in _texts(replies)
+    assert chat.requested() == "desired_outcomes"
+    assert live.record(chat.sender, "outcomes")["flags"]["advocacy_requested"] is True
+
+
+def test_changing_an_earlier_answer_in_the_review_stage(live: Live) -> None:
+    chat = Conversation(live.url, live.token, "live-change-review")
+    chat.say(OPENINGS["review"].replace("REPAIR-R", "REPAIR-C2"))
+    for reply in ("yes", "not sure"):  # consent; no wishes on record, and none now
+        chat.say(reply)
+    assert chat.requested() == "goals_met"
+    chat.say("yes")
+    replies = chat.say("actually the last one should be partly")
+    assert "changed that answer" in _texts(replies)
+    assert chat.requested() == "chance_to_say"
+    assert live.record(chat.sender, "review")["feedback"]["goals_met"] == "partly"

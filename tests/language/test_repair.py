@@ -82,3 +82,24 @@ def test_ordinary_answers_are_not_repairs(text: str) -> None:
 def test_found_in_conversations() -> None:
     assert detect_repair("can i speak to someone about this") == "ask_human"
     assert detect_repair("could I talk to somebody please?") == "ask_human"
+
+
+@pytest.mark.parametrize("text, words", [
+    ("actually for the last question I meant partly", "partly"),
+    ("sorry, the last one should be no", "no"),
+    ("go back, my answer was yes", "yes"),
+    ("can I change my answer to not really", "not really"),
+    ("wait the previous one, dont know", "don't know"),
+])
+def test_change_of_earlier_answer_gives_the_new_words(text: str, words: str) -> None:
+    from bot.language.repair import change_of_earlier_answer
+
+    assert change_of_earlier_answer(text) == words
+
+
+@pytest.mark.parametrize("text", ["actually yes", "I want him to stay away", "no", "partly",
+                                  "the first one did happen"])
+def test_plain_answers_are_not_changes(text: str) -> None:
+    from bot.language.repair import change_of_earlier_answer
+
+    assert change_of_earlier_answer(text) is None

@@ -36,7 +36,7 @@ from bot.actions.safety import (
 )
 from bot.language.answers import recognise_answer
 from bot.language.outcomes import recognise_outcomes
-from bot.language.repair import detect_repair
+from bot.language.repair import change_of_earlier_answer, detect_repair
 from bot.store import records
 
 logger = logging.getLogger(__name__)
@@ -45,6 +45,9 @@ Updates = Dict[Text, Any]
 
 DONE = "done"  # a looping question (wishes, achieved) has nothing more to ask
 NOT_GIVEN = "not_given"  # skipped where the contract has no `declined` answer
+
+# Closed questions whose answer can be changed at the next question.
+CHANGEABLE = frozenset({c.FEELS_SAFE_NOW, c.WANTS_ADVOCATE, c.OUTCOME_ACHIEVED, *c.FEEDBACK_QUESTIONS})
 
 # Repairs the rule-based detector may trust over an answer recogniser: a
 # person who says "no, I want to talk to a real person" wants a person.
@@ -154,6 +157,13 @@ class StageFormValidation(FormValidationAction, ABC):
         if in_danger:
             respond_to_danger(dispatcher, tracker)
             updates["detour"] = "danger"
+
+        new_words = change_of_earlier_answer(text)
+        if new_words:
+            changed = self.change_earlier_answer(slot, new_words, dispatcher, tracker)
+            if changed is not None:
+                updates.update(changed)
+                return updates
 
         repair = detect_repair(text)
         if repair == c.REPAIR_STOP and slot == c.CONSENT_TO_TALK:
@@ -280,6 +290,49 @@ class StageFormValidation(FormValidationAction, ABC):
         records.remove_outcomes(tracker.sender_id, stage, dropped)
         dispatcher.utter_message(response="utter_wish_removed")
         return True
+
+    def change_earlier_answer(
+        self, slot: Text, words: Text, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> Optional[Updates]:
+        """"Actually, for the last one I meant partly": change the answer just before."""
+        order = self.stage_questions(tracker)
+        before = order[: order.index(slot)] if slot in order else []
+        previous = next(
+            (q for q in reversed(before) if q in CHANGEABLE and tracker.get_slot(q) is not None),
+            None,
+        )
+        cid, stage = tracker.sender_id, stage_of(tracker)
+        if slot == c.OUTCOME_ACHIEVED or previous == c.OUTCOME_ACHIEVED:
+            return self._change_achieved(slot, words, dispatcher, tracker)
+        if previous is None:
+            return None
+        value = recognise_answer(words, c.QUESTION_KIND[previous])
+        if value is None:
+            return None
+        records.save_answer(cid, stage, previous, value)
+        updates: Updates = {previous: value, slot: None}
+        if previous == c.FEELS_SAFE_NOW and value == c.NO:
+            respond_to_danger(dispatcher, tracker)
+            updates["detour"] = "danger"
+        elif previous == c.WANTS_ADVOCATE and value == c.YES:
+            respond_to_advocate_request(dispatcher, tracker)
+        dispatcher.utter_message(response="utter_answer_changed")
+        return updates
+
+    def _change_achieved(
+        self, slot: Text, words: Text, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> Optional[Updates]:
+        """The wish asked about just before this question."""
+        cid = tracker.sender_id
+        codes = [o.code for o in records.list_outcomes(cid, c.STAGE_REVIEW)]
+        current = tracker.get_slot("current_outcome") if slot == c.OUTCOME_ACHIEVED else None
+        index = codes.index(current) if current in codes else len(codes)
+        value = recognise_answer(words, "achieved")
+        if index == 0 or value is None:
+            return None
+        records.set_achieved(cid, c.STAGE_REVIEW, codes[index - 1], value)
+        dispatcher.utter_message(response="utter_answer_changed")
+        return {slot: None}
 
     # Shared answers ---------------------------------------------------------
 
