@@ -76,12 +76,13 @@ def _child_env(settings: Settings, extra: Optional[Dict[str, str]] = None) -> Di
     return env
 
 
-def _responds(url: str) -> bool:
+def _fetch(url: str) -> Optional[bytes]:
+    """The body of a 200 answer from a loopback server, or None while it is not up."""
     try:
         with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (loopback only)
-            return response.status == 200
+            return response.read() if response.status == 200 else None
     except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
-        return False
+        return None
 
 
 @dataclass
@@ -136,28 +137,20 @@ class Services:
         )
 
     def wait_ready(self, timeout: float = READY_TIMEOUT_S) -> None:
+        """Both servers answer, and Rasa has loaded the model."""
         deadline = time.monotonic() + timeout
-        checks = [f"{self.actions_url}/health", f"{self.rasa_url}/status?token="
-                  + self.settings.rasa_auth_token]
+        status = f"{self.rasa_url}/status?token={self.settings.rasa_auth_token}"
         while time.monotonic() < deadline:
             for process in self.processes:
                 if process.poll() is not None:
                     self.stop()
                     raise RuntimeError(f"a server stopped while starting (exit {process.returncode})")
-            if all(_responds(url) for url in checks) and self._model_loaded():
+            actions_up = _fetch(f"{self.actions_url}/health") is not None
+            if actions_up and b"model_file" in (_fetch(status) or b""):
                 return
             time.sleep(1.0)
         self.stop()
         raise RuntimeError(f"servers not ready after {timeout:.0f}s")
-
-    def _model_loaded(self) -> bool:
-        try:
-            with urllib.request.urlopen(  # noqa: S310 (loopback only)
-                f"{self.rasa_url}/status?token={self.settings.rasa_auth_token}", timeout=2
-            ) as response:
-                return b"model_file" in response.read()
-        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
-            return False
 
     def stop(self, grace: float = 15.0) -> None:
         for process in self.processes:

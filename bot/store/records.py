@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -290,7 +290,6 @@ def export_records(
     enquiry_ref: Optional[str] = None,
     since: Optional[datetime] = None,
     until: Optional[datetime] = None,
-    stages: Optional[Sequence[str]] = None,
 ) -> List[Dict[str, Any]]:
     """Every record, newest first, as contract dictionaries."""
     query = select(Conversation).options(selectinload(Conversation.outcomes))
@@ -300,8 +299,6 @@ def export_records(
         query = query.where(Conversation.updated_at >= since)
     if until:
         query = query.where(Conversation.updated_at < until)
-    if stages:
-        query = query.where(Conversation.stage.in_(list(stages)))
     query = query.order_by(Conversation.started_at.desc(), Conversation.id.desc())
     with session_scope() as session:
         return [to_contract(row) for row in session.execute(query).scalars()]
