@@ -36,6 +36,9 @@ def message_shows_danger(tracker: Tracker) -> bool:
 
 
 def respond_to_danger(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """The flag first, then the help: once per message, however many signs it shows."""
+    if any(m.get("response") == "utter_danger_help" for m in dispatcher.messages):
+        return
     records.set_flag(tracker.sender_id, stage_of(tracker), c.FLAG_URGENT_SAFETY)
     dispatcher.utter_message(response="utter_danger_help", **council_values())
 

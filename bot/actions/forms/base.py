@@ -195,10 +195,10 @@ class StageFormValidation(FormValidationAction, ABC):
         updates.update(self.unclear(slot, dispatcher, tracker))
         return updates
 
-    def _is_plain_answer(self, slot: Text, text: Text) -> bool:
+    @staticmethod
+    def _is_plain_answer(slot: Text, text: Text) -> bool:
         """A bare "no" or "stop for now" to carry_on is an answer, not a repair."""
-        kind = c.QUESTION_KIND.get(slot)
-        return slot == c.CARRY_ON and kind is not None and recognise_answer(text, kind) is not None
+        return slot == c.CARRY_ON and recognise_answer(text, "carry_on") is not None
 
     @staticmethod
     def _intent_repair(tracker: Tracker) -> Optional[Text]:
@@ -311,13 +311,20 @@ class StageFormValidation(FormValidationAction, ABC):
             return None
         records.save_answer(cid, stage, previous, value)
         updates: Updates = {previous: value, slot: None}
-        if previous == c.FEELS_SAFE_NOW and value == c.NO:
-            respond_to_danger(dispatcher, tracker)
-            updates["detour"] = "danger"
-        elif previous == c.WANTS_ADVOCATE and value == c.YES:
-            respond_to_advocate_request(dispatcher, tracker)
+        updates.update(self.consequences(previous, value, dispatcher, tracker))
         dispatcher.utter_message(response="utter_answer_changed")
         return updates
+
+    def consequences(
+        self, question: Text, value: Text, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> Updates:
+        """What an answer sets off, whether it is given now or changed later."""
+        if question == c.FEELS_SAFE_NOW and value == c.NO:
+            respond_to_danger(dispatcher, tracker)
+            return {"detour": "danger"}
+        if question == c.WANTS_ADVOCATE and value == c.YES:
+            respond_to_advocate_request(dispatcher, tracker)
+        return {}
 
     def _change_achieved(
         self, slot: Text, words: Text, dispatcher: CollectingDispatcher, tracker: Tracker

@@ -10,7 +10,6 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot import constants as c
 from bot.actions.common import latest_intent, stage_of
 from bot.actions.forms.base import DONE, StageFormValidation, Updates
-from bot.actions.safety import respond_to_advocate_request, respond_to_danger
 from bot.language.outcomes import recognise_outcomes
 from bot.language.wishes import MORE_TO_SAY, NOT_SURE, NOTHING_MORE, WISHES, read_wishes
 from bot.store import records
@@ -112,20 +111,11 @@ class ValidateOutcomesForm(WishesMixin, StageFormValidation):
                 return self._adjust_at_readback(text, dispatcher, tracker)
             return None
         cid, stage = tracker.sender_id, stage_of(tracker)
-        if slot == c.FEELS_SAFE_NOW:
+        if slot in (c.FEELS_SAFE_NOW, c.WANTS_ADVOCATE):
             records.save_answer(cid, stage, slot, value)
-            if value == c.NO and tracker.get_slot("detour") != "danger":
-                if not _danger_already_answered(dispatcher):
-                    respond_to_danger(dispatcher, tracker)
-                return {slot: value, "detour": "danger"}
-            if value == c.NOT_SURE:
+            if slot == c.FEELS_SAFE_NOW and value == c.NOT_SURE:
                 dispatcher.utter_message(response="utter_not_sure_safe")
-            return {slot: value}
-        if slot == c.WANTS_ADVOCATE:
-            records.save_answer(cid, stage, slot, value)
-            if value == c.YES:
-                respond_to_advocate_request(dispatcher, tracker)
-            return {slot: value}
+            return {slot: value, **self.consequences(slot, value, dispatcher, tracker)}
         if slot == c.OUTCOMES_CONFIRMED:
             if value == c.YES:
                 records.save_answer(cid, stage, "confirmed", True)
@@ -150,6 +140,3 @@ class ValidateOutcomesForm(WishesMixin, StageFormValidation):
             return {slot: DONE}
         return super().skip(slot, tracker)
 
-
-def _danger_already_answered(dispatcher: CollectingDispatcher) -> bool:
-    return any(m.get("response") == "utter_danger_help" for m in dispatcher.messages)
