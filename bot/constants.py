@@ -92,6 +92,7 @@ FEEL_SAFE = "feel_safe"
 HAPPIER = "happier"
 FEEDBACK_COMMENTS = "feedback_comments"
 CARRY_ON = "carry_on"
+SAFETY_CHECK = "safety_check"
 FEEDBACK_QUESTIONS: Tuple[str, ...] = (
     GOALS_MET,
     CHANCE_TO_SAY,
@@ -109,6 +110,7 @@ QUESTION_KIND: Dict[str, str] = {
     WANTS_ADVOCATE: "advocate",
     OUTCOMES_CONFIRMED: "confirm",
     CARRY_ON: "carry_on",
+    SAFETY_CHECK: "safe",
     OUTCOME_ACHIEVED: "achieved",
     **{q: "feedback" for q in FEEDBACK_QUESTIONS},
 }
@@ -118,6 +120,14 @@ FLAG_URGENT_SAFETY = "urgent_safety"
 FLAG_ADVOCACY_REQUESTED = "advocacy_requested"
 FLAG_WANTS_HUMAN_CONTACT = "wants_human_contact"
 FLAGS: Tuple[str, ...] = (FLAG_URGENT_SAFETY, FLAG_ADVOCACY_REQUESTED, FLAG_WANTS_HUMAN_CONTACT)
+
+# Duty alerts (record contract v2): what is sent to the team, and how far it got.
+ALERT_KINDS: Tuple[str, ...] = (FLAG_URGENT_SAFETY, FLAG_WANTS_HUMAN_CONTACT)
+DELIVERY_RETRYING = "retrying"
+DELIVERY_SENT = "sent"
+DELIVERY_FAILED = "failed"
+DELIVERY_NO_CHANNEL = "no_channel"
+DELIVERIES: Tuple[str, ...] = (DELIVERY_RETRYING, DELIVERY_SENT, DELIVERY_FAILED, DELIVERY_NO_CHANNEL)
 
 # Detours: things a person may do at any question instead of answering it.
 REPAIR_STOP = "stop"

@@ -11,6 +11,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Tuple
 
 from dotenv import load_dotenv
 
@@ -31,6 +32,32 @@ class Settings:
     council_contact_number: str
     council_name: str
     token_generated: bool = False
+    # Duty alerts (bot/alerts): where an urgent alert goes. Neither set: no channel.
+    duty_alert_webhook_url: str = ""
+    duty_alert_webhook_secret: str = ""
+    duty_alert_email: str = ""
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    smtp_from: str = "msp-assistant@localhost"
+    alert_max_delay_s: float = 60.0
+    alert_give_up_hours: float = 24.0
+    # Where a practitioner opens the workspace: alerts link to it.
+    public_base_url: str = "http://127.0.0.1:8000"
+    # Flags that could not be saved wait here (ids only) until the sender stores them.
+    spool_dir: str = str(VAR_DIR / "spool")
+
+    @property
+    def alert_channels(self) -> Tuple[str, ...]:
+        """The duty alert channels that are configured, in the order they are tried."""
+        channels = []
+        if self.duty_alert_webhook_url:
+            channels.append("webhook")
+        if self.duty_alert_email and self.smtp_host:
+            channels.append("email")
+        return tuple(channels)
 
 
 def _int(name: str, default: int) -> int:
@@ -41,6 +68,24 @@ def _int(name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise SystemExit(f"{name} must be a whole number, not {raw!r}.") from exc
+
+
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise SystemExit(f"{name} must be a number, not {raw!r}.") from exc
+
+
+def _str(name: str, default: str = "") -> str:
+    return os.environ.get(name, "").strip() or default
+
+
+def _bool(name: str) -> bool:
+    return _str(name).lower() in ("1", "true", "yes", "on")
 
 
 def _sqlite_default(filename: str) -> str:
@@ -68,4 +113,17 @@ def load_settings(env_file: Path | None = None) -> Settings:
         or _DEFAULT_COUNCIL_NUMBER,
         council_name=os.environ.get("COUNCIL_NAME", "").strip() or "the council",
         token_generated=generated,
+        duty_alert_webhook_url=_str("DUTY_ALERT_WEBHOOK_URL"),
+        duty_alert_webhook_secret=_str("DUTY_ALERT_WEBHOOK_SECRET"),
+        duty_alert_email=_str("DUTY_ALERT_EMAIL"),
+        smtp_host=_str("SMTP_HOST"),
+        smtp_port=_int("SMTP_PORT", 25),
+        smtp_username=_str("SMTP_USERNAME"),
+        smtp_password=_str("SMTP_PASSWORD"),
+        smtp_starttls=_bool("SMTP_STARTTLS"),
+        smtp_from=_str("SMTP_FROM", "msp-assistant@localhost"),
+        alert_max_delay_s=_float("ALERT_MAX_DELAY_S", 60.0),
+        alert_give_up_hours=_float("ALERT_GIVE_UP_HOURS", 24.0),
+        spool_dir=_str("SPOOL_DIR", str(VAR_DIR / "spool")),
+        public_base_url=_str("PUBLIC_BASE_URL", f"http://127.0.0.1:{_int('WEB_PORT', 8000)}").rstrip("/"),
     )

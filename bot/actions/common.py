@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import functools
+import logging
 from functools import lru_cache
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
 
 from bot import constants as c
 from bot.settings import Settings, load_settings
+
+logger = logging.getLogger(__name__)
 
 # An intent only stands in for a recogniser when the model is this sure.
 INTENT_CONFIDENCE = 0.7
@@ -84,3 +90,27 @@ def start_entities(tracker: Tracker) -> Dict[str, Any]:
         if entity.get("entity") in ("stage", "enquiry_ref", "role"):
             found[entity["entity"]] = entity.get("value")
     return found
+
+
+Run = Callable[[Any, CollectingDispatcher, Tracker, Dict[str, Any]], Awaitable[List[EventType]]]
+
+
+def kind_on_failure(run: Run) -> Run:
+    """An action that fails on our side still answers kindly, and keeps what it already said.
+
+    Without this, an exception loses every message the action had sent,
+    the danger help included.
+    """
+
+    @functools.wraps(run)
+    async def guarded(
+        self: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
+        try:
+            return await run(self, dispatcher, tracker, domain)
+        except Exception:  # noqa: BLE001 (the last line of defence for a person mid-conversation)
+            logger.exception("%s failed for %s", self.name(), tracker.sender_id)
+            dispatcher.utter_message(response="utter_our_fault_later", **contact_values())
+            return []
+
+    return guarded

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -9,10 +10,24 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import constants as c
-from bot.actions.common import council_values, stage_of, start_entities
+from bot.actions.common import (
+    council_values,
+    kind_on_failure,
+    latest_text,
+    stage_of,
+    start_entities,
+)
 from bot.actions.forms.review import next_outcome_updates
-from bot.actions.safety import message_shows_danger, respond_to_danger
+from bot.actions.safety import (
+    danger_level,
+    respond_to_danger,
+    respond_to_level,
+    show_danger_help,
+)
+from bot.language.danger import CLEAR, NONE
 from bot.store import records
+
+logger = logging.getLogger(__name__)
 
 OPENING_INTRO = "intro"
 OPENING_WELCOME_BACK = "welcome_back"
@@ -31,6 +46,7 @@ STAGE_SLOTS = (
     *c.FEEDBACK_QUESTIONS,
     c.FEEDBACK_COMMENTS,
     c.CARRY_ON,
+    c.SAFETY_CHECK,
     "current_outcome",
     "current_own_words",
     "detour",
@@ -48,6 +64,27 @@ class ActionStart(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         asked = start_entities(tracker)
+        is_start_message = bool(asked) or latest_text(tracker).startswith("/")
+        detour = tracker.get_slot("detour")
+        level = NONE if detour or is_start_message else danger_level(tracker)
+        if level == CLEAR:
+            show_danger_help(dispatcher)  # before anything that can fail
+        try:
+            return self._start(dispatcher, tracker, asked, level)
+        except Exception:  # noqa: BLE001 (the person gets a kind answer; help already shown stays)
+            logger.exception("could not open the conversation %s", tracker.sender_id)
+            if level == CLEAR:
+                respond_to_danger(dispatcher, tracker)
+            dispatcher.utter_message(response="utter_cannot_open_now", **council_values())
+            return [
+                ActiveLoop(None),
+                SlotSet("requested_slot", None),
+                SlotSet("stage_status", c.STATUS_PAUSED),
+            ]
+
+    def _start(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, asked: Dict[str, Any], level: str
+    ) -> List[EventType]:
         old_stage = tracker.get_slot("stage")
         stage = asked.get("stage") if asked.get("stage") in c.STAGES else old_stage
         stage = stage or c.STAGE_OUTCOMES
@@ -69,13 +106,9 @@ class ActionStart(Action):
             events += [SlotSet(c.SPEAKER_ROLE, role), SlotSet("for_someone", role != c.ROLE_PERSON)]
 
         detour = None if new_stage else tracker.get_slot("detour")
-        is_start_message = bool(asked) or str(tracker.latest_message.get("text", "")).startswith(
-            "/"
-        )
-        if not detour and not is_start_message and message_shows_danger(tracker):
-            respond_to_danger(dispatcher, tracker)
-            detour = "danger"
-            events.append(SlotSet("detour", detour))
+        level_events = respond_to_level(level, dispatcher, tracker)
+        events += level_events
+        detour = detour or (level_events[0]["value"] if level_events else None)
 
         opening, stage_status = self._opening(result, detour)
         if result.previous_status == c.STATUS_DECLINED:
@@ -145,6 +178,7 @@ class ActionAskOutcomesConfirmed(Action):
     def name(self) -> Text:
         return "action_ask_outcomes_confirmed"
 
+    @kind_on_failure
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
@@ -167,11 +201,11 @@ class ActionPause(Action):
     def name(self) -> Text:
         return "action_pause"
 
+    @kind_on_failure
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
-        if message_shows_danger(tracker):
-            respond_to_danger(dispatcher, tracker)
+        events = respond_to_level(danger_level(tracker), dispatcher, tracker)
         stage = stage_of(tracker)
         status = records.get_status(tracker.sender_id, stage)
         if status in (None, c.STATUS_IN_PROGRESS):
@@ -180,7 +214,7 @@ class ActionPause(Action):
             dispatcher.utter_message(response="utter_goodbye")
         else:
             dispatcher.utter_message(response="utter_paused")
-        return [ActiveLoop(None), SlotSet("requested_slot", None)]
+        return events + [ActiveLoop(None), SlotSet("requested_slot", None)]
 
 
 class ActionCloseStage(Action):
@@ -189,6 +223,7 @@ class ActionCloseStage(Action):
     def name(self) -> Text:
         return "action_close_stage"
 
+    @kind_on_failure
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:

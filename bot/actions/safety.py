@@ -1,12 +1,16 @@
 """Danger, a request for a person, a request for an advocate: answered at once.
 
-The flag is written before anything is said, so even if the conversation
-breaks off a practitioner sees it.
+Safety first, in order: the help is shown before anything that can fail.
+Then the flag and its duty alert are saved in one transaction. If that
+fails, the flag is spooled to local disk and the sender stores it later, and
+the person is told only what is true: with no alert stored and sent, they
+are asked to call the council themselves.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+import logging
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -18,39 +22,102 @@ from bot.actions.common import (
     council_values,
     latest_intent,
     latest_text,
+    settings,
     stage_of,
 )
-from bot.language.danger import detect_danger
+from bot.alerts.spool import spool_flag
+from bot.language.danger import CLEAR, NONE, POSSIBLE, assess_danger, decide
 from bot.store import records
 
-# The detector is the safety net; the model's `danger` intent adds recall
-# only when it is very sure, to keep false alarms rare.
-DANGER_INTENT_CONFIDENCE = 0.9
+logger = logging.getLogger(__name__)
+
+DETOUR_DANGER = "danger"
+DETOUR_HUMAN = "human"
+DETOUR_CHECK = "check"
+
+
+def danger_level(tracker: Tracker) -> str:
+    """`clear`, `possible` or `none`: the rules and the model, decided in one place."""
+    name, confidence = latest_intent(tracker)
+    return decide(assess_danger(latest_text(tracker)), name, confidence)
 
 
 def message_shows_danger(tracker: Tracker) -> bool:
-    if detect_danger(latest_text(tracker)) is not None:
-        return True
-    name, confidence = latest_intent(tracker)
-    return name == c.INTENT_DANGER and confidence >= DANGER_INTENT_CONFIDENCE
+    return danger_level(tracker) == CLEAR
+
+
+def raise_flag(tracker: Tracker, flag: str) -> bool:
+    """Save the flag (and its alert, in the same transaction). True when an alert is on its way.
+
+    Never raises: a failed write is spooled and retried by the sender.
+    """
+    channels = settings().alert_channels
+    cid, stage = tracker.sender_id, stage_of(tracker)
+    try:
+        alert_id: Optional[int] = records.set_flag(cid, stage, flag, channels)
+    except Exception:  # noqa: BLE001 (the help has been shown; the write must not take it away)
+        logger.exception("could not save the %s flag for %s; spooling it", flag, cid)
+        try:
+            spool_flag(settings().spool_dir, cid, stage, flag)
+        except OSError:
+            logger.exception("could not spool the %s flag for %s either", flag, cid)
+        return False
+    return bool(channels) and alert_id is not None
+
+
+def _said(dispatcher: CollectingDispatcher, *responses: str) -> bool:
+    return any(m.get("response") in responses for m in dispatcher.messages)
+
+
+def show_danger_help(dispatcher: CollectingDispatcher) -> None:
+    """999 and the helplines, before anything that can fail. Once per message."""
+    if not _said(dispatcher, "utter_danger_help"):
+        dispatcher.utter_message(response="utter_danger_help", **council_values())
 
 
 def respond_to_danger(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
-    """The flag first, then the help: once per message, however many signs it shows."""
-    if any(m.get("response") == "utter_danger_help" for m in dispatcher.messages):
+    """The help first, then the flag and its alert, then only what is true about the alert.
+
+    Once per message, however many signs it shows.
+    """
+    if _said(dispatcher, "utter_danger_alert_sent", "utter_danger_alert_not_sent"):
         return
-    records.set_flag(tracker.sender_id, stage_of(tracker), c.FLAG_URGENT_SAFETY)
-    dispatcher.utter_message(response="utter_danger_help", **council_values())
+    show_danger_help(dispatcher)
+    if raise_flag(tracker, c.FLAG_URGENT_SAFETY):
+        dispatcher.utter_message(response="utter_danger_alert_sent")
+    else:
+        dispatcher.utter_message(response="utter_danger_alert_not_sent", **council_values())
 
 
 def respond_to_human_request(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
-    records.set_flag(tracker.sender_id, stage_of(tracker), c.FLAG_WANTS_HUMAN_CONTACT)
     dispatcher.utter_message(response="utter_human_contact", **contact_values())
+    if raise_flag(tracker, c.FLAG_WANTS_HUMAN_CONTACT):
+        dispatcher.utter_message(response="utter_human_alert_sent")
+    else:
+        dispatcher.utter_message(response="utter_human_alert_not_sent")
 
 
 def respond_to_advocate_request(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
-    records.set_flag(tracker.sender_id, stage_of(tracker), c.FLAG_ADVOCACY_REQUESTED)
     dispatcher.utter_message(response="utter_advocate_explained")
+    try:
+        records.set_flag(tracker.sender_id, stage_of(tracker), c.FLAG_ADVOCACY_REQUESTED)
+    except Exception:  # noqa: BLE001 (not urgent: spooled like any flag)
+        logger.exception("could not save the advocacy flag; spooling it")
+        spool_flag(settings().spool_dir, tracker.sender_id, stage_of(tracker), c.FLAG_ADVOCACY_REQUESTED)
+
+
+def detour_for(level: str) -> Optional[str]:
+    """What a message's danger level adds before the next question."""
+    return {CLEAR: DETOUR_DANGER, POSSIBLE: DETOUR_CHECK}.get(level)
+
+
+def respond_to_level(level: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+    """Outside a question: clear danger gets the help; possible danger gets the gentle check next."""
+    if level == CLEAR:
+        respond_to_danger(dispatcher, tracker)
+    if level == NONE:
+        return []
+    return [SlotSet("detour", detour_for(level))]
 
 
 class ActionRespondToDanger(Action):
@@ -62,8 +129,9 @@ class ActionRespondToDanger(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
-        respond_to_danger(dispatcher, tracker)
-        return [SlotSet("detour", "danger")]
+        # The model said danger. The rules may say less: then it is a gentle check.
+        level = danger_level(tracker)
+        return respond_to_level(level if level != NONE else POSSIBLE, dispatcher, tracker)
 
 
 class ActionHumanContact(Action):
@@ -75,10 +143,11 @@ class ActionHumanContact(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
-        if message_shows_danger(tracker):
-            respond_to_danger(dispatcher, tracker)
+        events = respond_to_level(danger_level(tracker), dispatcher, tracker)
         respond_to_human_request(dispatcher, tracker)
-        return [SlotSet("detour", "human")]
+        if not events or events[-1].get("value") != DETOUR_CHECK:
+            events.append(SlotSet("detour", DETOUR_HUMAN))
+        return events
 
 
 class ActionAdvocateHelp(Action):
@@ -90,9 +159,6 @@ class ActionAdvocateHelp(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
-        events: List[EventType] = []
-        if message_shows_danger(tracker):
-            respond_to_danger(dispatcher, tracker)
-            events.append(SlotSet("detour", "danger"))
+        events = respond_to_level(danger_level(tracker), dispatcher, tracker)
         respond_to_advocate_request(dispatcher, tracker)
         return events

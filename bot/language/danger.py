@@ -489,3 +489,31 @@ def detect_danger(text: str) -> Optional[DangerSignal]:
             continue
         return DangerSignal(kind=rule.kind, phrase=doc[start:end].text)
     return None
+
+
+# --- the decision: clear danger, possible danger, or none ---------------------------------
+CLEAR = "clear"
+POSSIBLE = "possible"
+NONE = "none"
+DANGER_INTENT = "danger"
+MODEL_UNSURE = 0.5
+
+
+@dataclass(frozen=True)
+class DangerReading:
+    level: str
+    signals: Tuple[DangerSignal, ...] = ()
+
+
+def assess_danger(text: str) -> DangerReading:
+    signal = detect_danger(text)
+    return DangerReading(CLEAR, (signal,)) if signal else DangerReading(NONE)
+
+
+def decide(reading: DangerReading, intent: Optional[str], confidence: float) -> str:
+    """Rules sure: clear. Rules unsure, or the model alone says danger: possible (the gentle check)."""
+    if reading.level in (CLEAR, POSSIBLE):
+        return reading.level
+    if intent == DANGER_INTENT and confidence >= MODEL_UNSURE:
+        return POSSIBLE
+    return NONE

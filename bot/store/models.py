@@ -90,6 +90,50 @@ class Outcome(Base):
     conversation = relationship("Conversation", back_populates="outcomes")
 
 
+class Alert(Base):
+    """A duty alert: written in the same transaction as its flag (an outbox), sent by the sender.
+
+    It holds ids, a kind and times only. Never the person's words: an alert
+    travels by email and webhook, which are not safe places for them.
+    """
+
+    __tablename__ = "alerts"
+
+    id = Column(Integer, primary_key=True)
+    conversation_pk = Column(
+        Integer, ForeignKey("conversations.id", ondelete="SET NULL"), index=True
+    )
+    conversation_id = Column(String(255), nullable=False, index=True)
+    stage = Column(String(16), nullable=False)
+    enquiry_ref = Column(String(64))
+    kind = Column(String(32), nullable=False)
+    raised_at = Column(DateTime, nullable=False, default=utcnow)
+    delivery = Column(String(16), nullable=False, default=c.DELIVERY_RETRYING, index=True)
+    attempts = Column(Integer, nullable=False, default=0)
+    channels_done = Column(String(64), nullable=False, default="")
+    next_attempt_at = Column(DateTime, nullable=False, default=utcnow)
+    last_attempt_at = Column(DateTime)
+    last_error = Column(String(255))
+    sent_at = Column(DateTime)
+    claimed_by = Column(String(64))
+    claimed_until = Column(DateTime)
+    acknowledged_by = Column(String(255))
+    acknowledged_at = Column(DateTime)
+
+
+class AlertAttempt(Base):
+    """One try at one channel: kept so a practitioner can see what happened to an alert."""
+
+    __tablename__ = "alert_attempts"
+
+    id = Column(Integer, primary_key=True)
+    alert_id = Column(Integer, ForeignKey("alerts.id", ondelete="CASCADE"), nullable=False, index=True)
+    at = Column(DateTime, nullable=False, default=utcnow)
+    channel = Column(String(16), nullable=False)
+    ok = Column(Boolean, nullable=False)
+    error = Column(String(255))
+
+
 class AuditEvent(Base):
     """Who read or exported what: special category data needs a trail."""
 

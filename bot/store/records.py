@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from bot import constants as c
 from bot.store.db import session_scope
-from bot.store.models import AuditEvent, Conversation, Outcome, utcnow
+from bot.store.models import Alert, AuditEvent, Conversation, Outcome, utcnow
 
 # Columns an answer may be written to, so a slot name can never reach SQL unchecked.
 ANSWER_COLUMNS = frozenset(
@@ -117,14 +117,54 @@ def get_status(conversation_id: str, stage: str) -> Optional[str]:
         return conversation.status if conversation else None
 
 
-def set_flag(conversation_id: str, stage: str, flag: str) -> None:
-    """Raise a flag for the practitioner. Flags are never lowered by the assistant."""
+def set_flag(
+    conversation_id: str,
+    stage: str,
+    flag: str,
+    channels: Sequence[str] = (),
+    raised_at: Optional[datetime] = None,
+) -> Optional[int]:
+    """Raise a flag for the practitioner. Flags are never lowered by the assistant.
+
+    An urgent flag (danger, or asking for a person) also writes a duty alert in
+    the same transaction, so there is never a flag without its alert, nor an
+    alert without its flag. While an earlier alert of that kind is still
+    unacknowledged it stands for this one too. Returns the alert's id, or None
+    when the flag raises no alert. `channels`: the configured alert channels;
+    with none, the alert is stored as `no_channel`.
+    """
     if flag not in c.FLAGS:
         raise ValueError(f"not a flag: {flag}")
     with session_scope() as session:
         conversation = _get_or_create(session, conversation_id, stage)
         setattr(conversation, flag, True)
         _touch(conversation)
+        if flag not in c.ALERT_KINDS:
+            return None
+        open_alert = session.execute(
+            select(Alert.id).where(
+                Alert.conversation_pk == conversation.id,
+                Alert.kind == flag,
+                Alert.acknowledged_at.is_(None),
+                Alert.delivery != c.DELIVERY_FAILED,
+            )
+        ).scalar()
+        if open_alert is not None:
+            return int(open_alert)
+        now = raised_at or utcnow()
+        alert = Alert(
+            conversation_pk=conversation.id,
+            conversation_id=conversation_id,
+            stage=stage,
+            enquiry_ref=conversation.enquiry_ref,
+            kind=flag,
+            raised_at=now,
+            next_attempt_at=utcnow(),
+            delivery=c.DELIVERY_RETRYING if channels else c.DELIVERY_NO_CHANNEL,
+        )
+        session.add(alert)
+        session.flush()
+        return int(alert.id)
 
 
 def add_outcomes(

@@ -29,12 +29,16 @@ from bot.actions.common import (
     stage_of,
 )
 from bot.actions.safety import (
-    message_shows_danger,
+    DETOUR_CHECK,
+    DETOUR_DANGER,
+    DETOUR_HUMAN,
+    danger_level,
     respond_to_advocate_request,
     respond_to_danger,
     respond_to_human_request,
 )
 from bot.language.answers import recognise_answer
+from bot.language.danger import CLEAR, NONE, POSSIBLE
 from bot.language.outcomes import recognise_outcomes
 from bot.language.repair import change_of_earlier_answer, detect_repair
 from bot.store import records
@@ -48,6 +52,13 @@ NOT_GIVEN = "not_given"  # skipped where the contract has no `declined` answer
 
 # Closed questions whose answer can be changed at the next question.
 CHANGEABLE = frozenset({c.FEELS_SAFE_NOW, c.WANTS_ADVOCATE, c.OUTCOME_ACHIEVED, *c.FEEDBACK_QUESTIONS})
+
+# What is asked first after a detour: the gentle check, or "carry on, or stop for now?".
+DETOUR_QUESTIONS: Dict[Optional[Text], List[Text]] = {
+    DETOUR_CHECK: [c.SAFETY_CHECK],
+    DETOUR_DANGER: [c.CARRY_ON],
+    DETOUR_HUMAN: [c.CARRY_ON],
+}
 
 # Repairs the rule-based detector may trust over an answer recogniser: a
 # person who says "no, I want to talk to a real person" wants a person.
@@ -79,6 +90,9 @@ class StageFormValidation(FormValidationAction, ABC):
         """Slot updates when `text` answers `slot`, or None when it does not."""
         if slot == c.CARRY_ON:
             return self.answer_carry_on(text, dispatcher, tracker)
+        if slot == c.SAFETY_CHECK:
+            value = self.closed_answer(c.SAFETY_CHECK, text, tracker)
+            return self.answer_safety_check(value, dispatcher, tracker) if value else None
         if slot == c.CONSENT_TO_TALK:
             return self.answer_consent(text, dispatcher, tracker)
         if slot == c.SPEAKER_ROLE:
@@ -98,8 +112,7 @@ class StageFormValidation(FormValidationAction, ABC):
             c.STATUS_COMPLETED,
         ):
             return []
-        detour = [c.CARRY_ON] if tracker.get_slot("detour") else []
-        return detour + self.stage_questions(tracker)
+        return DETOUR_QUESTIONS.get(tracker.get_slot("detour"), []) + self.stage_questions(tracker)
 
     async def next_requested_slot(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -133,13 +146,16 @@ class StageFormValidation(FormValidationAction, ABC):
         self, slot: Text, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> Updates:
         """Whatever goes wrong on our side, the person gets a kind answer and the
-        question again; everything saved before stays saved."""
+        question again. Help already shown stays shown, and its detour stays."""
         try:
             return self.understand(slot, dispatcher, tracker)
         except Exception:  # noqa: BLE001 (the last line of defence for a person mid-conversation)
             logger.exception("could not handle an answer to %s in %s", slot, tracker.sender_id)
             dispatcher.utter_message(response="utter_our_fault")
-            return {slot: None}
+            updates: Updates = {slot: None}
+            if any(m.get("response") == "utter_danger_help" for m in dispatcher.messages):
+                updates["detour"] = DETOUR_DANGER
+            return updates
 
     # The pipeline -------------------------------------------------------
 
@@ -148,52 +164,82 @@ class StageFormValidation(FormValidationAction, ABC):
     ) -> Updates:
         text = latest_text(tracker)
         if text.startswith("/"):
-            # The client reopened the chat mid-question: ask the question again.
+            # Only a trusted client's intent gets here (the REST channel keeps a
+            # person's "/" text as words): the chat was reopened mid-question.
             dispatcher.utter_message(response="utter_welcome_back")
             return {slot: None}
 
+        level = danger_level(tracker)
         updates: Updates = {}
-        in_danger = message_shows_danger(tracker)
-        if in_danger:
+        if level == CLEAR:
+            # Help first, whatever else the message says; its answer is still kept.
             respond_to_danger(dispatcher, tracker)
-            updates["detour"] = "danger"
+            updates["detour"] = DETOUR_DANGER
+            if slot in (c.FEELS_SAFE_NOW, c.SAFETY_CHECK):
+                # Telling us about danger answers "are you safe?": no, and it is not asked again.
+                updates.update(self.answer_unsafe(slot, tracker))
+                return updates
+        updates.update(self.handle(slot, text, level, dispatcher, tracker))
+        if (
+            level == POSSIBLE
+            and slot != c.SAFETY_CHECK
+            and updates.get("detour") is None
+            and tracker.get_slot("detour") != DETOUR_DANGER
+        ):
+            updates["detour"] = DETOUR_CHECK  # the gentle check comes before the next question
+        return updates
 
+    def handle(
+        self, slot: Text, text: Text, level: str, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> Updates:
+        """The answer, a repair, or a kind rephrase: whatever the message is besides danger."""
         new_words = change_of_earlier_answer(text)
         if new_words:
             changed = self.change_earlier_answer(slot, new_words, dispatcher, tracker)
             if changed is not None:
-                updates.update(changed)
-                return updates
+                return changed
 
-        repair = detect_repair(text)
+        repair = detect_repair(text)  # only when the message is nothing but a repair
         if repair == c.REPAIR_STOP and slot == c.CONSENT_TO_TALK:
             repair = None  # "not now" answers this question: later
         if repair in REPAIRS_BEFORE_ANSWER and not self._is_plain_answer(slot, text):
-            updates.update(self.repair(repair, slot, dispatcher, tracker))
-            return updates
+            return self.repair(repair, slot, dispatcher, tracker)
 
         if slot != c.DESIRED_OUTCOMES and self.changed_earlier_wish(
             slot, text, dispatcher, tracker
         ):
-            updates[slot] = None
-            return updates
+            return {slot: None}
 
         answered = self.answer(slot, text, dispatcher, tracker)
         if answered is not None:
-            updates.update(answered)
-            updates["unclear_count"] = 0
-            return updates
+            return {**answered, "unclear_count": 0}
 
         repair = repair or self._intent_repair(tracker)
         if repair:
-            updates.update(self.repair(repair, slot, dispatcher, tracker))
-            return updates
+            return self.repair(repair, slot, dispatcher, tracker)
+        if level != NONE:
+            return {slot: None}  # the help or the gentle check comes instead of a rephrase
+        return self.unclear(slot, dispatcher, tracker)
 
-        if in_danger:
-            updates[slot] = None  # the help was given; the question comes again later
-            return updates
-        updates.update(self.unclear(slot, dispatcher, tracker))
+    def answer_unsafe(self, slot: Text, tracker: Tracker) -> Updates:
+        """Danger said in answer to "are you safe?" is a "no"."""
+        updates: Updates = {}
+        if slot == c.SAFETY_CHECK:
+            updates[c.SAFETY_CHECK] = None
+        updates.update(self.fill_feels_safe_now(c.NO, tracker, asking=slot))
         return updates
+
+    def fill_feels_safe_now(self, value: Text, tracker: Tracker, asking: Text = c.SAFETY_CHECK) -> Updates:
+        """Save "do you feel safe right now?" when this stage asks it and it is still open.
+
+        (While it is the question being asked, its slot holds the person's words, not an answer.)
+        """
+        if c.FEELS_SAFE_NOW not in self.stage_questions(tracker):
+            return {}
+        if asking != c.FEELS_SAFE_NOW and tracker.get_slot(c.FEELS_SAFE_NOW):
+            return {}
+        records.save_answer(tracker.sender_id, stage_of(tracker), c.FEELS_SAFE_NOW, value)
+        return {c.FEELS_SAFE_NOW: value}
 
     @staticmethod
     def _is_plain_answer(slot: Text, text: Text) -> bool:
@@ -220,6 +266,9 @@ class StageFormValidation(FormValidationAction, ABC):
         self, repair: Text, slot: Text, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> Updates:
         if repair == c.REPAIR_STOP:
+            if slot == c.SAFETY_CHECK:
+                # Stopping instead of saying they are safe: we cannot know, so safety first.
+                respond_to_danger(dispatcher, tracker)
             return self.pause(slot, tracker)
         if repair == c.REPAIR_EXPLAIN:
             dispatcher.utter_message(response=f"utter_explain_{slot}")
@@ -229,7 +278,7 @@ class StageFormValidation(FormValidationAction, ABC):
             return {slot: None}
         if repair == c.REPAIR_HUMAN:
             respond_to_human_request(dispatcher, tracker)
-            return {slot: None, "detour": "human"}
+            return {slot: None, "detour": DETOUR_HUMAN}
         if repair == c.REPAIR_ADVOCATE:
             respond_to_advocate_request(dispatcher, tracker)
             if slot == c.WANTS_ADVOCATE:
@@ -247,7 +296,9 @@ class StageFormValidation(FormValidationAction, ABC):
         self, slot: Text, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> Updates:
         """"I'd rather not say": recorded as declined where the contract allows it."""
-        if slot == c.CARRY_ON:
+        if slot == c.SAFETY_CHECK:
+            return self.answer_safety_check(c.NOT_SURE, dispatcher, tracker) or {slot: None}
+        if slot in (c.CARRY_ON,):
             return self.unclear(slot, dispatcher, tracker)
         if slot == c.CONSENT_TO_TALK:
             answered = self.answer(slot, c.NO, dispatcher, tracker)
@@ -321,7 +372,7 @@ class StageFormValidation(FormValidationAction, ABC):
         """What an answer sets off, whether it is given now or changed later."""
         if question == c.FEELS_SAFE_NOW and value == c.NO:
             respond_to_danger(dispatcher, tracker)
-            return {"detour": "danger"}
+            return {"detour": DETOUR_DANGER}
         if question == c.WANTS_ADVOCATE and value == c.YES:
             respond_to_advocate_request(dispatcher, tracker)
         return {}
@@ -353,6 +404,19 @@ class StageFormValidation(FormValidationAction, ABC):
         if value == c.NO:
             return self.pause(c.CARRY_ON, tracker)
         return None
+
+    def answer_safety_check(
+        self, value: Text, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> Optional[Updates]:
+        """The gentle check decides: "no" or "not sure" raises the flag and gives the help."""
+        updates: Updates = {c.SAFETY_CHECK: None, "detour": None}
+        updates.update(self.fill_feels_safe_now(value, tracker))
+        if value == c.YES:
+            dispatcher.utter_message(response="utter_check_safe_ok")
+            return updates
+        respond_to_danger(dispatcher, tracker)
+        updates["detour"] = DETOUR_DANGER
+        return updates
 
     def answer_consent(
         self, text: Text, dispatcher: CollectingDispatcher, tracker: Tracker

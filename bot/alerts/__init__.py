@@ -1,0 +1,1 @@
+"""Duty alerts: tell the team when a conversation shows danger or a person asks for a human."""
