@@ -11,10 +11,13 @@ import sys
 import uuid
 from datetime import datetime
 from types import FrameType
-from typing import Any, Dict, Iterable, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional
 
 from bot import constants as c
 from bot.settings import VAR_DIR, load_settings
+
+if TYPE_CHECKING:
+    from bot.store.alerts import AlertView
 
 
 def _audit(action: str, detail: str) -> None:
@@ -32,11 +35,19 @@ def cmd_migrate(_: argparse.Namespace) -> int:
     return 0
 
 
+NO_CHANNEL_WARNING = (
+    "Warning: no duty alert channel is set (DUTY_ALERT_WEBHOOK_URL, or DUTY_ALERT_EMAIL with "
+    "SMTP_HOST). Urgent alerts are stored but not sent; people are asked to call the council themselves."
+)
+
+
 def cmd_serve(_: argparse.Namespace) -> int:
     from bot.runner import Services
     from bot.store.migrate import upgrade
 
     settings = load_settings()
+    if not settings.alert_channels:
+        print(NO_CHANNEL_WARNING, file=sys.stderr, flush=True)
     upgrade(settings.database_url)
     services = Services(settings)
     stopping = False
@@ -63,6 +74,7 @@ def cmd_serve(_: argparse.Namespace) -> int:
         f"  Talk to it:   make chat   (or POST {services.rasa_url}/webhooks/rest/webhook)\n"
         f"  HTTP API:     {services.rasa_url}  (token below)\n"
         f"  Actions:      {services.actions_url}\n"
+        f"  Duty alerts:  {', '.join(settings.alert_channels) or 'none set (stored, not sent)'}\n"
         f"  Records:      {settings.database_url}\n"
         f"  Conversations: {settings.tracker_store_url}\n"
         + (f"  API token (generated, set RASA_AUTH_TOKEN to fix it): {settings.rasa_auth_token}\n"
@@ -71,8 +83,9 @@ def cmd_serve(_: argparse.Namespace) -> int:
         flush=True,
     )
     code = services.wait_any_exit()
+    who = next((services.name_of(p) for p in services.processes if p.poll() is not None), "a server")
     services.stop()
-    print(f"A server stopped unexpectedly (exit {code}).", file=sys.stderr)
+    print(f"The {who} process stopped unexpectedly (exit {code}).", file=sys.stderr)
     return 1
 
 
@@ -148,6 +161,82 @@ def cmd_transcript(args: argparse.Namespace) -> int:
     return 0
 
 
+ALERT_COLUMNS = (
+    "id", "raised_at", "kind", "enquiry_ref", "conversation_id", "delivery", "attempts",
+    "last_error", "acknowledged",
+)
+
+
+def _alert_row(alert: AlertView) -> Dict[str, Any]:
+    """One alert as `msp alerts` shows it: ids, kind, times and delivery, never words."""
+    def iso(moment: Optional[datetime]) -> Optional[str]:
+        return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
+
+    return {
+        "id": alert.id,
+        "raised_at": iso(alert.raised_at),
+        "kind": alert.kind,
+        "enquiry_ref": alert.enquiry_ref,
+        "conversation_id": alert.conversation_id,
+        "stage": alert.stage,
+        "delivery": alert.delivery,
+        "attempts": alert.attempts,
+        "channels_done": list(alert.channels_done),
+        "sent_at": iso(alert.sent_at),
+        "last_error": alert.last_error,
+        "acknowledged": alert.acknowledged_at is not None,
+        "acknowledged_by": alert.acknowledged_by,
+        "acknowledged_at": iso(alert.acknowledged_at),
+    }
+
+
+def render_alerts(rows: List[Dict[str, Any]]) -> str:
+    """Plain aligned columns, oldest first, for the duty team to read at a glance."""
+    if not rows:
+        return "No alerts match.\n"
+
+    def cell(row: Dict[str, Any], column: str) -> str:
+        value = row[column]
+        if column == "acknowledged":
+            return f"yes, by {row['acknowledged_by']}" if value else "no"
+        if column == "raised_at" and value:
+            return str(value).replace("T", " ").rstrip("Z")
+        return "-" if value is None or value == "" else str(value)
+
+    table = [[cell(row, col) for col in ALERT_COLUMNS] for row in rows]
+    heads = [col.replace("_", " ") for col in ALERT_COLUMNS]
+    widths = [max(len(h), *(len(r[i]) for r in table)) for i, h in enumerate(heads)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(heads, widths, strict=True)).rstrip(),
+             "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in table]
+    open_count = sum(1 for row in rows if not row["acknowledged"])
+    lines.append(f"\n{len(rows)} alert(s), {open_count} not acknowledged. Times are UTC.")
+    return "\n".join(lines) + "\n"
+
+
+def cmd_alerts(args: argparse.Namespace) -> int:
+    from bot.store import alerts
+
+    found = alerts.list_alerts(delivery=args.delivery, open_only=args.open)
+    rows = [_alert_row(a) for a in found]
+    _audit("alerts", f"format={args.format} delivery={args.delivery or '*'} "
+                     f"open={'yes' if args.open else 'no'} alerts={len(rows)}")
+    if args.format == "json":
+        json.dump(rows, sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(render_alerts(rows))
+    return 0
+
+
+def cmd_send_alerts(_: argparse.Namespace) -> int:
+    from bot.alerts.sender import main as sender_main
+
+    if not load_settings().alert_channels:
+        print(NO_CHANNEL_WARNING, file=sys.stderr, flush=True)
+    return sender_main()
+
+
 def _date(value: str) -> datetime:
     try:
         return datetime.strptime(value, "%Y-%m-%d")
@@ -168,7 +257,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="create or upgrade the records database").set_defaults(
         func=cmd_migrate
     )
-    sub.add_parser("serve", help="run the Rasa and action servers").set_defaults(func=cmd_serve)
+    sub.add_parser(
+        "serve", help="run the Rasa and action servers and the duty alert sender"
+    ).set_defaults(func=cmd_serve)
 
     chat = sub.add_parser("chat", help="talk to the running assistant in this terminal")
     chat.add_argument("--sender", help="conversation id (to resume one)")
@@ -192,6 +283,16 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--format", choices=("table", "csv", "json"), default="table")
     report.add_argument("--chart", help="also draw a bar chart to this PNG file")
     report.set_defaults(func=cmd_report)
+
+    alerts = sub.add_parser("alerts", help="list duty alerts and how far each got")
+    alerts.add_argument("--delivery", choices=c.DELIVERIES, help="only alerts in this delivery state")
+    alerts.add_argument("--open", action="store_true", help="only alerts not yet acknowledged")
+    alerts.add_argument("--format", choices=("table", "json"), default="table")
+    alerts.set_defaults(func=cmd_alerts)
+
+    sub.add_parser(
+        "send-alerts", help="send duty alerts in the foreground (msp serve already runs this)"
+    ).set_defaults(func=cmd_send_alerts)
     return parser
 
 

@@ -1,4 +1,4 @@
-"""Start the Rasa server and the action server together, and stop them together.
+"""Start the Rasa server, the action server and the duty alert sender together; stop them together.
 
 Used by `msp serve` (make run) in the foreground, and by the end-to-end tests
 with free ports and a throw-away database.
@@ -60,12 +60,11 @@ def write_endpoints(settings: Settings, path: Path) -> Path:
 
 
 def _child_env(settings: Settings, extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+    """The parent's environment, with every setting as this `settings` has it."""
     env = dict(os.environ)
+    env.update(settings.as_env())
     env.update(
         {
-            "DATABASE_URL": settings.database_url,
-            "TRACKER_STORE_URL": settings.tracker_store_url,
-            "RASA_AUTH_TOKEN": settings.rasa_auth_token,
             "RASA_TELEMETRY_ENABLED": "false",
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "SANIC_HOST": "127.0.0.1",
@@ -92,6 +91,8 @@ class Services:
     endpoints: Path = VAR_DIR / "endpoints.yml"
     log_dir: Optional[Path] = None
     processes: List[subprocess.Popen] = field(default_factory=list)
+    # pid -> "actions" / "rasa" / "sender", so a message can say which one stopped.
+    names: Dict[int, str] = field(default_factory=dict)
 
     @property
     def rasa_url(self) -> str:
@@ -114,8 +115,14 @@ class Services:
             stderr=subprocess.STDOUT if out else None,
             start_new_session=True,
         )
+        if out is not None:
+            out.close()  # the child has its own copy
         self.processes.append(process)
+        self.names[process.pid] = name
         return process
+
+    def name_of(self, process: subprocess.Popen) -> str:
+        return self.names.get(process.pid, "a process")
 
     def start(self) -> None:
         if not self.model.exists():
@@ -135,16 +142,19 @@ class Services:
              "--model", str(self.model), "--endpoints", str(self.endpoints),
              "--credentials", str(PROJECT_ROOT / "credentials.yml")],
         )
+        # The duty alert sender: delivers what the action server writes to the outbox.
+        self._spawn("sender", [python, "-m", "bot.alerts.sender"])
 
     def wait_ready(self, timeout: float = READY_TIMEOUT_S) -> None:
-        """Both servers answer, and Rasa has loaded the model."""
+        """Both servers answer, Rasa has loaded the model, and no process (the sender too) has died."""
         deadline = time.monotonic() + timeout
         status = f"{self.rasa_url}/status?token={self.settings.rasa_auth_token}"
         while time.monotonic() < deadline:
             for process in self.processes:
                 if process.poll() is not None:
+                    name = self.name_of(process)
                     self.stop()
-                    raise RuntimeError(f"a server stopped while starting (exit {process.returncode})")
+                    raise RuntimeError(f"{name} stopped while starting (exit {process.returncode})")
             actions_up = _fetch(f"{self.actions_url}/health") is not None
             if actions_up and b"model_file" in (_fetch(status) or b""):
                 return
@@ -171,9 +181,10 @@ class Services:
                     pass
                 process.wait()
         self.processes.clear()
+        self.names.clear()
 
     def wait_any_exit(self) -> int:
-        """Block until one server exits (or a signal arrives); return its code."""
+        """Block until one process exits (or a signal arrives); return its code."""
         while True:
             for process in self.processes:
                 code = process.poll()

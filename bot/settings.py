@@ -11,7 +11,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Tuple
+from typing import Dict, Tuple
 
 from dotenv import load_dotenv
 
@@ -58,6 +58,36 @@ class Settings:
         if self.duty_alert_email and self.smtp_host:
             channels.append("email")
         return tuple(channels)
+
+    def as_env(self) -> Dict[str, str]:
+        """These settings as the environment variables `load_settings` reads.
+
+        For the child processes of `msp serve`: they must act on the settings
+        the parent was given (tests replace some), not re-read other ones.
+        """
+        return {
+            "DATABASE_URL": self.database_url,
+            "TRACKER_STORE_URL": self.tracker_store_url,
+            "RASA_AUTH_TOKEN": self.rasa_auth_token,
+            "RASA_PORT": str(self.rasa_port),
+            "ACTIONS_PORT": str(self.actions_port),
+            "COUNCIL_URGENT_NUMBER": self.council_urgent_number,
+            "COUNCIL_CONTACT_NUMBER": self.council_contact_number,
+            "COUNCIL_NAME": self.council_name,
+            "DUTY_ALERT_WEBHOOK_URL": self.duty_alert_webhook_url,
+            "DUTY_ALERT_WEBHOOK_SECRET": self.duty_alert_webhook_secret,
+            "DUTY_ALERT_EMAIL": self.duty_alert_email,
+            "SMTP_HOST": self.smtp_host,
+            "SMTP_PORT": str(self.smtp_port),
+            "SMTP_USERNAME": self.smtp_username,
+            "SMTP_PASSWORD": self.smtp_password,
+            "SMTP_STARTTLS": "true" if self.smtp_starttls else "false",
+            "SMTP_FROM": self.smtp_from,
+            "ALERT_MAX_DELAY_S": repr(self.alert_max_delay_s),
+            "ALERT_GIVE_UP_HOURS": repr(self.alert_give_up_hours),
+            "PUBLIC_BASE_URL": self.public_base_url,
+            "SPOOL_DIR": self.spool_dir,
+        }
 
 
 def _int(name: str, default: int) -> int:
@@ -124,6 +154,7 @@ def load_settings(env_file: Path | None = None) -> Settings:
         smtp_from=_str("SMTP_FROM", "msp-assistant@localhost"),
         alert_max_delay_s=_float("ALERT_MAX_DELAY_S", 60.0),
         alert_give_up_hours=_float("ALERT_GIVE_UP_HOURS", 24.0),
-        spool_dir=_str("SPOOL_DIR", str(VAR_DIR / "spool")),
+        # Relative to the project, like var/: the action server and the sender must agree on it.
+        spool_dir=str(PROJECT_ROOT / _str("SPOOL_DIR", str(VAR_DIR / "spool"))),
         public_base_url=_str("PUBLIC_BASE_URL", f"http://127.0.0.1:{_int('WEB_PORT', 8000)}").rstrip("/"),
     )

@@ -15,6 +15,7 @@ import smtplib
 import ssl
 from email.message import EmailMessage
 from typing import Any, Callable, Dict, Optional
+from urllib.parse import quote
 
 import requests
 
@@ -44,6 +45,12 @@ This email holds no words from the conversation. Read them in the workspace.
 """
 
 
+def _one_line(value: str) -> str:
+    """An id as it may go in a mail header: the client sets the enquiry ref, and a line break
+    there would make the email library refuse the whole message."""
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in value).split())
+
+
 def payload(alert: AlertView, settings: Settings) -> Dict[str, Any]:
     """The alert as sent: ids, kind, time and a workspace link only."""
     return {
@@ -53,19 +60,24 @@ def payload(alert: AlertView, settings: Settings) -> Dict[str, Any]:
         "conversation_id": alert.conversation_id,
         "stage": alert.stage,
         "raised_at": alert.raised_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "link": f"{settings.public_base_url}/review/conversations/{alert.conversation_id}",
+        # The conversation id is the client's sender id: quoted, so it stays one path segment.
+        "link": f"{settings.public_base_url}/review/conversations/{quote(alert.conversation_id, safe='')}",
     }
 
 
 def send_webhook(alert: AlertView, settings: Settings) -> Optional[str]:
+    """POST the payload as JSON; signed with HMAC-SHA256 of the body when a secret is set."""
     body = json.dumps(payload(alert, settings), sort_keys=True).encode()
     headers = {"Content-Type": "application/json", "User-Agent": "msp-assistant duty alert"}
     if settings.duty_alert_webhook_secret:
         digest = hmac.new(settings.duty_alert_webhook_secret.encode(), body, hashlib.sha256).hexdigest()
         headers["X-MSP-Signature"] = f"sha256={digest}"
     try:
+        # No redirects: requests would follow a 301/302 with a GET, drop the body, and a 200
+        # from the new address would count as delivered.
         response = requests.post(
-            settings.duty_alert_webhook_url, data=body, headers=headers, timeout=TIMEOUT_S
+            settings.duty_alert_webhook_url, data=body, headers=headers, timeout=TIMEOUT_S,
+            allow_redirects=False,
         )
     except requests.RequestException as exc:
         return type(exc).__name__
@@ -75,20 +87,29 @@ def send_webhook(alert: AlertView, settings: Settings) -> Optional[str]:
 
 
 def build_email(alert: AlertView, settings: Settings) -> EmailMessage:
+    """The alert as an email: the same ids, kind, time and link as the webhook, in plain words."""
     data = payload(alert, settings)
+    enquiry_ref = _one_line(alert.enquiry_ref or "") or "(no reference)"
     message = EmailMessage()
     label = "Urgent safety" if alert.kind == c.FLAG_URGENT_SAFETY else "Asked for a person"
-    message["Subject"] = f"{label}: enquiry {alert.enquiry_ref or '(no reference)'}"
+    message["Subject"] = f"{label}: enquiry {enquiry_ref}"
     message["From"] = settings.smtp_from
     message["To"] = settings.duty_alert_email
-    message.set_content(EMAIL_BODY.format(meaning=KIND_MEANING.get(alert.kind, alert.kind),
-                                          enquiry_ref=alert.enquiry_ref or "(no reference)", **{
-                                              k: data[k] for k in ("conversation_id", "stage", "raised_at",
-                                                                   "link")}))
+    message.set_content(
+        EMAIL_BODY.format(
+            meaning=KIND_MEANING.get(alert.kind, alert.kind),
+            enquiry_ref=enquiry_ref,
+            conversation_id=_one_line(alert.conversation_id),
+            stage=data["stage"],
+            raised_at=data["raised_at"],
+            link=data["link"],
+        )
+    )
     return message
 
 
 def send_email(alert: AlertView, settings: Settings) -> Optional[str]:
+    """Send through SMTP_HOST; with STARTTLS and a login when they are set."""
     try:
         with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=TIMEOUT_S) as smtp:
             if settings.smtp_starttls:

@@ -17,46 +17,86 @@ import signal
 import socket
 import sys
 import threading
-from datetime import timedelta
-from functools import partial
+import time
+from datetime import datetime, timedelta
 from types import FrameType
-from typing import Dict, Optional
+from typing import Dict, Optional, Sequence
 
 from bot import constants as c
 from bot.alerts import spool
 from bot.alerts.channels import CHANNELS
 from bot.settings import Settings, load_settings
 from bot.store import alerts, records
+from bot.store.alerts import LEASE, AlertView
 
 logger = logging.getLogger("bot.alerts.sender")
 
 POLL_S = 1.0
+# Alerts claimed per round. Small, so a round ends well inside the claim's lease
+# even when a channel is slow (each try may wait TIMEOUT_S more than once).
+BATCH = 10
+# Longest pause after a round that failed (the database away), so the log is not
+# flooded; the next round still comes within this many seconds of the database's return.
+ERROR_PAUSE_MAX_S = 30.0
+
+
+def _try_channel(name: str, alert: AlertView, settings: Settings) -> Optional[str]:
+    """One channel, one alert: None when it went, else a short error.
+
+    Never raises: an unexpected fault in one channel must not stop the alert
+    from being recorded (the other channel would be sent again each round).
+    """
+    try:
+        return CHANNELS[name](alert, settings)
+    except Exception as exc:  # noqa: BLE001 (recorded as this channel's error)
+        logger.exception("alert %s: %s channel failed unexpectedly", alert.id, name)
+        return type(exc).__name__
+
+
+def deliver(alert: AlertView, settings: Settings, give_up: timedelta) -> str:
+    """Try each configured channel that has not had this alert yet; record the round."""
+    channels = settings.alert_channels
+    results: Dict[str, Optional[str]] = {
+        name: _try_channel(name, alert, settings) for name in channels if name not in alert.channels_done
+    }
+    state = alerts.record_delivery(
+        alert.id, channels, results, settings.alert_max_delay_s, give_up, claim=alert.claim
+    )
+    failed = {k: v for k, v in results.items() if v}
+    if failed:
+        logger.warning("alert %s (%s) not delivered by %s: now %s", alert.id, alert.kind,
+                       ", ".join(f"{k} ({v})" for k, v in failed.items()), state)
+    else:
+        logger.info("alert %s (%s) %s", alert.id, alert.kind, state)
+    return state
 
 
 def run_once(settings: Settings, worker: str) -> int:
     """One round: store spooled flags, then deliver what is due. Returns alerts tried."""
     channels = settings.alert_channels
-    spool.drain(settings.spool_dir, partial(_store_flag, channels=channels))
+
+    def store_flag(conversation_id: str, stage: str, flag: str, raised_at: datetime) -> None:
+        records.set_flag(conversation_id, stage, flag, channels, raised_at=raised_at)
+
+    spool.drain(settings.spool_dir, store_flag)
     give_up = timedelta(hours=settings.alert_give_up_hours)
     alerts.give_up_overdue(give_up)
-    claimed = alerts.claim_due(worker, give_up=give_up, retry_no_channel=bool(channels))
-    for alert in claimed:
-        results: Dict[str, Optional[str]] = {}
-        for name in channels:
-            if name not in alert.channels_done:
-                results[name] = CHANNELS[name](alert, settings)
-        state = alerts.record_delivery(alert.id, channels, results, settings.alert_max_delay_s, give_up)
-        failed = {k: v for k, v in results.items() if v}
-        if failed:
-            logger.warning("alert %s (%s) not delivered by %s: now %s", alert.id, alert.kind,
-                           ", ".join(f"{k} ({v})" for k, v in failed.items()), state)
-        else:
-            logger.info("alert %s (%s) %s", alert.id, alert.kind, state)
+    claimed = alerts.claim_due(worker, limit=BATCH, give_up=give_up, retry_no_channel=bool(channels))
+    # Stop trying this batch at half the lease: past that, another sender could take the
+    # rest over and send them twice. What is left is released, due again at once.
+    deadline = time.monotonic() + LEASE.total_seconds() / 2
+    for index, alert in enumerate(claimed):
+        if time.monotonic() > deadline:
+            _release(claimed[index:])
+            return index
+        deliver(alert, settings, give_up)
     return len(claimed)
 
 
-def _store_flag(conversation_id: str, stage: str, flag: str, raised_at, channels) -> None:  # type: ignore[no-untyped-def]
-    records.set_flag(conversation_id, stage, flag, channels, raised_at=raised_at)
+def _release(left: Sequence[AlertView]) -> None:
+    claim = left[0].claim
+    if claim:
+        alerts.release([a.id for a in left], claim)
 
 
 def run(settings: Settings, stop: threading.Event, poll_s: float = POLL_S) -> None:
@@ -65,17 +105,27 @@ def run(settings: Settings, stop: threading.Event, poll_s: float = POLL_S) -> No
     if not settings.alert_channels:
         logger.warning("no duty alert channel is set (DUTY_ALERT_WEBHOOK_URL, DUTY_ALERT_EMAIL + SMTP_HOST): "
                        "alerts are stored as %s", c.DELIVERY_NO_CHANNEL)
+    failures = 0
     while not stop.is_set():
         try:
             busy = run_once(settings, worker)
         except Exception:  # noqa: BLE001 (the database may be away; keep going)
-            logger.exception("alert round failed; trying again")
-            busy = 0
+            failures += 1
+            if failures == 1:
+                logger.exception("alert round failed; trying again")
+            else:
+                logger.warning("alert round failed again (%d in a row); trying again", failures)
+            stop.wait(min(ERROR_PAUSE_MAX_S, poll_s * 2 ** min(failures - 1, 10)))
+            continue
+        if failures:
+            logger.info("alert rounds work again after %d failure(s)", failures)
+            failures = 0
         if not busy:
             stop.wait(poll_s)
 
 
 def main() -> int:
+    """`python -m bot.alerts.sender` / `msp send-alerts`: run in the foreground until SIGTERM or Ctrl-C."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s - %(message)s")
     stop = threading.Event()
 

@@ -14,7 +14,7 @@ import os
 import uuid
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, List
+from typing import Callable, List, Tuple
 
 from bot.store.models import utcnow
 
@@ -24,34 +24,72 @@ SaveFlag = Callable[[str, str, str, datetime], object]
 
 
 def spool_flag(spool_dir: str, conversation_id: str, stage: str, flag: str) -> Path:
-    """Keep a flag that could not be saved, for the sender to store later."""
+    """Keep a flag that could not be saved, for the sender to store later.
+
+    Synced to disk before the rename: the database is already away, so this
+    file may be the only trace of the flag if the machine then stops.
+    """
     folder = Path(spool_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    name = f"{utcnow().strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex}.json"
+    now = utcnow()
+    name = f"{now.strftime('%Y%m%dT%H%M%S%f')}-{uuid.uuid4().hex}.json"
     tmp = folder / (name + ".tmp")
-    tmp.write_text(json.dumps({"conversation_id": conversation_id, "stage": stage, "flag": flag,
-                               "at": utcnow().isoformat()}))
+    data = json.dumps({"conversation_id": conversation_id, "stage": stage, "flag": flag,
+                       "at": now.isoformat()})
+    with open(tmp, "w", encoding="utf-8") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
     os.replace(tmp, folder / name)
     return folder / name
 
 
 def pending(spool_dir: str) -> List[Path]:
+    """Spooled flags, oldest first (the file name starts with the time)."""
     folder = Path(spool_dir)
     return sorted(folder.glob("*.json")) if folder.is_dir() else []
 
 
+def _read(path: Path) -> Tuple[str, str, str, datetime]:
+    """The flag in a spool file; ValueError when it cannot be one."""
+    try:
+        item = json.loads(path.read_text(encoding="utf-8"))
+        found = (item["conversation_id"], item["stage"], item["flag"])
+        at = datetime.fromisoformat(item["at"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"unreadable spooled flag ({type(exc).__name__})") from exc
+    if not all(isinstance(part, str) and part for part in found):
+        raise ValueError("unreadable spooled flag (missing ids)")
+    return found[0], found[1], found[2], at
+
+
+def _set_aside(path: Path, why: str) -> None:
+    logger.error("spooled flag %s set aside as .bad (%s): left for a person to check", path.name, why)
+    try:
+        path.rename(path.with_suffix(".bad"))
+    except OSError:
+        logger.exception("could not set aside spooled flag %s", path.name)
+
+
 def drain(spool_dir: str, save: SaveFlag) -> int:
-    """Store every spooled flag that can be stored now; returns how many were."""
+    """Store every spooled flag that can be stored now; returns how many were.
+
+    Oldest first, and a database fault stops the round so the order holds. A
+    file that can never be stored (unreadable, or a flag the store refuses with
+    ValueError) is set aside as `.bad`, so it cannot block the ones behind it.
+    """
     stored = 0
     for path in pending(spool_dir):
         try:
-            item = json.loads(path.read_text())
-        except (OSError, ValueError):
-            logger.error("unreadable spooled flag %s: left for a person to check", path.name)
-            path.rename(path.with_suffix(".bad"))
+            conversation_id, stage, flag, at = _read(path)
+        except ValueError as exc:
+            _set_aside(path, str(exc))
             continue
         try:
-            save(item["conversation_id"], item["stage"], item["flag"], datetime.fromisoformat(item["at"]))
+            save(conversation_id, stage, flag, at)
+        except ValueError as exc:
+            _set_aside(path, f"refused: {type(exc).__name__}")
+            continue
         except Exception:  # noqa: BLE001 (the database is still away: try again next round)
             logger.warning("spooled flag %s still cannot be saved; will retry", path.name)
             break

@@ -3,9 +3,12 @@
 The flag and its alert are written together by `records.set_flag`. Here the
 sender claims due alerts so that several senders never hold the same one at
 once: on PostgreSQL with `SELECT ... FOR UPDATE SKIP LOCKED`, on SQLite with
-one conditional UPDATE (SQLite has no row locks, and its writes are already
-serialised). A claim is a lease: if a sender dies mid-delivery the alert is
-free again when the lease ends, so delivery is at least once.
+an UPDATE that checks again that each alert is still free (SQLite has no row
+locks, and its writes are already serialised). A claim is a lease: if a
+sender dies mid-delivery the alert is free again when the lease ends, so
+delivery is at least once. A sender only releases a claim that is still its
+own, so a slow sender whose lease has run out cannot undo the claim of the
+sender that took over.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
@@ -42,6 +45,8 @@ class AlertView:
     sent_at: Optional[datetime]
     acknowledged_by: Optional[str]
     acknowledged_at: Optional[datetime]
+    # The claim token while a sender holds the alert (internal: not shown or exported).
+    claim: Optional[str] = None
 
 
 def _view(row: Alert) -> AlertView:
@@ -59,11 +64,15 @@ def _view(row: Alert) -> AlertView:
         sent_at=row.sent_at,
         acknowledged_by=row.acknowledged_by,
         acknowledged_at=row.acknowledged_at,
+        claim=row.claimed_by,
     )
 
 
-def _due(now: datetime, give_up: timedelta, retry_no_channel: bool):  # type: ignore[no-untyped-def]
-    """The WHERE clause of alerts a sender may take now."""
+def _due(now: datetime, give_up: timedelta, retry_no_channel: bool) -> Tuple[Any, ...]:
+    """The WHERE clause of alerts a sender may take now.
+
+    An acknowledged alert is not sent again: a practitioner already has it.
+    """
     deliveries = [c.DELIVERY_RETRYING]
     if retry_no_channel:
         deliveries.append(c.DELIVERY_NO_CHANNEL)
@@ -71,48 +80,59 @@ def _due(now: datetime, give_up: timedelta, retry_no_channel: bool):  # type: ig
         Alert.delivery.in_(deliveries),
         Alert.next_attempt_at <= now,
         Alert.raised_at > now - give_up,
+        Alert.acknowledged_at.is_(None),
         or_(Alert.claimed_until.is_(None), Alert.claimed_until < now),
     )
 
 
 def claim_due(
-    worker: str, limit: int = 20, give_up: timedelta = timedelta(hours=24), retry_no_channel: bool = True
+    worker: str,
+    limit: int = 20,
+    give_up: timedelta = timedelta(hours=24),
+    retry_no_channel: bool = True,
+    lease: timedelta = LEASE,
 ) -> List[AlertView]:
-    """Claim up to `limit` due alerts for `worker`, oldest first."""
+    """Claim up to `limit` due alerts for `worker`, the longest-waiting try first.
+
+    Ordered by when the next try was due, not by when the alert was raised, so
+    one alert that keeps failing cannot starve newer ones.
+    """
     now = utcnow()
-    token = f"{worker}:{uuid.uuid4().hex[:8]}"
+    token = f"{worker}:{uuid.uuid4().hex[:8]}"[-64:]
     where = _due(now, give_up, retry_no_channel)
+    order = (Alert.next_attempt_at, Alert.id)
     with session_scope() as session:
+        candidates = select(Alert.id).where(*where).order_by(*order).limit(limit)
         if session.get_bind().dialect.name == "postgresql":
-            ids = list(
-                session.execute(
-                    select(Alert.id)
-                    .where(*where)
-                    .order_by(Alert.raised_at, Alert.id)
-                    .limit(limit)
-                    .with_for_update(skip_locked=True)
-                ).scalars()
-            )
-            if not ids:
-                return []
-            session.execute(
-                update(Alert)
-                .where(Alert.id.in_(ids))
-                .values(claimed_by=token, claimed_until=now + LEASE)
-                .execution_options(synchronize_session=False)
-            )
-        else:
-            candidates = select(Alert.id).where(*where).order_by(Alert.raised_at, Alert.id).limit(limit)
-            session.execute(
-                update(Alert)
-                .where(Alert.id.in_(candidates), *where)
-                .values(claimed_by=token, claimed_until=now + LEASE)
-                .execution_options(synchronize_session=False)
-            )
-        rows = session.execute(
-            select(Alert).where(Alert.claimed_by == token).order_by(Alert.raised_at, Alert.id)
-        ).scalars()
+            candidates = candidates.with_for_update(skip_locked=True)
+        # Read first: on SQLite an UPDATE takes the write lock even when it matches nothing.
+        ids = list(session.execute(candidates).scalars())
+        if not ids:
+            return []
+        # The WHERE is checked again inside the UPDATE: on SQLite another sender may have
+        # claimed some of these between the read and the write (row locks hold them on PostgreSQL).
+        session.execute(
+            update(Alert)
+            .where(Alert.id.in_(ids), *where)
+            .values(claimed_by=token, claimed_until=now + lease)
+            .execution_options(synchronize_session=False)
+        )
+        rows = session.execute(select(Alert).where(Alert.claimed_by == token).order_by(*order)).scalars()
         return [_view(row) for row in rows]
+
+
+def release(alert_ids: Sequence[int], claim: str) -> int:
+    """Give back alerts this claim holds but will not try now (they are due again at once)."""
+    if not alert_ids:
+        return 0
+    with session_scope() as session:
+        result = session.execute(
+            update(Alert)
+            .where(Alert.id.in_(list(alert_ids)), Alert.claimed_by == claim)
+            .values(claimed_by=None, claimed_until=None)
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount or 0)
 
 
 def next_delay(attempts: int, max_delay_s: float) -> float:
@@ -126,11 +146,18 @@ def record_delivery(
     results: Dict[str, Optional[str]],
     max_delay_s: float = 60.0,
     give_up: timedelta = timedelta(hours=24),
+    claim: Optional[str] = None,
 ) -> str:
-    """Store one round of tries (`results`: channel -> error, or None when it went); returns the state."""
+    """Store one round of tries (`results`: channel -> error, or None when it went); returns the state.
+
+    `claim` is the token the alert was claimed with: the claim is released only
+    if it is still this one (another sender may have taken over after the lease).
+    The row is locked while it is read and written, so two senders recording at
+    once cannot lose each other's `channels_done`.
+    """
     now = utcnow()
     with session_scope() as session:
-        alert = session.get(Alert, alert_id)
+        alert = session.get(Alert, alert_id, with_for_update=True)
         if alert is None:  # erased while it was being sent
             return c.DELIVERY_FAILED
         done = [ch for ch in (alert.channels_done or "").split(",") if ch]
@@ -144,8 +171,11 @@ def record_delivery(
                 errors.append(f"{channel}: {error}")
         alert.channels_done = ",".join(done)
         alert.last_attempt_at = now
-        alert.claimed_by = None
-        alert.claimed_until = None
+        if claim is None or alert.claimed_by == claim:
+            alert.claimed_by = None
+            alert.claimed_until = None
+        if alert.delivery == c.DELIVERY_SENT:  # another sender finished it meanwhile
+            return str(alert.delivery)
         if not configured:
             alert.delivery = c.DELIVERY_NO_CHANNEL
             return str(alert.delivery)
@@ -177,16 +207,22 @@ def give_up_overdue(give_up: timedelta = timedelta(hours=24)) -> int:
 
 
 def list_alerts(
-    delivery: Optional[str] = None, open_only: bool = False, limit: int = 200
+    delivery: Optional[str] = None, open_only: bool = False, limit: Optional[int] = None
 ) -> List[AlertView]:
-    """Alerts, oldest first (the longest-waiting is the most urgent)."""
-    query = select(Alert).order_by(Alert.raised_at, Alert.id).limit(limit)
+    """Alerts, oldest first (the longest-waiting is the most urgent).
+
+    With `limit`, the newest `limit` alerts, still shown oldest first: a cut
+    must never hide the alert that was raised a minute ago.
+    """
+    query = select(Alert).order_by(Alert.raised_at.desc(), Alert.id.desc())
     if delivery:
         query = query.where(Alert.delivery == delivery)
     if open_only:
         query = query.where(Alert.acknowledged_at.is_(None))
+    if limit is not None:
+        query = query.limit(limit)
     with session_scope() as session:
-        return [_view(row) for row in session.execute(query).scalars()]
+        return [_view(row) for row in reversed(list(session.execute(query).scalars()))]
 
 
 def alerts_for(session: Session, conversation_pks: Sequence[int]) -> Dict[int, List[AlertView]]:

@@ -141,6 +141,12 @@ def set_flag(
         _touch(conversation)
         if flag not in c.ALERT_KINDS:
             return None
+        # Lock the conversation row (PostgreSQL; SQLite serialises writers anyway) so that two
+        # writers at once, say the action server and the sender storing a spooled flag, cannot
+        # both see "no open alert" and write two.
+        session.execute(
+            select(Conversation.id).where(Conversation.id == conversation.id).with_for_update()
+        )
         open_alert = session.execute(
             select(Alert.id).where(
                 Alert.conversation_pk == conversation.id,
