@@ -21,8 +21,10 @@ Pattern syntax (tokens separated by spaces):
 
 import functools
 import re
-from typing import Dict, Iterable, List, Sequence, Tuple
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
+import yaml
 from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
 
@@ -75,6 +77,27 @@ MACROS: Dict[str, Tuple[str, ...]] = {
 _BOUNDARY = [".", "!", "?", ";"]
 
 
+class _PatternLoader(yaml.SafeLoader):
+    """YAML where only true/false are booleans: in a word list, no, on and off are words."""
+
+
+_PatternLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_PatternLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|false)$"), list("tf")
+)
+
+
+def load_patterns(path: Path) -> Dict[str, Any]:
+    """Read a pattern file (bot/language/patterns/*.yml)."""
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=_PatternLoader)  # noqa: S506 (a SafeLoader)
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: not a pattern file")
+    return data
+
+
 @functools.lru_cache(maxsize=None)
 def _lemma_of(word: str) -> str:
     """Lemma of one pattern word, via the same lookup table the texts go through."""
@@ -83,68 +106,82 @@ def _lemma_of(word: str) -> str:
     return "".join(t.lemma_ for t in doc) if len(doc) > 1 else doc[0].lemma_
 
 
-def _alternatives(spec: str) -> List[str]:
-    """Split "a|b|c" and expand @MACRO names inside the alternatives."""
-    out: List[str] = []
-    for alt in spec.split("|"):
-        alt = alt.lstrip("~")  # "~a|~b" means the same as "~a|b"
+Macros = Mapping[str, Sequence[str]]
+
+
+def _expand(body: str, exact: bool, macros: Optional[Macros]) -> List[Tuple[bool, str]]:
+    """Alternatives of "a|~b|@NAME" as (exact text?, word), macros expanded."""
+    out: List[Tuple[bool, str]] = []
+    for alt in body.split("|"):
         if alt.startswith("@"):
-            out.extend(MACROS[alt[1:]])
+            name = alt[1:]
+            out.extend(_expand("|".join((macros or {}).get(name) or MACROS[name]), exact, macros))
+        elif alt.startswith("~"):
+            out.append((True, alt[1:]))
         elif alt:
-            out.append(alt)
+            out.append((exact, alt))
     return out
 
 
-def _token(spec: str, optional: bool) -> Dict[str, object]:
-    """One Matcher token dict for a single-token spec (no multi-word alternatives)."""
+def _single(words: Sequence[str], exact: bool, optional: bool) -> Dict[str, object]:
+    """One Matcher token: any of these words, by lower-case text or by lemma."""
     token: Dict[str, object]
-    if spec == "#NUM":
-        token = {"LIKE_NUM": True}
-    elif spec == "#YEAR":
-        token = {"TEXT": {"REGEX": r"^(19|20)\d\d$"}}
-    elif spec.startswith("~"):
-        token = {"LOWER": {"IN": _alternatives(spec[1:])}}
-    elif spec.startswith("!"):
-        token = {"LEMMA": {"NOT_IN": sorted({_lemma_of(w) for w in _alternatives(spec[1:])} | set(_BOUNDARY))}}
+    if exact:
+        token = {"LOWER": {"IN": sorted(set(words))}}
     else:
-        words = _alternatives(spec)
         token = {"LEMMA": {"IN": sorted({_lemma_of(w) for w in words} | set(words))}}
     if optional:
         token["OP"] = "?"
     return token
 
 
-def _variants(raw: str) -> List[List[Dict[str, object]]]:
+def _variants(raw: str, macros: Optional[Macros] = None) -> List[List[Dict[str, object]]]:
     """All token sequences one spec can stand for ("a|b_c" -> [[a]], [[b], [c]])."""
     if raw.startswith("*") and raw[1:].isdigit():
         return [[{"LOWER": {"NOT_IN": _BOUNDARY}, "OP": "?"} for _ in range(int(raw[1:]))]]
     optional = raw.endswith("?") and len(raw) > 1
     spec = raw[:-1] if optional else raw
-    prefix = spec[0] if spec[0] in "~!" else ""
-    body = "|".join(alt.lstrip("~") for alt in spec[len(prefix):].split("|"))
-    singles = [alt for alt in body.split("|") if "_" not in alt]
-    multis = [alt for alt in body.split("|") if "_" in alt]
+    if spec in ("#NUM", "#YEAR"):
+        token: Dict[str, object] = {"LIKE_NUM": True} if spec == "#NUM" else {
+            "TEXT": {"REGEX": r"^(19|20)\d\d$"}}
+        if optional:
+            token["OP"] = "?"
+        return [[token]]
+    if spec.startswith("!"):
+        words = [w for _, w in _expand(spec[1:], False, macros)]
+        token = {"LEMMA": {"NOT_IN": sorted({_lemma_of(w) for w in words} | set(_BOUNDARY))}}
+        if optional:
+            token["OP"] = "?"
+        return [[token]]
+    exact_all = spec.startswith("~")
+    alternatives = _expand(spec[1:] if exact_all else spec, exact_all, macros)
     out: List[List[Dict[str, object]]] = []
-    if singles:
-        out.append([_token(prefix + "|".join(singles), optional)])
-    for multi in multis:
-        out.append([_token(prefix + word, optional) for word in multi.split("_")])
+    for exact in (True, False):
+        singles = [w for e, w in alternatives if e == exact and "_" not in w]
+        if singles:
+            out.append([_single(singles, exact, optional)])
+    for exact, multi in alternatives:
+        if "_" in multi:
+            out.append([_single([word], exact, optional) for word in multi.split("_")])
     return out
 
 
-def compile_pattern(text: str) -> List[TokenPattern]:
+def compile_pattern(text: str, macros: Optional[Macros] = None) -> List[TokenPattern]:
     """Compile one pattern string (see module docstring) to one or more Matcher patterns."""
     patterns: List[TokenPattern] = [[]]
     for raw in text.split():
-        patterns = [done + variant for done in patterns for variant in _variants(raw)]
+        patterns = [done + variant for done in patterns for variant in _variants(raw, macros)]
     return patterns
 
 
-def build_matcher(patterns: Dict[str, Sequence[str]]) -> Matcher:
-    """A Matcher with one rule per key; each key may have many pattern strings."""
+def build_matcher(patterns: Mapping[str, Sequence[str]], macros: Optional[Macros] = None) -> Matcher:
+    """A Matcher with one rule per key; each key may have many pattern strings.
+
+    `macros`: extra @NAME word lists (a pattern file's own `words:`), beside MACROS.
+    """
     matcher = Matcher(get_nlp().vocab)
     for key, texts in patterns.items():
-        matcher.add(key, [p for t in texts for p in compile_pattern(t)])
+        matcher.add(key, [p for t in texts for p in compile_pattern(t, macros)])
     return matcher
 
 
