@@ -69,7 +69,8 @@ _RULES: Dict[str, List[Rule]] = {
                  r"maybe later|some other time|after)\b"]),
         (None, [r"\byes and no\b", r"^maybe$", r"^(i )?(don't|do not) know\b"]),
         (NO, [r"\b(no|never|no thanks|not interested|rather not|don't want to|do not want to|not for me|"
-              r"leave me alone|i won't|don't|do not|stop)\b", r"\b" + r"(" + _NO + r")\b"]),
+              r"leave me alone|i won't|don't|do not|stop|go away|get lost|clear off|sod off|piss off|bugger off|"
+              r"get away|leave it|no way|not a chance|not likely|forget it)\b", r"\b" + r"(" + _NO + r")\b"]),
         (YES, [r"\b(" + _YES + r"|let's go|let's do it|ready|i agree|agree|happy|go|yes i will)\b"]),
     ],
     "role": [

@@ -66,8 +66,13 @@ def read_wishes(
             return WishReading(WISHES, ((code, text.strip()),))
     if sure_intent == c.INTENT_AFFIRM:
         return WishReading(MORE_TO_SAY)
-    if sure_intent in c.REPAIRS:
+    if sure_intent in c.REPAIRS and len(text.split()) < MIN_WORDS_FOR_OWN_WISH:
         return WishReading(UNCLEAR)
     if len(text.split()) >= MIN_WORDS_FOR_OWN_WISH and not text.rstrip().endswith("?"):
         return WishReading(WISHES, ((c.SOMETHING_ELSE, text.strip()),))
     return WishReading(UNCLEAR)
+
+
+def carries_a_wish(text: str) -> bool:
+    """The message asks for something to happen (by the rules), whatever else it says."""
+    return any(not m.negated for m in recognise_outcomes(text))

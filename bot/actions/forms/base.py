@@ -40,7 +40,8 @@ from bot.actions.safety import (
 from bot.language.answers import recognise_answer
 from bot.language.danger import CLEAR, NONE, POSSIBLE
 from bot.language.outcomes import recognise_outcomes
-from bot.language.repair import change_of_earlier_answer, detect_repair
+from bot.language.repair import change_of_earlier_answer, detect_repair, repair_anywhere
+from bot.language.wishes import carries_a_wish
 from bot.store import records
 
 logger = logging.getLogger(__name__)
@@ -52,6 +53,9 @@ NOT_GIVEN = "not_given"  # skipped where the contract has no `declined` answer
 
 # Closed questions whose answer can be changed at the next question.
 CHANGEABLE = frozenset({c.FEELS_SAFE_NOW, c.WANTS_ADVOCATE, c.OUTCOME_ACHIEVED, *c.FEEDBACK_QUESTIONS})
+
+# The model alone may call a message a repair only when it is this short.
+MODEL_REPAIR_MAX_WORDS = 4
 
 # What is asked first after a detour: the gentle check, or "carry on, or stop for now?".
 DETOUR_QUESTIONS: Dict[Optional[Text], List[Text]] = {
@@ -194,7 +198,7 @@ class StageFormValidation(FormValidationAction, ABC):
     ) -> Updates:
         """The answer, a repair, or a kind rephrase: whatever the message is besides danger."""
         new_words = change_of_earlier_answer(text)
-        if new_words:
+        if new_words and not (slot == c.DESIRED_OUTCOMES and carries_a_wish(text)):
             changed = self.change_earlier_answer(slot, new_words, dispatcher, tracker)
             if changed is not None:
                 return changed
@@ -214,7 +218,7 @@ class StageFormValidation(FormValidationAction, ABC):
         if answered is not None:
             return {**answered, "unclear_count": 0}
 
-        repair = repair or self._intent_repair(tracker)
+        repair = repair or repair_anywhere(text) or self._intent_repair(tracker, text)
         if repair:
             return self.repair(repair, slot, dispatcher, tracker)
         if level != NONE:
@@ -247,7 +251,10 @@ class StageFormValidation(FormValidationAction, ABC):
         return slot == c.CARRY_ON and recognise_answer(text, "carry_on") is not None
 
     @staticmethod
-    def _intent_repair(tracker: Tracker) -> Optional[Text]:
+    def _intent_repair(tracker: Tracker, text: Text) -> Optional[Text]:
+        """The model's repair, for short messages only: a longer one says something of its own."""
+        if len(text.split()) > MODEL_REPAIR_MAX_WORDS:
+            return None
         intent = confident_intent(tracker)
         return intent if intent in c.REPAIRS else None
 

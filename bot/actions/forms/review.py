@@ -15,6 +15,7 @@ from bot.language.answers import is_nothing_more
 from bot.store import records
 
 NO_COMMENT = "none"
+MODEL_NO_COMMENT_MAX_WORDS = 2
 
 
 def next_outcome_updates(cid: Text, after: Optional[Text]) -> Updates:
@@ -71,8 +72,14 @@ class ValidateReviewForm(WishesMixin, StageFormValidation):
         return {slot: value}
 
     def answer_comments(self, text: Text, tracker: Tracker) -> Updates:
+        """Every comment is kept in the person's words; only a bare "no" means none.
+
+        The model may read "no, but the social worker was lovely" as a "no": it
+        decides only for a word or two.
+        """
         intent = confident_intent(tracker)
-        if is_nothing_more(text) or intent in (c.INTENT_DENY, c.INTENT_NOTHING_MORE):
+        short = len(text.split()) <= MODEL_NO_COMMENT_MAX_WORDS
+        if is_nothing_more(text) or (short and intent in (c.INTENT_DENY, c.INTENT_NOTHING_MORE)):
             return {c.FEEDBACK_COMMENTS: NO_COMMENT}
         records.save_answer(tracker.sender_id, c.STAGE_REVIEW, "comments", text)
         return {c.FEEDBACK_COMMENTS: text}
