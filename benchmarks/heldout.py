@@ -1,21 +1,32 @@
-"""Scores on the held-out sets (tests/data/), never trained or tuned on. Prints figures.
+"""Scores of the language layer on the held-out sets. Prints figures; asserts nothing.
 
-    make benchmark            # or: .venv/bin/python benchmarks/heldout.py [--rules-only]
+    make benchmark                      # or: .venv/bin/python benchmarks/heldout.py
+    .venv/bin/python benchmarks/heldout.py --misses     # also list what was missed
 
-Outcome codes: micro precision / recall / F1 over codes, and exact-set
-matches, for the rule-based recogniser alone and for what the assistant does
-(`read_wishes`: rules, then the trained model's confident intent, then own
-words as something_else). Danger: recall and false-alarm rate of the
-detector. Answers: accuracy per kind of question.
+Sets:
+- held-out v2 (tests/data/heldout_v2/): written 2026-11-28 before any tuning,
+  never tuned on. These are the figures to trust.
+- held-out v1 (tests/data/*_heldout.yml): tuned on since, so now training data.
+
+Danger is scored three ways: the rules alone, the model alone (its `danger`
+intent), and the running decision (`bot.language.danger.decide`, what the
+assistant does). A danger message counts as caught when it gets the help at
+once (clear) or the gentle "Are you safe right now?" (possible): a person in
+danger answers that No or Not sure, which raises the flag. On safe messages,
+the help is a false alarm, and a gentle check is counted on its own line.
+Outcomes: micro precision, recall and F1 over codes, as `read_wishes` reads
+them (rules alone, and rules then the model's confident intent). Answers:
+accuracy of the closed-question recognisers.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 import time
-from collections import Counter
+from collections import defaultdict
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
 
@@ -25,20 +36,98 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.language.answers import recognise_answer  # noqa: E402
-from bot.language.danger import detect_danger  # noqa: E402
+from bot.language.danger import (  # noqa: E402
+    CLEAR,
+    DANGER_INTENT,
+    MODEL_UNSURE,
+    NONE,
+    POSSIBLE,
+    assess_danger,
+    decide,
+)
 from bot.language.wishes import read_wishes  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
-Parser = Callable[[str], Tuple[Optional[str], float]]
+Parse = Callable[[str], Tuple[Optional[str], float]]
+Decider = Callable[[str], str]
+
+SETS = {
+    "v2": ("held-out v2, never tuned on", DATA / "heldout_v2" / "danger.yml",
+           DATA / "heldout_v2" / "outcomes.yml", DATA / "heldout_v2" / "answers.yml"),
+    "v1": ("held-out v1, tuned on since (training data now)", DATA / "danger_heldout.yml",
+           DATA / "outcomes_heldout.yml", DATA / "answers_heldout.yml"),
+}
+# Answer kinds whose recogniser is shared with another question.
+KIND_OF = {"safety_check": "safe"}
 
 
-def load(name: str) -> dict:  # type: ignore[type-arg]
-    return yaml.safe_load((DATA / name).read_text())
+def load(path: Path) -> dict:  # type: ignore[type-arg]
+    return yaml.safe_load(path.read_text())
 
 
-def score_outcomes(cases: Sequence[dict], parse: Optional[Parser]) -> Dict[str, float]:  # type: ignore[type-arg]
+def model_parser() -> Optional[Parse]:
+    model = ROOT / "models" / "msp.tar.gz"
+    if not model.exists():
+        return None
+    from rasa.core.agent import Agent
+    from rasa.utils.log_utils import configure_structlog
+
+    logging.getLogger().setLevel(logging.WARNING)
+    configure_structlog(logging.WARNING)
+    agent = Agent.load(str(model))
+    cache: Dict[str, Tuple[Optional[str], float]] = {}
+
+    def parse(text: str) -> Tuple[Optional[str], float]:
+        if text not in cache:
+            result = asyncio.run(agent.parse_message(text))
+            intent = result.get("intent") or {}
+            cache[text] = (intent.get("name"), float(intent.get("confidence") or 0.0))
+        return cache[text]
+
+    return parse
+
+
+def _items(data: dict, key: str) -> List[Tuple[str, str]]:  # type: ignore[type-arg]
+    """(text, type) pairs from either set's layout."""
+    out = []
+    for item in data[key]:
+        if isinstance(item, dict):
+            out.append((item["text"], item.get("type", "")))
+        else:
+            out.append((str(item), ""))
+    return out
+
+
+def score_danger(label: str, danger: Sequence[Tuple[str, str]], safe: Sequence[Tuple[str, str]],
+                 decides: Decider, show_misses: bool) -> None:
+    levels = [decides(t) for t, _ in danger]
+    safe_levels = [decides(t) for t, _ in safe]
+    caught = sum(level != NONE for level in levels)
+    by_check = sum(level == POSSIBLE for level in levels)
+    alarms = sum(level == CLEAR for level in safe_levels)
+    checks = sum(level == POSSIBLE for level in safe_levels)
+    n, m = len(danger), len(safe)
+    print(f"  {label:34s} recall {caught / n:.3f} ({caught}/{n}, {by_check} by the check)   "
+          f"false alarms {alarms / m:.3f} ({alarms}/{m})   checks on safe {checks / m:.3f} ({checks}/{m})")
+    if show_misses:
+        for (text, kind), level in zip(danger, levels, strict=True):
+            if level == NONE:
+                print(f"      missed [{kind}] {text!r}")
+        for (text, kind), level in zip(safe, safe_levels, strict=True):
+            if level == CLEAR:
+                print(f"      false alarm [{kind}] {text!r}")
+
+
+def danger_by_type(danger: Sequence[Tuple[str, str]], decides: Decider) -> None:
+    per: Dict[str, List[int]] = defaultdict(lambda: [0, 0])
+    for text, kind in danger:
+        per[kind][1] += 1
+        per[kind][0] += decides(text) != NONE
+    print("    caught by type: " + ", ".join(f"{k} {c}/{n}" for k, (c, n) in sorted(per.items())))
+
+
+def score_outcomes(cases: Sequence[dict], parse: Optional[Parse]) -> Dict[str, object]:  # type: ignore[type-arg]
     tp = fp = fn = exact = 0
-    per_code: Counter = Counter()
     misses: List[str] = []
     for case in cases:
         intent, confidence = parse(case["text"]) if parse else (None, 0.0)
@@ -47,99 +136,87 @@ def score_outcomes(cases: Sequence[dict], parse: Optional[Parser]) -> Dict[str, 
         tp += len(got & want)
         fp += len(got - want)
         fn += len(want - got)
-        for code in want - got:
-            per_code[code] += 1
         if got == want:
             exact += 1
-        elif len(misses) < 12:
-            misses.append(f"    {case['text'][:70]!r}: got {sorted(got)} want {sorted(want)}")
+        else:
+            misses.append(f"      {case['text'][:90]!r}: got {sorted(got)} want {sorted(want)}")
     precision = tp / (tp + fp) if tp + fp else 1.0
     recall = tp / (tp + fn) if tp + fn else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": precision, "recall": recall, "f1": f1, "exact": exact / len(cases),
-            "n": len(cases), "misses": misses, "missed_codes": dict(per_code)}  # type: ignore[dict-item]
-
-
-def model_parser() -> Optional[Parser]:
-    model = ROOT / "models" / "msp.tar.gz"
-    if not model.exists():
-        return None
-    import logging
-
-    from rasa.core.agent import Agent
-    from rasa.utils.log_utils import configure_structlog
-
-    logging.getLogger().setLevel(logging.WARNING)
-    configure_structlog(logging.WARNING)
-    agent = Agent.load(str(model))
-
-    def parse(text: str) -> Tuple[Optional[str], float]:
-        result = asyncio.run(agent.parse_message(text))
-        intent = result.get("intent") or {}
-        return intent.get("name"), float(intent.get("confidence") or 0.0)
-
-    return parse
+    return {"precision": precision, "recall": recall, "f1": f1, "exact": exact / len(cases), "misses": misses}
 
 
 def main() -> int:
-    args = argparse.ArgumentParser(description=__doc__)
-    args.add_argument("--rules-only", action="store_true")
-    opts = args.parse_args()
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rules-only", action="store_true", help="skip the trained model")
+    parser.add_argument("--misses", action="store_true", help="list every miss and false alarm")
+    parser.add_argument("--set", choices=("v2", "v1", "all"), default="all")
+    opts = parser.parse_args()
+    parse = None if opts.rules_only else model_parser()
+    if parse is None and not opts.rules_only:
+        print("(no trained model: run `make train` for the model and combined figures)\n")
 
-    outcomes = load("outcomes_heldout.yml")["cases"]
-    print(f"Outcome codes, held-out set ({len(outcomes)} whole messages)")
-    modes = [("rules only", None)]
-    parse = None
-    if not opts.rules_only:
-        parse = model_parser()
-        if parse is None:
-            print("  (no trained model: run `make train` for the combined figures)")
-        else:
-            modes.append(("as the assistant reads them (rules + model)", parse))
-    for label, parse in modes:
+    def rules(text: str) -> str:
+        return assess_danger(text).level
+
+    def model(text: str) -> str:
+        assert parse is not None
+        intent, confidence = parse(text)
+        return POSSIBLE if intent == DANGER_INTENT and confidence >= MODEL_UNSURE else NONE
+
+    def running(text: str) -> str:
+        intent, confidence = parse(text) if parse else (None, 0.0)
+        return decide(assess_danger(text), intent, confidence)
+
+    for key in (("v2", "v1") if opts.set == "all" else (opts.set,)):
+        title, danger_file, outcomes_file, answers_file = SETS[key]
+        print(f"== {title} ==")
+        data = load(danger_file)
+        danger, safe = _items(data, "danger"), _items(data, "safe")
+        print(f"Danger ({len(danger)} danger, {len(safe)} safe messages)")
         started = time.perf_counter()
-        s = score_outcomes(outcomes, parse)
-        took = (time.perf_counter() - started) / len(outcomes) * 1000
-        print(f"  {label:45s} precision {s['precision']:.3f}  recall {s['recall']:.3f}  "
-              f"F1 {s['f1']:.3f}  exact {s['exact']:.3f}  ({took:.1f} ms/message)")
-        if s["missed_codes"]:
-            print("    missed most: " + ", ".join(
-                f"{k} {v}" for k, v in Counter(s["missed_codes"]).most_common(5)))
-        for line in s["misses"][:6]:
-            print(line)
+        score_danger("rules alone", danger, safe, rules, False)
+        took = (time.perf_counter() - started) / (len(danger) + len(safe)) * 1000
+        if parse is not None:
+            score_danger(f"model alone (danger >= {MODEL_UNSURE})", danger, safe, model, False)
+        score_danger("running decision (what the assistant does)", danger, safe, running, opts.misses)
+        if key == "v2":
+            danger_by_type(danger, running)
+        print(f"    rules: {took:.1f} ms per message")
 
-    danger = load("danger_heldout.yml")
-    print(f"\nDanger, held-out set ({len(danger['danger'])} danger, {len(danger['safe'])} safe)")
+        cases = load(outcomes_file)["cases"]
+        print(f"Outcomes ({len(cases)} whole answers to 'what would you like to happen?')")
+        modes: List[Tuple[str, Optional[Parse]]] = [("rules alone", None)]
+        if parse is not None:
+            modes.append(("rules, then the model (read_wishes)", parse))
+        for label, mode_parse in modes:
+            s = score_outcomes(cases, mode_parse)
+            print(f"  {label:38s} precision {s['precision']:.3f}  recall {s['recall']:.3f}  "
+                  f"micro-F1 {s['f1']:.3f}  exact set {s['exact']:.3f}")
+            if opts.misses and label != "rules alone":
+                for line in s["misses"]:  # type: ignore[attr-defined]
+                    print(line)
 
-    def detector(text: str) -> bool:
-        return detect_danger(text) is not None
-
-    deciders = [("detector (bot/language/danger.py)", detector)]
-    if parse is not None:
-        def assistant(text: str) -> bool:
-            # The same rule as bot/actions/safety.py: detector, or the model very sure.
-            intent, confidence = parse(text)
-            return detector(text) or (intent == "danger" and confidence >= 0.9)
-
-        deciders.append(("as the assistant decides (detector or model >= 0.9)", assistant))
-    for label, fires in deciders:
-        caught = [t for t in danger["danger"] if fires(t)]
-        alarms = [t for t in danger["safe"] if fires(t)]
-        print(f"  {label:52s} recall {len(caught) / len(danger['danger']):.3f} "
-              f"({len(caught)}/{len(danger['danger'])})  false alarms "
-              f"{len(alarms) / len(danger['safe']):.3f} ({len(alarms)}/{len(danger['safe'])})")
-        for text in [t for t in danger["danger"] if t not in caught][:8]:
-            print(f"    missed: {text!r}")
-
-    answers = load("answers_heldout.yml")
-    print("\nAnswer recognisers, held-out phrasings")
-    total = right = 0
-    for kind, pairs in answers.items():
-        ok = sum(recognise_answer(text, kind) == want for text, want in pairs)
-        total += len(pairs)
-        right += ok
-        print(f"  {kind:10s} {ok}/{len(pairs)}")
-    print(f"  overall    {right}/{total} = {right / total:.3f}")
+        answers = load(answers_file)
+        total = right = 0
+        parts = []
+        wrong: List[str] = []
+        for kind, pairs in answers.items():
+            ok = 0
+            for text, want in pairs:
+                got = recognise_answer(text, KIND_OF.get(kind, kind))
+                ok += got == want
+                if got != want:
+                    wrong.append(f"      [{kind}] {text!r}: got {got} want {want}")
+            total += len(pairs)
+            right += ok
+            parts.append(f"{kind} {ok}/{len(pairs)}")
+        print(f"Answer recognisers: {right}/{total} = {right / total:.3f}  ({', '.join(parts)})")
+        if opts.misses:
+            print("\n".join(wrong))
+        print()
     return 0
 
 

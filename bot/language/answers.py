@@ -38,9 +38,9 @@ _YES = (
     r"fine|please|yes i am|i would|i'd like that|that's fine|that's ok|good|great|👍|thumbs up"
 )
 _DONT_KNOW = (
-    r"don't know|do not know|dunno|no idea|not sure|not (?:really|too|so|totally|entirely|very) sure|unsure|can't say|cannot say|can't tell|hard to say|"
+    r"don't know(?! (?:why|how|if|whether))|do not know(?! (?:why|how|if|whether))|dunno|no idea|not sure|not (?:really|too|so|totally|entirely|very) sure|unsure|can't say|cannot say|can't tell|hard to say|"
     r"too early|too soon|not certain|no clue|can't remember|don't remember|who knows|not yet sure|"
-    r"don't really know|difficult to say|haven't decided|not decided"
+    r"don't really know|difficult to say|haven't decided|not decided|couldn't tell you|can't tell you|couldn't say"
 )
 _PARTLY = (
     r"partly|partially|part of it|in part|a bit|a little|little bit|kind of|sort of|somewhat|some of it|"
@@ -174,17 +174,46 @@ def _clean(text: str) -> str:
     return re.sub(r"\s+", " ", out).strip()
 
 
+def _match(clean: str, kind: str) -> Optional[str]:
+    for value, patterns in _COMPILED[kind]:
+        if any(p.search(clean) for p in patterns):
+            return value
+    return None
+
+
+_BARE = re.compile(r"^(yes|yeah|yep|no|nope|nah|ok|okay|well|oh|um|erm)( (yes|no|well|oh))*$")
+_MORE_EXACT = frozenset({LATER, PARTLY, DONT_KNOW, NOT_SURE, ALREADY_HAVE, DECLINED})
+_LEAD_SPLIT = re.compile(r"[,.;:!?]+|\s+-\s+|\bbut\b|\.\.\.")
+
+
 def recognise_answer(text: str, kind: str) -> Optional[str]:
-    """The answer value for a question of this kind, or None when it is unclear."""
+    """The answer value for a question of this kind, or None when it is unclear.
+
+    The answer a person leads with wins ("yes but can we stop if I get upset"
+    is a yes; "partly, but I don't know if it'll last" is partly). When the
+    first part says nothing, the last part may ("don't know... ok yes").
+    Only "do you feel safe?" is read whole: there, any worry must count.
+    """
     if kind not in _COMPILED:
         raise KeyError(f"unknown answer kind: {kind!r}")
     clean = _clean(text)
     if not clean:
         return None
-    for value, patterns in _COMPILED[kind]:
-        if any(p.search(clean) for p in patterns):
-            return value
-    return None
+    if kind != "safe":
+        parts = [_clean(p) for p in _LEAD_SPLIT.split(normalise(text)) if _clean(p)]
+        if len(parts) > 1:
+            first = _match(parts[0], kind)
+            if first is not None and _BARE.match(parts[0]):
+                # "no, not today": a bare yes or no, then something more exact, which wins.
+                rest = _match(" ".join(parts[1:]), kind)
+                if rest in _MORE_EXACT:
+                    return rest
+            if first is not None:
+                return first
+            last = _match(parts[-1], kind)
+            if last is not None:
+                return last
+    return _match(clean, kind)
 
 
 # --- "nothing more" and "not sure": the whole message must be such a phrase (plus fillers) ---
@@ -197,14 +226,15 @@ _NOTHING_MORE_PHRASES: Tuple[str, ...] = (
     "not anything else", "nowt else", "nowt", "that's about it", "that's all i want", "that's all i can think of",
     "nothing i can think of", "i think that's it", "i think that's all", "i'm finished", "all good",
     "no that's it", "no that's all", "nothing else i can think of", "that's me", "that's it really",
-    "not that i can think of", "no ta",
+    "not that i can think of", "no ta", "no comment", "no comments", "rather not comment", "i'd rather not comment",
+    "nothing to say", "nothing to add thanks", "no thank you nothing",
 )
 _NOT_SURE_PHRASES: Tuple[str, ...] = (
     "not sure", "unsure", "don't know", "do not know", "dunno", "no idea", "can't think", "cannot think",
     "can't decide", "cannot decide", "haven't decided", "not decided", "need to think", "need time to think",
     "need more time", "no clue", "hard to say", "not certain", "don't really know", "who knows", "can't say",
     "confused", "haven't thought", "not thought", "never thought", "don't even know", "can't make up my mind",
-    "i'm lost", "not got a clue", "no i don't know", "can't think of anything", "mind is blank",
+    "i'm lost", "not got a clue", "no i don't know", "couldn't tell you", "can't tell you", "couldn't say", "can't think of anything", "mind is blank",
     "not really sure", "haven't a clue", "haven't got a clue", "not a clue", "i have no idea",
 )
 _FILLERS: Tuple[str, ...] = (
@@ -213,7 +243,7 @@ _FILLERS: Tuple[str, ...] = (
     "i'm fine", "sorry", "i guess", "oh", "hmm", "x", "xx", "i", "i'm", "im", "to be honest", "tbh",
     "actually", "anyway", "mate", "pal", "for today",
 )
-_NOT_SURE_FILLERS: Tuple[str, ...] = _FILLERS + (
+_NOT_SURE_FILLERS: Tuple[str, ...] = _FILLERS + ("no",
     "what i want", "what to say", "what i'd like", "what i would like", "what i want to happen",
     "what should happen", "what to do", "what she wants", "what he wants", "what they want",
     "what she'd like", "what he'd like", "of anything", "anything", "yet", "about that", "about it", "about this",

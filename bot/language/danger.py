@@ -85,6 +85,7 @@ class _Group:
     needs: FrozenSet[str] = frozenset()
     fear: bool = False
     firm: bool = False
+    not_after: FrozenSet[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,7 @@ def _rules() -> _Rules:
             needs=_words(g.get("needs") or ()),
             fear=bool(g.get("fear")),
             firm=bool(g.get("firm")),
+            not_after=_words(g.get("not_after") or (), lemmas=False),
         )
         for g in data["groups"]
     )
@@ -339,6 +341,8 @@ def _judge(doc: Doc, group: _Group, own_negation: bool, start: int, end: int, wh
     if group.not_before and end < len(doc) and (doc[end].lemma_ in group.not_before or
                                                  doc[end].lower_ in group.not_before):
         return NONE, "not_before"
+    if group.not_after and start > 0 and doc[start - 1].lower_ in group.not_after:
+        return NONE, "not_after"
     if group.big_number and not any((_number(t.lower_) or 0) >= 8 for t in doc[start:end]):
         return NONE, "small number"
     if group.needs and not any(t.lemma_ in group.needs or t.lower_ in group.needs for t in doc):
@@ -387,9 +391,9 @@ def _judge(doc: Doc, group: _Group, own_negation: bool, start: int, end: int, wh
         return level, why  # a threat to kill is danger now, whatever it hangs on
     if hypothetical:
         level, why = _lower(level), "hypothetical"
-    elif not now and any(
-        _cue(t, "reported") or _cue(t, "justice")
-        for t in doc[(prev.start if prev else cs):ce] if not start <= t.i < end
+    elif not now and (
+        any(_cue(t, "reported") for t in doc[(prev.start if prev else cs):ce] if not start <= t.i < end)
+        or any(_cue(t, "justice") for t in doc[cs:ce] if not start <= t.i < end)
     ):
         level, why = _lower(level), "reported or before the court"
     return level, why

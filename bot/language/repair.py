@@ -38,15 +38,16 @@ def _rules() -> Tuple[List[Tuple[str, Pattern[str], List[Pattern[str]]]], Patter
     data = load_patterns(PATTERNS_FILE)
     before = _alternation([str(w) for w in data["before"]])
     after = _alternation([str(w) for w in data["after"]])
+    reasons = _alternation([str(w) for w in data.get("reasons") or []]) or r"(?!)"
     person = re.sub(r"\s+", " ", str(data["person"])).replace("| ", "|").strip()
     compiled = []
     for name in data["order"]:
         spec: Dict[str, List[str]] = data["repairs"][name]
         whole = _alternation(spec.get("whole") or []) or r"(?!)"
-        whole_re = re.compile(rf"^(?:(?:{before})\s+)*(?:{whole})(?:\s+(?:{after}))*$")
+        whole_re = re.compile(rf"^(?:(?:{before})\s+)*(?:{whole})(?:\s+(?:{after}))*(?:\s+(?:{reasons}))?$")
         inside = [re.compile(str(p).replace("{PERSON}", person)) for p in spec.get("anywhere") or []]
         compiled.append((_NAMES[name], whole_re, inside))
-    fillers = re.compile(rf"^(?:(?:{before}|{after})\s*)+$")
+    fillers = re.compile(rf"^(?:(?:{before}|{after})\s*)+$|^(?:(?:{before})\s+)*(?:{reasons})(?:\s+(?:{after}))*$")
     return compiled, fillers
 
 
@@ -56,6 +57,10 @@ def _clean(text: str) -> str:
     out = re.sub(r"[^\w'?\s]", " ", out)
     out = re.sub(r"\s*\?+", "?", out)
     return re.sub(r"\s+", " ", out).strip()
+
+
+# A yes or a no after a repair is an answer to the question, not a polite word.
+_ANSWERISH = re.compile(r"\b(yes|yeah|yep|no|nope|nah|ok|okay)\b")
 
 
 def _repair_of(clause: str) -> Optional[str]:
@@ -85,6 +90,8 @@ def detect_repair(text: str) -> Optional[str]:
             found.append(repair)
         elif not _rules()[1].match(clause.replace("?", "").strip()):
             return None  # this clause says something else (a wish, an answer): the words win
+        elif found and _ANSWERISH.search(clause):
+            return None  # "what's that... oh, yes please": asked, then answered
     return found[0] if found else None
 
 

@@ -206,7 +206,8 @@ class StageFormValidation(FormValidationAction, ABC):
         repair = detect_repair(text)  # only when the message is nothing but a repair
         if repair == c.REPAIR_STOP and slot == c.CONSENT_TO_TALK:
             repair = None  # "not now" answers this question: later
-        if repair in REPAIRS_BEFORE_ANSWER and not self._is_plain_answer(slot, text):
+        plain_answer = repair == c.REPAIR_STOP and self._is_plain_answer(slot, text)
+        if repair in REPAIRS_BEFORE_ANSWER and not plain_answer:
             return self.repair(repair, slot, dispatcher, tracker)
 
         if slot != c.DESIRED_OUTCOMES and self.changed_earlier_wish(

@@ -11,7 +11,7 @@ from bot import constants as c
 from bot.actions.common import confident_intent, stage_of
 from bot.actions.forms.base import DONE, StageFormValidation, Updates
 from bot.actions.forms.outcomes import WishesMixin
-from bot.language.answers import is_nothing_more
+from bot.language.answers import is_not_sure, is_nothing_more
 from bot.store import records
 
 NO_COMMENT = "none"
@@ -79,7 +79,9 @@ class ValidateReviewForm(WishesMixin, StageFormValidation):
         """
         intent = confident_intent(tracker)
         short = len(text.split()) <= MODEL_NO_COMMENT_MAX_WORDS
-        if is_nothing_more(text) or (short and intent in (c.INTENT_DENY, c.INTENT_NOTHING_MORE)):
+        if is_nothing_more(text) or is_not_sure(text) or (
+            short and intent in (c.INTENT_DENY, c.INTENT_NOTHING_MORE)
+        ):
             return {c.FEEDBACK_COMMENTS: NO_COMMENT}
         records.save_answer(tracker.sender_id, c.STAGE_REVIEW, "comments", text)
         return {c.FEEDBACK_COMMENTS: text}
