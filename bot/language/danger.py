@@ -343,6 +343,10 @@ def _judge(doc: Doc, group: _Group, own_negation: bool, start: int, end: int, wh
         return NONE, "not_before"
     if group.not_after and start > 0 and doc[start - 1].lower_ in group.not_after:
         return NONE, "not_after"
+    if group.kind == DANGER and start > 0 and _cue(doc[start - 1], "relative") and not (
+        doc[start].lower_.endswith("s") or doc[start].lower_.endswith("ing")
+    ):
+        return NONE, "who did it"  # "the member of staff who hit him": naming someone by what they did
     if group.big_number and not any((_number(t.lower_) or 0) >= 8 for t in doc[start:end]):
         return NONE, "small number"
     if group.needs and not any(t.lemma_ in group.needs or t.lower_ in group.needs for t in doc):

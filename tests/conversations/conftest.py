@@ -4,31 +4,33 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from dataclasses import replace
+from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
 
 from bot.runner import MODEL_PATH, Services
-from bot.settings import PROJECT_ROOT, load_settings
+from bot.settings import PROJECT_ROOT, Settings, load_settings
 from bot.store.migrate import upgrade
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.alerts.receivers import HttpReceiver, SmtpSink, free_port, http_receiver, smtp_sink
 
 
 class Live:
-    """The running assistant and a way to read its records as a practitioner does."""
+    """The running assistant and a way to read its records as a practitioner does.
 
-    def __init__(self, services: Services, env: Dict[str, str]) -> None:
+    The duty alert channels point at a local webhook receiver and SMTP sink
+    (`.webhook`, `.mail`), so a test can see what the team was sent.
+    """
+
+    def __init__(self, services: Services, env: Dict[str, str], webhook: HttpReceiver,
+                 mail: SmtpSink) -> None:
         self.services = services
         self.env = env
+        self.webhook = webhook
+        self.mail = mail
 
     @property
     def url(self) -> str:
@@ -49,6 +51,9 @@ class Live:
         args = ["export", "--format", "json"] + (["--enquiry", enquiry] if enquiry else [])
         return json.loads(self.msp(*args).stdout)
 
+    def alerts(self) -> List[Dict[str, Any]]:
+        return json.loads(self.msp("alerts", "--format", "json").stdout)
+
     def record(self, conversation_id: str, stage: str) -> Dict[str, Any]:
         found = [r for r in self.export()
                  if r["conversation_id"] == conversation_id and r["stage"] == stage]
@@ -61,17 +66,38 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     if not MODEL_PATH.exists():
         pytest.fail(f"no trained model at {MODEL_PATH}: run `make train` (make test does)")
     workdir = tmp_path_factory.mktemp("e2e")
-    settings = replace(
+    with http_receiver() as webhook, smtp_sink() as mail:
+        settings = e2e_settings(workdir, webhook, mail)
+        upgrade(settings.database_url)
+        env = dict(os.environ, **settings.as_env(), PYTHONPATH=str(PROJECT_ROOT))
+        services = start_services(settings, workdir)
+        live = Live(services, env, webhook, mail)
+        yield live
+        services.stop()
+        _write_report(live)
+
+
+def e2e_settings(workdir: Path, webhook: HttpReceiver, mail: SmtpSink) -> Settings:
+    """Throw-away databases, free ports, and duty alerts to the local receivers."""
+    return replace(
         load_settings(),
         database_url=f"sqlite:///{workdir / 'records.db'}",
         tracker_store_url=f"sqlite:///{workdir / 'tracker.db'}",
         rasa_auth_token="e2e-token",
         rasa_port=free_port(),
         actions_port=free_port(),
+        duty_alert_webhook_url=webhook.url,
+        duty_alert_email="duty-team@council.example",
+        smtp_host=mail.host,
+        smtp_port=mail.port,
+        smtp_starttls=False,
+        smtp_username="",
+        alert_max_delay_s=1.0,
+        spool_dir=str(workdir / "spool"),
     )
-    upgrade(settings.database_url)
-    env = dict(os.environ, DATABASE_URL=settings.database_url,
-               TRACKER_STORE_URL=settings.tracker_store_url, PYTHONPATH=str(PROJECT_ROOT))
+
+
+def start_services(settings: Settings, workdir: Path) -> Services:
     services = Services(settings, endpoints=workdir / "endpoints.yml", log_dir=workdir / "logs")
     services.start()
     try:
@@ -80,10 +106,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         for log in sorted((workdir / "logs").glob("*.log")):
             sys.stderr.write(f"--- {log.name}\n{log.read_text()[-4000:]}\n")
         raise
-    live = Live(services, env)
-    yield live
-    services.stop()
-    _write_report(live)
+    return services
 
 
 def _write_report(live: Live) -> None:

@@ -10,6 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot import constants as c
 from bot.actions.common import latest_intent, stage_of
 from bot.actions.forms.base import DONE, StageFormValidation, Updates
+from bot.actions.safety import danger_level
+from bot.language.danger import NONE
 from bot.language.outcomes import recognise_outcomes
 from bot.language.wishes import MORE_TO_SAY, NOT_SURE, NOTHING_MORE, WISHES, read_wishes
 from bot.store import records
@@ -46,6 +48,8 @@ class WishesMixin:
             return {c.DESIRED_OUTCOMES: None}
         if reading.kind != WISHES:
             return None
+        if reading.codes == (c.SOMETHING_ELSE,) and danger_level(tracker) != NONE:
+            return None  # telling us what happens to them is not a wish; the help or check comes instead
 
         dropped = [code for code in reading.dropped if code in recorded]
         if dropped:
