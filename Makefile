@@ -10,6 +10,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SPACY_MODEL := var/spacy/en_msp/meta.json
 MODEL := models/msp.tar.gz
+GOVUK := bot/web/static/govuk/govuk-frontend.min.js
 TRAINING_INPUTS := $(shell find data domain -type f -name '*.yml' 2>/dev/null) config.yml
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
@@ -20,7 +21,7 @@ PYTHON310 ?= $(shell for p in $$(command -v python3.10 2>/dev/null) \
 	$$(ls -d $$HOME/.pyenv/versions/3.10.*/bin/python3.10 2>/dev/null | sort -V -r); do \
 	"$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null && { echo "$$p"; break; }; done)
 
-.PHONY: help install train migrate run chat test unit validate story-test e2e lint benchmark clean
+.PHONY: help install train migrate assets run chat test unit validate story-test e2e lint benchmark clean
 
 help:
 	@echo "make run    install what is missing, train if needed, start the assistant"
@@ -55,7 +56,21 @@ train: $(MODEL)
 migrate: $(STAMP)
 	$(VENV)/bin/msp migrate
 
-run: $(MODEL) migrate
+# GOV.UK Frontend from npm (pinned in package.json, locked in package-lock.json),
+# copied into the web app's static folder. Nothing is hand-copied.
+# The CSS is built from GOV.UK Frontend's Sass with Arial (bot/web/scss/govuk.scss).
+$(GOVUK): package-lock.json bot/web/scss/govuk.scss
+	npm ci --no-audit --no-fund --loglevel=error
+	rm -rf bot/web/static/govuk && mkdir -p bot/web/static/govuk
+	node_modules/.bin/sass --load-path=node_modules --style=compressed --no-source-map --quiet-deps \
+		bot/web/scss/govuk.scss bot/web/static/govuk/govuk-frontend.min.css
+	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js bot/web/static/govuk/
+	cp -r node_modules/govuk-frontend/dist/govuk/assets bot/web/static/govuk/assets
+
+assets: $(GOVUK)
+
+run: $(MODEL) migrate assets
+	$(VENV)/bin/msp setup
 	$(VENV)/bin/msp serve
 
 chat: $(STAMP)
@@ -71,11 +86,11 @@ story-test: $(MODEL)
 	$(PY) -m rasa test core --model $(MODEL) --stories tests/test_stories.yml \
 		--endpoints endpoints.yml --fail-on-prediction-errors --out results/stories
 
-e2e: $(MODEL)
+e2e: $(MODEL) assets
 	$(PY) -m pytest -q -m e2e
 
 # pytest runs last so that its summary is the closing line CI reads.
-test: $(MODEL)
+test: $(MODEL) assets
 	$(MAKE) lint
 	$(MAKE) validate
 	$(MAKE) story-test
@@ -89,4 +104,4 @@ benchmark: $(MODEL)
 	$(PY) benchmarks/heldout.py
 
 clean:
-	rm -rf $(VENV) models results var/spacy
+	rm -rf $(VENV) models results var/spacy node_modules bot/web/static/govuk

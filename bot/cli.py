@@ -48,6 +48,9 @@ def cmd_serve(_: argparse.Namespace) -> int:
     settings = load_settings()
     if not settings.alert_channels:
         print(NO_CHANNEL_WARNING, file=sys.stderr, flush=True)
+    if not settings.secret_key:
+        print("SECRET_KEY is not set: run `msp setup` (make run does) or set it in .env.", file=sys.stderr)
+        return 1
     upgrade(settings.database_url)
     services = Services(settings)
     stopping = False
@@ -71,6 +74,7 @@ def cmd_serve(_: argparse.Namespace) -> int:
         return 1
     print(
         "\nThe assistant is running.\n"
+        f"  Chat page:    {services.web_url}   (people open it with a link from `msp invite`)\n"
         f"  Talk to it:   make chat   (or POST {services.rasa_url}/webhooks/rest/webhook)\n"
         f"  HTTP API:     {services.rasa_url}  (token below)\n"
         f"  Actions:      {services.actions_url}\n"
@@ -244,6 +248,43 @@ def _date(value: str) -> datetime:
         raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-04-01") from exc
 
 
+def cmd_setup(_: argparse.Namespace) -> int:
+    """Write the secrets every process must share into .env, once (make run does this)."""
+    from bot.settings import ensure_env_secrets
+
+    for name in ensure_env_secrets():
+        print(f"Wrote a new {name} into .env (keep it secret; invitations are signed with it).")
+    return 0
+
+
+def cmd_invite(args: argparse.Namespace) -> int:
+    """Print a signed invitation link, alone on a line."""
+    from bot.store import invitations as store
+    from bot.web import invitations
+
+    settings = load_settings()
+    try:
+        invitation = invitations.new_invitation(args.enquiry, args.stage, args.role)
+        url = invitations.link(invitation, settings.secret_key, settings.public_base_url)
+    except (ValueError, RuntimeError) as exc:
+        print(f"Could not make the link: {exc}", file=sys.stderr)
+        return 2
+    actor = getpass.getuser()
+    store.record_invitation(
+        invitation.invite_id, invitation.enquiry_ref, invitation.stage, invitation.role, actor
+    )
+    _audit("invite", f"enquiry={invitation.enquiry_ref} stage={invitation.stage} role={invitation.role} "
+                     f"invite={invitation.invite_id}")
+    print(url)
+    return 0
+
+
+def cmd_web(_: argparse.Namespace) -> int:
+    from bot.web.serve import main as serve_web
+
+    return serve_web()
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from bot.report import run_report
 
@@ -260,6 +301,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "serve", help="run the Rasa and action servers and the duty alert sender"
     ).set_defaults(func=cmd_serve)
+
+    sub.add_parser("setup", help="write missing secrets (SECRET_KEY) into .env").set_defaults(func=cmd_setup)
+    sub.add_parser("web", help="run only the web app (the chat page)").set_defaults(func=cmd_web)
+
+    invite = sub.add_parser("invite", help="print a signed link that opens a conversation for an enquiry")
+    invite.add_argument("--enquiry", required=True, help="enquiry reference, e.g. NR-2026-0042")
+    invite.add_argument("--stage", choices=c.STAGES, default=c.STAGE_OUTCOMES)
+    invite.add_argument("--role", choices=c.ROLES, default=c.ROLE_PERSON)
+    invite.set_defaults(func=cmd_invite)
 
     chat = sub.add_parser("chat", help="talk to the running assistant in this terminal")
     chat.add_argument("--sender", help="conversation id (to resume one)")

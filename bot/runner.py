@@ -93,6 +93,7 @@ class Services:
     processes: List[subprocess.Popen] = field(default_factory=list)
     # pid -> "actions" / "rasa" / "sender", so a message can say which one stopped.
     names: Dict[int, str] = field(default_factory=dict)
+    with_web: bool = True
 
     @property
     def rasa_url(self) -> str:
@@ -101,6 +102,10 @@ class Services:
     @property
     def actions_url(self) -> str:
         return f"http://127.0.0.1:{self.settings.actions_port}"
+
+    @property
+    def web_url(self) -> str:
+        return f"http://127.0.0.1:{self.settings.web_port}"
 
     def _spawn(self, name: str, args: List[str]) -> subprocess.Popen:
         out = None
@@ -144,6 +149,9 @@ class Services:
         )
         # The duty alert sender: delivers what the action server writes to the outbox.
         self._spawn("sender", [python, "-m", "bot.alerts.sender"])
+        if self.with_web:
+            # The web app: the chat page, the only part meant to face people.
+            self._spawn("web", [python, "-m", "bot.web.serve"])
 
     def wait_ready(self, timeout: float = READY_TIMEOUT_S) -> None:
         """Both servers answer, Rasa has loaded the model, and no process (the sender too) has died."""
@@ -156,7 +164,8 @@ class Services:
                     self.stop()
                     raise RuntimeError(f"{name} stopped while starting (exit {process.returncode})")
             actions_up = _fetch(f"{self.actions_url}/health") is not None
-            if actions_up and b"model_file" in (_fetch(status) or b""):
+            web_up = not self.with_web or _fetch(f"{self.web_url}/healthz") is not None
+            if actions_up and web_up and b"model_file" in (_fetch(status) or b""):
                 return
             time.sleep(1.0)
         self.stop()

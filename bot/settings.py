@@ -11,7 +11,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Tuple
+from typing import Dict, List, Tuple
 
 from dotenv import load_dotenv
 
@@ -48,6 +48,15 @@ class Settings:
     public_base_url: str = "http://127.0.0.1:8000"
     # Flags that could not be saved wait here (ids only) until the sender stores them.
     spool_dir: str = str(VAR_DIR / "spool")
+    # The web app (bot/web): the chat page people are invited to.
+    secret_key: str = ""  # signs invitations and web sessions; `make run` writes one into .env
+    web_port: int = 8000
+    invite_max_age_days: float = 14.0
+    exit_url: str = "https://www.bbc.co.uk/weather"
+    safety_advice_url: str = "https://www.womensaid.org.uk/cover-your-tracks-online/"
+    web_session_dir: str = str(VAR_DIR / "sessions")
+    chat_messages_per_minute: int = 20
+    rasa_timeout_s: float = 30.0
 
     @property
     def alert_channels(self) -> Tuple[str, ...]:
@@ -87,6 +96,14 @@ class Settings:
             "ALERT_GIVE_UP_HOURS": repr(self.alert_give_up_hours),
             "PUBLIC_BASE_URL": self.public_base_url,
             "SPOOL_DIR": self.spool_dir,
+            "SECRET_KEY": self.secret_key,
+            "WEB_PORT": str(self.web_port),
+            "INVITE_MAX_AGE_DAYS": repr(self.invite_max_age_days),
+            "EXIT_URL": self.exit_url,
+            "SAFETY_ADVICE_URL": self.safety_advice_url,
+            "WEB_SESSION_DIR": self.web_session_dir,
+            "CHAT_MESSAGES_PER_MINUTE": str(self.chat_messages_per_minute),
+            "RASA_TIMEOUT_S": repr(self.rasa_timeout_s),
         }
 
 
@@ -157,4 +174,37 @@ def load_settings(env_file: Path | None = None) -> Settings:
         # Relative to the project, like var/: the action server and the sender must agree on it.
         spool_dir=str(PROJECT_ROOT / _str("SPOOL_DIR", str(VAR_DIR / "spool"))),
         public_base_url=_str("PUBLIC_BASE_URL", f"http://127.0.0.1:{_int('WEB_PORT', 8000)}").rstrip("/"),
+        secret_key=_str("SECRET_KEY"),
+        web_port=_int("WEB_PORT", 8000),
+        invite_max_age_days=_float("INVITE_MAX_AGE_DAYS", 14.0),
+        exit_url=_str("EXIT_URL", "https://www.bbc.co.uk/weather"),
+        safety_advice_url=_str("SAFETY_ADVICE_URL", "https://www.womensaid.org.uk/cover-your-tracks-online/"),
+        web_session_dir=str(PROJECT_ROOT / _str("WEB_SESSION_DIR", str(VAR_DIR / "sessions"))),
+        chat_messages_per_minute=_int("CHAT_MESSAGES_PER_MINUTE", 20),
+        rasa_timeout_s=_float("RASA_TIMEOUT_S", 30.0),
     )
+
+
+# Secrets `make run` writes into .env on first run, so every process agrees on them.
+GENERATED_SECRETS = {"SECRET_KEY": lambda: secrets.token_urlsafe(48)}
+
+
+def ensure_env_secrets(env_file: Path | None = None) -> List[str]:
+    """Write any missing secret into `.env` (never over one already set). Returns the names written."""
+    path = env_file or PROJECT_ROOT / ".env"
+    load_dotenv(path, override=False)
+    written = []
+    for name, make in GENERATED_SECRETS.items():
+        if os.environ.get(name, "").strip():
+            continue
+        value = make()
+        existing = path.read_text() if path.exists() else ""
+        with path.open("a") as handle:
+            if existing and not existing.endswith("\n"):
+                handle.write("\n")
+            handle.write(f"{name}={value}\n")
+        os.environ[name] = value
+        written.append(name)
+    if written:
+        path.chmod(0o600)
+    return written

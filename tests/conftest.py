@@ -99,3 +99,7 @@ def pg_record_db(postgres_url: str) -> Iterator[str]:
     yield postgres_url
     if previous:
         db.configure(previous)
+
+
+# The running servers (session-wide, shared by the end-to-end and browser tests).
+from tests.live import live  # noqa: E402,F401

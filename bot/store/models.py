@@ -134,6 +134,21 @@ class AlertAttempt(Base):
     error = Column(String(255))
 
 
+class Invitation(Base):
+    """A signed link a practitioner made, and the conversation it opens (ids only)."""
+
+    __tablename__ = "invitations"
+
+    invite_id = Column(String(64), primary_key=True)
+    enquiry_ref = Column(String(64), nullable=False, index=True)
+    stage = Column(String(16), nullable=False)
+    role = Column(String(16), nullable=False)
+    created_by = Column(String(255), nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    conversation_id = Column(String(255), index=True)
+    last_opened_at = Column(DateTime)
+
+
 class AuditEvent(Base):
     """Who read or exported what: special category data needs a trail."""
 

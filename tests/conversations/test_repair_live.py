@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conversations.conftest import Live
 from tests.conversations.driver import Conversation
+from tests.live import Live
 
 pytestmark = pytest.mark.e2e
 

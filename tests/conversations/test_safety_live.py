@@ -18,8 +18,8 @@ import pytest
 
 from bot import constants as c
 from tests.actions.conftest import DOMAIN
-from tests.conversations.conftest import Live, e2e_settings, start_services
 from tests.conversations.driver import Conversation
+from tests.live import Live, e2e_settings, start_services
 
 pytestmark = pytest.mark.e2e
 

@@ -16,8 +16,8 @@ import pytest
 import yaml
 
 from bot.settings import PROJECT_ROOT
-from tests.conversations.conftest import Live
 from tests.conversations.driver import Conversation, compare, run_scenario
+from tests.live import Live
 
 pytestmark = pytest.mark.e2e
 

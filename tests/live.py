@@ -1,4 +1,4 @@
-"""Real servers on free ports, with a throw-away records database and tracker store."""
+"""Real servers on free ports, with throw-away databases: the `live` fixture (see tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,10 @@ import json
 import os
 import subprocess
 import sys
+import threading
+from contextlib import contextmanager
 from dataclasses import replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
 
@@ -35,6 +38,10 @@ class Live:
     @property
     def url(self) -> str:
         return self.services.rasa_url
+
+    @property
+    def web_url(self) -> str:
+        return self.services.web_url
 
     @property
     def token(self) -> str:
@@ -66,8 +73,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     if not MODEL_PATH.exists():
         pytest.fail(f"no trained model at {MODEL_PATH}: run `make train` (make test does)")
     workdir = tmp_path_factory.mktemp("e2e")
-    with http_receiver() as webhook, smtp_sink() as mail:
-        settings = e2e_settings(workdir, webhook, mail)
+    with http_receiver() as webhook, smtp_sink() as mail, neutral_site() as weather:
+        settings = replace(e2e_settings(workdir, webhook, mail), exit_url=weather)
         upgrade(settings.database_url)
         env = dict(os.environ, **settings.as_env(), PYTHONPATH=str(PROJECT_ROOT))
         services = start_services(settings, workdir)
@@ -77,8 +84,36 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         _write_report(live)
 
 
+class _Weather(BaseHTTPRequestHandler):
+    """A stand-in for the neutral website "Exit this page" goes to."""
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        body = b"<!doctype html><html lang='en'><title>Weather</title><h1>Weather today</h1></html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        """Quiet."""
+
+
+@contextmanager
+def neutral_site() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), _Weather)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/weather"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def e2e_settings(workdir: Path, webhook: HttpReceiver, mail: SmtpSink) -> Settings:
     """Throw-away databases, free ports, and duty alerts to the local receivers."""
+    web_port = free_port()
     return replace(
         load_settings(),
         database_url=f"sqlite:///{workdir / 'records.db'}",
@@ -94,6 +129,10 @@ def e2e_settings(workdir: Path, webhook: HttpReceiver, mail: SmtpSink) -> Settin
         smtp_username="",
         alert_max_delay_s=1.0,
         spool_dir=str(workdir / "spool"),
+        secret_key="e2e-secret-key-for-signing-invitations-only",
+        web_port=web_port,
+        web_session_dir=str(workdir / "sessions"),
+        public_base_url=f"http://127.0.0.1:{web_port}",
     )
 
 

@@ -1,0 +1,36 @@
+"""Serve the web app with waitress: `python -m bot.web.serve` (`msp serve` starts it beside Rasa).
+
+Why waitress: a well-kept, pure-Python production WSGI server with threads,
+no C build and nothing that clashes with Rasa's pins. It listens on
+WEB_HOST:WEB_PORT (127.0.0.1:8000 by default); in production a reverse proxy
+with TLS sits in front (see README).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+from bot.settings import load_settings
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s - %(message)s")
+    from waitress import serve
+
+    from bot.web import create_app
+
+    settings = load_settings()
+    try:
+        app = create_app(settings)
+    except RuntimeError as exc:
+        print(f"The web app could not start: {exc}", file=sys.stderr)
+        return 1
+    host = os.environ.get("WEB_HOST", "127.0.0.1").strip() or "127.0.0.1"
+    serve(app, host=host, port=settings.web_port, threads=8, ident="", clear_untrusted_proxy_headers=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,111 @@
+// The page's only script (besides GOV.UK Frontend): a safer "Exit this page",
+// and sending chat messages without a reload. Without JavaScript, the page
+// works as plain forms.
+import { ExitThisPage, initAll } from '../govuk/govuk-frontend.min.js'
+
+// --- Exit this page -------------------------------------------------------------------------
+// GOV.UK's component leaves with `location.href = ...`, which keeps this page in
+// the browser's history. We leave with `location.replace(...)`, so Back does not
+// come here, and we end this browser's chat session on the way out.
+ExitThisPage.prototype.exitPage = function () {
+  if (!this.$updateSpan) {
+    return
+  }
+  this.$updateSpan.textContent = ''
+  document.body.classList.add('govuk-exit-this-page-hide-content')
+  this.$overlay = document.createElement('div')
+  this.$overlay.className = 'govuk-exit-this-page-overlay'
+  this.$overlay.setAttribute('role', 'alert')
+  document.body.appendChild(this.$overlay)
+  this.$overlay.textContent = this.i18n.t('activated')
+  try {
+    navigator.sendBeacon('/leave')
+  } catch (error) {
+    // Leaving matters more than telling the server.
+  }
+  window.location.replace(this.$button.href)
+}
+
+initAll()
+
+// --- Chat without reloading ---------------------------------------------------------------------
+const log = document.getElementById('chat-log')
+const actions = document.getElementById('chat-actions')
+const errors = document.getElementById('chat-errors')
+const announcer = document.getElementById('announcer')
+const offline = document.getElementById('offline-error')
+
+function announce (words) {
+  announcer.textContent = ''
+  window.setTimeout(() => { announcer.textContent = words }, 50)
+}
+
+const title = document.title.replace(/^Error: /, '')
+
+function showError (html, words) {
+  document.title = 'Error: ' + title
+  errors.innerHTML = html
+  const summary = errors.querySelector('.govuk-error-summary')
+  if (summary) {
+    summary.setAttribute('tabindex', '-1')
+    summary.focus()
+  }
+  announce(words)
+}
+
+async function send (form, submitter) {
+  const data = new FormData(form, submitter)
+  const textarea = document.getElementById('message')
+  let response
+  try {
+    response = await fetch(form.action, {
+      method: 'POST',
+      body: data,
+      credentials: 'same-origin',
+      headers: { Accept: 'application/json', 'X-CSRFToken': data.get('csrf_token') }
+    })
+  } catch (error) {
+    showError(offline.innerHTML, offline.dataset.words)
+    return
+  }
+  let body
+  try {
+    body = await response.json()
+  } catch (error) {
+    showError(offline.innerHTML, offline.dataset.words)
+    return
+  }
+  if (!response.ok) {
+    showError(body.error_html, body.announce)
+    return
+  }
+  errors.innerHTML = ''
+  document.title = title
+  log.insertAdjacentHTML('beforeend', body.turns_html)
+  actions.innerHTML = body.actions_html
+  if (form.id === 'message-form' && textarea) {
+    textarea.value = ''
+    textarea.dispatchEvent(new Event('input'))
+  }
+  announce(body.announce)
+  const firstAnswer = actions.querySelector('button')
+  if (firstAnswer && form.id !== 'message-form') {
+    firstAnswer.focus()
+  } else if (textarea) {
+    textarea.focus()
+  }
+}
+
+if (log && actions && errors && announcer && offline) {
+  document.addEventListener('submit', (event) => {
+    const form = event.target
+    if (!(form instanceof HTMLFormElement)) {
+      return
+    }
+    if (form.id !== 'message-form' && !form.classList.contains('msp-chat__answers')) {
+      return
+    }
+    event.preventDefault()
+    send(form, event.submitter)
+  })
+}
