@@ -6,15 +6,27 @@ Buttons are shown numbered: type the number, or answer in your own words.
 from __future__ import annotations
 
 import sys
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 import requests
 
 from bot.settings import Settings
 
 
-def _send(url: str, sender: str, message: str) -> List[Dict[str, Any]]:
-    response = requests.post(url, json={"sender": sender, "message": message}, timeout=60)
+def _send(
+    url: str, sender: str, message: str, token: Optional[str] = None
+) -> List[Dict[str, Any]]:
+    """One message; only the opening `/start{...}` carries the token.
+
+    Without it the REST channel keeps a "/" text as the person's words, so
+    what a person types can never open or reset a conversation.
+    """
+    response = requests.post(
+        url,
+        params={"token": token} if token else None,
+        json={"sender": sender, "message": message},
+        timeout=60,
+    )
     response.raise_for_status()
     return response.json()
 
@@ -30,10 +42,21 @@ def _show(replies: List[Dict[str, Any]]) -> List[Dict[str, str]]:
     return buttons
 
 
+# Without the server's token the REST channel would keep `/start{...}` as typed words.
+NO_TOKEN_WARNING = (
+    "RASA_AUTH_TOKEN is not set here, so the chat cannot name a stage, enquiry or role:\n"
+    "it opens with a plain hello. Put the token `msp serve` uses into .env to open it properly."
+)
+
+
 def run_chat(settings: Settings, sender: str, opening: str) -> int:
     url = f"http://127.0.0.1:{settings.rasa_port}/webhooks/rest/webhook"
+    token: Optional[str] = settings.rasa_auth_token
+    if settings.token_generated:  # a made-up token here is not the server's
+        print(NO_TOKEN_WARNING, file=sys.stderr)
+        opening, token = "hello", None
     try:
-        buttons = _show(_send(url, sender, opening))
+        buttons = _show(_send(url, sender, opening, token=token))
     except requests.RequestException:
         print(
             "The assistant is not running. Start it with `make run` in another terminal,\n"

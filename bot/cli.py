@@ -157,7 +157,7 @@ def cmd_transcript(args: argparse.Namespace) -> int:
         who = "Person   " if turn.speaker == "person" else "Assistant"
         note = f"  [{turn.question}]" if turn.speaker == "person" and turn.question else ""
         text = turn.text
-        if turn.speaker == "person" and text.startswith("/start"):
+        if turn.opened and text.startswith("/start"):
             text = f"(chat opened: {text[len('/start'):] or 'no details'})"
         print(f"{turn.at}  {who}: {text}{note}")
         if turn.buttons:

@@ -186,7 +186,10 @@ def load_settings(env_file: Path | None = None) -> Settings:
 
 
 # Secrets `make run` writes into .env on first run, so every process agrees on them.
-GENERATED_SECRETS = {"SECRET_KEY": lambda: secrets.token_urlsafe(48)}
+GENERATED_SECRETS = {
+    "SECRET_KEY": lambda: secrets.token_urlsafe(48),
+    "RASA_AUTH_TOKEN": lambda: secrets.token_urlsafe(24),
+}
 
 
 def ensure_env_secrets(env_file: Path | None = None) -> List[str]:

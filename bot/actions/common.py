@@ -12,6 +12,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import constants as c
+from bot.commands import is_client_command  # noqa: F401 (the actions' name for it)
 from bot.settings import Settings, load_settings
 
 logger = logging.getLogger(__name__)

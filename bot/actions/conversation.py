@@ -12,8 +12,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot import constants as c
 from bot.actions.common import (
     council_values,
+    is_client_command,
     kind_on_failure,
-    latest_text,
     stage_of,
     start_entities,
 )
@@ -64,7 +64,7 @@ class ActionStart(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         asked = start_entities(tracker)
-        is_start_message = bool(asked) or latest_text(tracker).startswith("/")
+        is_start_message = bool(asked) or is_client_command(tracker.latest_message)
         detour = tracker.get_slot("detour")
         level = NONE if detour or is_start_message else danger_level(tracker)
         if level == CLEAR:

@@ -14,6 +14,8 @@ from typing import List, Optional
 from sqlalchemy import MetaData, Table, create_engine, select
 from sqlalchemy.exc import NoSuchTableError
 
+from bot.commands import is_client_command
+
 
 @dataclass(frozen=True)
 class Turn:
@@ -22,6 +24,7 @@ class Turn:
     text: str
     buttons: List[str]
     question: Optional[str] = None
+    opened: bool = False  # the client's `/start{...}`, not words the person typed
 
 
 def read_transcript(tracker_store_url: str, conversation_id: str) -> List[Turn]:
@@ -43,7 +46,9 @@ def read_transcript(tracker_store_url: str, conversation_id: str) -> List[Turn]:
             if type_name == "slot" and event.get("name") == "requested_slot":
                 question = event.get("value")
             elif type_name == "user":
-                turns.append(Turn(_iso(timestamp), "person", event.get("text") or "", [], question))
+                text = event.get("text") or ""
+                opened = is_client_command({**(event.get("parse_data") or {}), "text": text})
+                turns.append(Turn(_iso(timestamp), "person", text, [], question, opened))
             elif type_name == "bot":
                 buttons = [b.get("title", "") for b in (event.get("data") or {}).get("buttons") or []]
                 turns.append(Turn(_iso(timestamp), "assistant", event.get("text") or "", buttons))

@@ -27,9 +27,17 @@ class Conversation:
     replies: List[Dict[str, Any]] = field(default_factory=list)
     asked: List[str] = field(default_factory=list)
 
-    def say(self, text: str) -> List[Dict[str, Any]]:
+    def say(self, text: str, trusted: Optional[bool] = None) -> List[Dict[str, Any]]:
+        """Send one message; a "/" message (`/start{...}`) as the trusted client, with the token.
+
+        `trusted=False` sends a "/" text as a person would type it: the REST
+        channel must keep it as their words.
+        """
+        if trusted is None:
+            trusted = text.lstrip().startswith("/")
         response = requests.post(
             f"{self.base_url}/webhooks/rest/webhook",
+            params={"token": self.token} if trusted else None,
             json={"sender": self.sender, "message": text},
             timeout=120,
         )

@@ -25,6 +25,7 @@ from bot.actions.common import (
     INTENT_ANSWERS,
     confident_intent,
     contact_values,
+    is_client_command,
     latest_text,
     stage_of,
 )
@@ -167,7 +168,7 @@ class StageFormValidation(FormValidationAction, ABC):
         self, slot: Text, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> Updates:
         text = latest_text(tracker)
-        if text.startswith("/"):
+        if is_client_command(tracker.latest_message):
             # Only a trusted client's intent gets here (the REST channel keeps a
             # person's "/" text as words): the chat was reopened mid-question.
             dispatcher.utter_message(response="utter_welcome_back")

@@ -1,0 +1,216 @@
+"""The REST channel over HTTP: a person's "/" text is words, never a command.
+
+Only a caller with RASA_AUTH_TOKEN may open a conversation with
+`/start{...}` or send `/restart`; from anyone else these are what the person
+typed. Bad requests get a JSON 400 or 413, never a 500.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, List
+
+import pytest
+import requests
+
+from bot.channels.rest import MAX_MESSAGE_CHARS
+from tests.conversations.driver import Conversation, run_scenario
+from tests.live import Live
+
+pytestmark = pytest.mark.e2e
+
+VICTIM_REF = "CHANNEL-VICTIM-1"
+VICTIM_WORDS = "I want Desmond Pike to stop coming to my flat"
+START = '/start{"stage": "outcomes", "enquiry_ref": "CHANNEL-1", "role": "person"}'
+
+
+def _texts(replies: List[Dict[str, Any]]) -> str:
+    return " ".join(r.get("text") or "" for r in replies)
+
+
+def _all_events(live: Live, sender: str) -> List[Dict[str, Any]]:
+    """Every event, also those before a restart (the tracker's default view hides them)."""
+    got = requests.get(f"{live.url}/conversations/{sender}/tracker", timeout=60,
+                       params={"token": live.token, "include_events": "ALL"})
+    got.raise_for_status()
+    return list(got.json()["events"])
+
+
+def _user_events(live: Live, sender: str) -> List[Dict[str, Any]]:
+    return [e for e in _all_events(live, sender) if e["event"] == "user"]
+
+
+def _post(live: Live, data: bytes, **headers: str) -> requests.Response:
+    return requests.post(f"{live.url}/webhooks/rest/webhook", data=data, timeout=120,
+                         headers={"Content-Type": "application/json", **headers})
+
+
+def _victim(live: Live) -> Conversation:
+    """An enquiry with one confirmed wish, opened the trusted way."""
+    chat = Conversation(live.url, live.token, "live-channel-victim")
+    run_scenario(chat, {
+        "name": "victim",
+        "start": f'/start{{"stage": "outcomes", "enquiry_ref": "{VICTIM_REF}", "role": "person"}}',
+        "answers": {"consent_to_talk": "yes", "feels_safe_now": "yes", "wants_advocate": "no",
+                    "desired_outcomes": [VICTIM_WORDS, "no"], "outcomes_confirmed": "yes"},
+    })
+    record = live.record(chat.sender, "outcomes")
+    assert record["confirmed"] is True and record["enquiry_ref"] == VICTIM_REF
+    assert any("Desmond Pike" in o["own_words"] for o in record["outcomes"])
+    return chat
+
+
+ATTACKS = [
+    ("token-less", f'/start{{"stage": "review", "enquiry_ref": "{VICTIM_REF}", "role": "person"}}', {}),
+    ("spaced", f' \u200b/start{{"stage":"review","enquiry_ref":"{VICTIM_REF}"}}', {}),
+    ("wrong-token", f'/start{{"stage": "review", "enquiry_ref": "{VICTIM_REF}"}}', {"token": "guess"}),
+]
+
+
+def test_an_untrusted_start_neither_opens_nor_reads_back_another_enquiry(live: Live) -> None:
+    _victim(live)
+    for name, attack, params in ATTACKS:
+        sender = f"live-channel-attacker-{name}"
+        got = requests.post(f"{live.url}/webhooks/rest/webhook", params=params, timeout=120,
+                            json={"sender": sender, "message": attack})
+        assert got.status_code == 200, name
+        chat = Conversation(live.url, live.token, sender)
+        replies = got.json()
+        for _ in range(6):  # go along with whatever it asks: still nothing of the victim's
+            if chat.requested() is None:
+                break
+            replies += chat.say("yes")
+        assert "Desmond" not in _texts(replies), name
+        tracker = chat.tracker()
+        assert tracker["slots"].get("enquiry_ref") != VICTIM_REF, name
+        assert tracker["slots"].get("stage") != "review", name
+        # Kept as typed, read by NLU: no intent or entities taken from the text.
+        first = _user_events(live, sender)[0]
+        assert first["text"] == attack.strip(), name
+        assert first["parse_data"]["entities"] == [], name
+        assert len(first["parse_data"].get("intent_ranking") or []) > 1, name
+        for record in live.export():
+            if record["conversation_id"] == sender:
+                assert record["enquiry_ref"] != VICTIM_REF, name
+    assert {r["conversation_id"] for r in live.export(VICTIM_REF)} == {"live-channel-victim"}
+
+    # The same message from the trusted client does open the review: the attack was real.
+    control = Conversation(live.url, live.token, "live-channel-control")
+    control.say(ATTACKS[0][1])
+    replies = control.say("yes")
+    assert "Desmond Pike" in _texts(replies)
+
+
+def test_an_untrusted_restart_wipes_nothing(live: Live) -> None:
+    chat = Conversation(live.url, live.token, "live-channel-restart")
+    chat.say(START)
+    chat.say("yes")
+    chat.say("yes")
+    assert chat.requested() == "wants_advocate"
+
+    for typed in ("/restart", "  /restart", "\u200b/restart"):
+        replies = chat.say(typed, trusted=False)
+        assert replies, typed
+        assert chat.requested() == "wants_advocate", typed
+    assert not [e for e in _all_events(live, chat.sender) if e["event"] == "restart"]
+    tracker = chat.tracker()
+    assert tracker["slots"]["consent_to_talk"] == "yes"
+    assert tracker["slots"]["feels_safe_now"] == "yes"
+    assert tracker["slots"]["enquiry_ref"] == "CHANNEL-1"
+    said = _user_events(live, chat.sender)
+    assert [e["text"] for e in said[-3:]] == ["/restart", "/restart", "\u200b/restart"]
+    assert all(e["parse_data"]["intent"].get("name") != "restart" for e in said)
+    record = live.record(chat.sender, "outcomes")
+    assert record["status"] == "in_progress" and record["enquiry_ref"] == "CHANNEL-1"
+
+    transcript = live.msp("transcript", chat.sender).stdout
+    assert "Person   : /restart  [wants_advocate]" in transcript
+    assert "Person   : yes  [feels_safe_now]" in transcript
+
+    chat.say("no")
+    assert chat.requested() == "desired_outcomes"
+
+
+def test_a_trusted_restart_still_restarts(live: Live) -> None:
+    """A practitioner's tool keeps Rasa's commands, with the token as a bearer header."""
+    chat = Conversation(live.url, live.token, "live-channel-trusted-restart")
+    chat.say(START)
+    got = requests.post(f"{live.url}/webhooks/rest/webhook", timeout=120,
+                        headers={"Authorization": f"Bearer {live.token}"},
+                        json={"sender": chat.sender, "message": "/restart"})
+    assert got.status_code == 200
+    assert [e for e in _all_events(live, chat.sender) if e["event"] == "restart"]
+
+
+HOSTILE_AT_CONSENT = [
+    "<script>alert('x')</script>",
+    "hm\x00m\u200b\u200d\ufeff?",
+    "\u200b",
+    "\x00",
+    ("la " * MAX_MESSAGE_CHARS)[:MAX_MESSAGE_CHARS],
+]
+MARKUP_WISH = "<b>I want him to leave me alone</b><script>alert(1)</script>"
+LONG_WISH = ("I want him to leave me alone. " * MAX_MESSAGE_CHARS)[:MAX_MESSAGE_CHARS]
+
+
+def test_hostile_text_is_kept_as_the_persons_words_and_the_record_is_right(live: Live) -> None:
+    chat = Conversation(live.url, live.token, "live-channel-hostile")
+    chat.say('/start{"stage": "outcomes", "enquiry_ref": "CHANNEL-2", "role": "person"}')
+    typed: List[str] = []
+    for text in HOSTILE_AT_CONSENT:
+        replies = chat.say(text)  # raises on any error status
+        assert replies, repr(text[:20])
+        assert chat.requested() == "consent_to_talk"
+        typed.append(text)
+    for text in ("yes", "yes", "no", MARKUP_WISH, LONG_WISH, "no", "yes"):
+        chat.say(text)
+        typed.append(text)
+    assert chat.requested() is None
+
+    said = [e["text"] for e in _user_events(live, chat.sender)][1:]
+    assert said == [t.strip() for t in typed]
+    record = live.record(chat.sender, "outcomes")
+    assert record["status"] == "completed" and record["confirmed"] is True
+    assert record["enquiry_ref"] == "CHANNEL-2"
+    assert [o["code"] for o in record["outcomes"]] == ["abuser_stays_away"]
+    assert MARKUP_WISH in record["outcomes"][0]["own_words"]  # kept, not cleaned: pages escape
+
+    too_long = _post(live, json.dumps({"sender": chat.sender,
+                                       "message": "x" * (MAX_MESSAGE_CHARS + 1)}).encode())
+    assert too_long.status_code == 413 and "at most" in too_long.json()["error"]
+
+
+BAD_BODIES = [
+    (b"", 400),
+    (b"not json at all", 400),
+    (b'["live", "hello"]', 400),
+    (b'"hello"', 400),
+    (b'{"message": "hello"}', 400),
+    (b'{"sender": 12, "message": "hello"}', 400),
+    (b'{"sender": "live-bad", "message": ["hello"]}', 400),
+    (b'{"sender": "live-bad"}', 400),
+    (b'{"sender": "live-bad", "message": "hi \\ud800"}', 400),
+    (b'{"sender": "live-bad", "message": "hello", "metadata": []}', 400),
+    (json.dumps({"sender": "s" * 256, "message": "hello"}).encode(), 400),
+    (b"\xff\xfe\x00", 400),
+    (b"{" * 50_000, 400),
+]
+
+
+@pytest.mark.parametrize("body, status", BAD_BODIES)
+def test_a_bad_body_gets_a_json_error_never_a_500(live: Live, body: bytes, status: int) -> None:
+    got = _post(live, body)
+    assert got.status_code == status
+    assert got.headers["Content-Type"].startswith("application/json")
+    assert isinstance(got.json()["error"], str) and got.json()["error"]
+
+
+def test_health_and_good_replies_keep_rasas_format(live: Live) -> None:
+    health = requests.get(f"{live.url}/webhooks/rest/", timeout=30)
+    assert health.status_code == 200 and health.json() == {"status": "ok"}
+    got = requests.post(f"{live.url}/webhooks/rest/webhook", timeout=120,
+                        json={"sender": "live-channel-format", "message": "hello"})
+    assert got.status_code == 200
+    replies = got.json()
+    assert isinstance(replies, list) and replies
+    assert all(r["recipient_id"] == "live-channel-format" for r in replies)
