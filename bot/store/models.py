@@ -149,13 +149,52 @@ class Invitation(Base):
     last_opened_at = Column(DateTime)
 
 
+class Correction(Base):
+    """A practitioner changed an outcome's code. The person's words never change; both codes are kept."""
+
+    __tablename__ = "corrections"
+
+    id = Column(Integer, primary_key=True)
+    outcome_pk = Column(Integer, ForeignKey("outcomes.id", ondelete="CASCADE"), nullable=False, index=True)
+    conversation_pk = Column(
+        Integer, ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    outcome_index = Column(Integer, nullable=False)
+    from_code = Column(String(32), nullable=False)
+    to_code = Column(String(32), nullable=False)
+    by = Column(String(255), nullable=False)
+    at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class User(Base):
+    """A practitioner or manager who may sign in to the workspace. No default accounts exist."""
+
+    __tablename__ = "users"
+
+    id = Column(Integer, primary_key=True)
+    email = Column(String(255), nullable=False, unique=True)
+    password_hash = Column(String(255), nullable=False)
+    role = Column(String(16), nullable=False)
+    active = Column(Boolean, nullable=False, default=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    failed_sign_ins = Column(Integer, nullable=False, default=0)
+    locked_until = Column(DateTime)
+    last_sign_in_at = Column(DateTime)
+
+
 class AuditEvent(Base):
-    """Who read or exported what: special category data needs a trail."""
+    """Who read, exported, changed or signed in, when and from where: special category data needs a trail.
+
+    Append-only: the app never updates or deletes a row, and database triggers
+    (migration 0004) refuse it too. Entries hold references, ids, actors and
+    times, never a person's words.
+    """
 
     __tablename__ = "audit_events"
 
     id = Column(Integer, primary_key=True)
-    at = Column(DateTime, nullable=False, default=utcnow)
+    at = Column(DateTime, nullable=False, default=utcnow, index=True)
     actor = Column(String(255), nullable=False)
-    action = Column(String(32), nullable=False)
+    action = Column(String(32), nullable=False, index=True)
     detail = Column(Text)
+    address = Column(String(64))
