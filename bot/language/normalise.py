@@ -38,7 +38,8 @@ WORDS: Dict[str, str] = {
     "abt": "about", "bout": "about", "tho": "though", "thru": "through", "luv": "love",
     "cud": "could", "cld": "could", "wud": "would", "wld": "would", "shud": "should", "shld": "should",
     "wat": "what", "wot": "what", "wut": "what", "wht": "what", "whta": "what",
-    "sum1": "someone", "some1": "someone", "sumone": "someone", "sumthing": "something",
+    "wats": "what's", "wots": "what's", "whts": "what's",
+    "sum": "some", "sum1": "someone", "some1": "someone", "sumone": "someone", "sumthing": "something",
     "sumthin": "something", "somethin": "something", "nothin": "nothing", "nuthin": "nothing",
     "any1": "anyone", "no1": "no one", "every1": "everyone", "ppl": "people", "peeps": "people",
     "wiv": "with", "wif": "with", "hav": "have", "hve": "have", "gud": "good", "gr8": "great",
@@ -81,6 +82,7 @@ WORDS: Dict[str, str] = {
     "informd": "informed", "involed": "involved", "invovled": "involved", "involvd": "involved",
     "promices": "promises", "promis": "promise", "promisses": "promises",
     "lonley": "lonely", "lonly": "lonely", "lonelly": "lonely",
+    "hiting": "hitting", "hitin": "hitting", "trubble": "trouble", "truble": "trouble",
     "hurtin": "hurting", "hittin": "hitting", "shoutin": "shouting", "comin": "coming", "goin": "going",
     "doin": "doing", "sayin": "saying", "kickin": "kicking", "punchin": "punching", "threatnin": "threatening",
     "threatend": "threatened", "threatning": "threatening", "thretening": "threatening",
@@ -93,6 +95,11 @@ WORDS: Dict[str, str] = {
     "sucide": "suicide", "suicde": "suicide", "suiside": "suicide", "sucidal": "suicidal",
     "suicidle": "suicidal", "dyeing": "dying", "dieing": "dying",
 
+    # Scots and northern words
+    "dinnae": "don't", "didnae": "didn't", "cannae": "can't", "wouldnae": "wouldn't", "isnae": "isn't",
+    "wasnae": "wasn't", "havenae": "haven't", "tae": "to", "feart": "scared", "hoose": "house", "hame": "home",
+    "masel": "myself", "mysel": "myself", "hersel": "herself", "himsel": "himself", "oot": "out", "doon": "down",
+    "ain": "own", "wi": "with", "frae": "from", "nae": "no", "naebody": "nobody", "owt": "anything",
     "nabour": "neighbour", "neighbor": "neighbour", "neighbors": "neighbours", "naybor": "neighbour",
     "docter": "doctor", "doctr": "doctor",
     "emergancy": "emergency", "emergeny": "emergency", "ambulence": "ambulance", "ambulanse": "ambulance",
@@ -117,13 +124,13 @@ _SHORT_WORDS: FrozenSet[str] = frozenset(
 # Context rules: (pattern, replacement), applied in order after the word table.
 _TO_BEFORE = (
     "me|you|him|her|them|us|the|my|your|his|do|be|go|get|see|talk|speak|stop|leave|stay|help|know|"
-    "make|feel|have|keep|tell|say|answer|ring|call|court|prison|jail|hospital|live|die|kill|hurt|"
+    "make|feel|have|keep|tell|say|answer|ring|call|court|prison|jail|hospital|live|die|kill|hurt|stick|"
     "end|take|move|come|understand|find|meet|protect|look|learn"
 )
 _TO_AFTER = (
     "want|wants|wanted|need|needs|like|going|go|come|got|have|has|used|able|talk|speak|listen|back|"
     "due|try|trying|tried|afraid|scared|frightened|nice|good|ready|told|asked|seem|seems|wish|hope|"
-    "how|what|where|who|way|time|allowed|went|said|says|threatened|tell|him|her|them|me"
+    "how|what|where|who|way|time|allowed|went|said|says|threatened|tell|him|her|them|me|stick|listen"
 )
 _FOR_BEFORE = "me|you|him|her|them|us|the|my|your|his|help|ever|sure|now|some|that|this|nothing|anything|everything"
 _FOR_AFTER = (
@@ -136,6 +143,11 @@ _CONTEXT_RULES: Tuple[Tuple[str, str], ...] = (
     (r"\b2 (?=(?:" + _TO_BEFORE + r")\b)", "to "),
     (r"\b4 (?=(?:" + _FOR_BEFORE + r")\b)", "for "),
     (r"\b(" + _FOR_AFTER + r") 4\b", r"\1 for"),
+    # "no" is "know" after "to" or "don't" and before a question word ("i want to no what's happening").
+    (r"\b(to|don't|didn't|wanna)( really| even)? no (?=(?:how|what|what's|when|where|who|why|if|whether|wat)\b)",
+     r"\1\2 know "),
+    # "an" is "and" between pronouns ("him an his mates"); "an apology" stays.
+    (r"\b(him|her|me|them|you|us) an (?=(?:his|her|my|the|their|your|me|him|them|i|he|she)\b)", r"\1 and "),
     # "ill" / "shed" only become contractions before a verb ("i feel ill" stays).
     (r"\bill (?=(?:be|go|come|tell|say|do|try|call|ring|text|wait|answer|think|kill|hurt)\b)", "i'll "),
     (r"\bshed (?=(?:like|love|want|be|rather|prefer)\b)", "she'd "),

@@ -14,7 +14,7 @@ from typing import Optional, Tuple
 
 from bot import constants as c
 from bot.language.answers import is_not_sure, is_nothing_more
-from bot.language.outcomes import recognise_outcomes
+from bot.language.outcomes import expresses_no_wish, recognise_outcomes, unplaced_wish
 from bot.language.repair import detect_repair
 
 # The model's intent stands in for the rules only when it is this sure.
@@ -52,25 +52,39 @@ def read_wishes(
     mentions = recognise_outcomes(text)
     wanted = tuple((m.code, m.own_words) for m in mentions if not m.negated)
     dropped = tuple(m.code for m in mentions if m.negated)
+    sure_intent = intent if confidence >= WISH_INTENT_CONFIDENCE else None
     if wanted or dropped:
+        model_code = _wish_code(sure_intent)
+        if model_code and model_code != c.SOMETHING_ELSE and unplaced_wish(text):
+            # A wish no pattern could name ("to be free of it all"): the model places it.
+            return WishReading(WISHES, ((model_code, text.strip()),), dropped)
+        if wanted == ((c.SOMETHING_ELSE, text.strip()),) and expresses_no_wish(text):
+            return WishReading(NOT_SURE)  # "I'll have to think about it" is not a wish
         return WishReading(WISHES, wanted, dropped)
 
-    sure_intent = intent if confidence >= WISH_INTENT_CONFIDENCE else None
     if is_nothing_more(text) or sure_intent in (c.INTENT_NOTHING_MORE, c.INTENT_DENY):
         return WishReading(NOTHING_MORE)
     if is_not_sure(text) or sure_intent == c.INTENT_DONT_KNOW:
         return WishReading(NOT_SURE)
-    if sure_intent and sure_intent.startswith(c.WISH_INTENT_PREFIX):
-        code = sure_intent[len(c.WISH_INTENT_PREFIX) :]
-        if code in c.OUTCOME_CODES:
-            return WishReading(WISHES, ((code, text.strip()),))
+    model_code = _wish_code(sure_intent)
+    if model_code:
+        return WishReading(WISHES, ((model_code, text.strip()),))
     if sure_intent == c.INTENT_AFFIRM:
         return WishReading(MORE_TO_SAY)
     if sure_intent in c.REPAIRS and len(text.split()) < MIN_WORDS_FOR_OWN_WISH:
         return WishReading(UNCLEAR)
-    if len(text.split()) >= MIN_WORDS_FOR_OWN_WISH and not text.rstrip().endswith("?"):
+    if (len(text.split()) >= MIN_WORDS_FOR_OWN_WISH and not text.rstrip().endswith("?")
+            and not expresses_no_wish(text)):
         return WishReading(WISHES, ((c.SOMETHING_ELSE, text.strip()),))
     return WishReading(UNCLEAR)
+
+
+def _wish_code(intent: Optional[str]) -> Optional[str]:
+    """The outcome code a `wish_<code>` intent names, else None."""
+    if intent and intent.startswith(c.WISH_INTENT_PREFIX):
+        code = intent[len(c.WISH_INTENT_PREFIX):]
+        return code if code in c.OUTCOME_CODES else None
+    return None
 
 
 def carries_a_wish(text: str) -> bool:

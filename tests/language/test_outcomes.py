@@ -167,7 +167,6 @@ def test_enough_phrasings_per_code() -> None:
 
 
 NEGATED: List[Tuple[str, str]] = [
-    ("I don't want him prosecuted", POLICE_PROSECUTE),
     ("I don't want him arrested", POLICE_PROSECUTE),
     ("i dont want the police involved", POLICE_PROSECUTE),
     ("No police please", POLICE_PROSECUTE),
@@ -185,6 +184,13 @@ NEGATED: List[Tuple[str, str]] = [
 def test_negated_wish(text: str, code: str) -> None:
     mentions = recognise_outcomes(text)
     assert [(m.code, m.negated) for m in mentions] == [(code, True)], mentions
+
+
+def test_not_wanting_a_prosecution_is_no_further_action_and_drops_the_prosecution() -> None:
+    # Not wanting someone punished or prosecuted is asking for nothing more to happen
+    # (msp-reference.md); the prosecution is still reported, as dropped.
+    mentions = recognise_outcomes("I don't want him prosecuted")
+    assert [(m.code, m.negated) for m in mentions] == [(NO_FURTHER_ACTION, False), (POLICE_PROSECUTE, True)]
 
 
 NOT_NEGATED_SPECIAL: List[Tuple[str, str]] = [
@@ -212,7 +218,8 @@ MULTI: List[Tuple[str, List[Tuple[str, str, bool]]]] = [
     ),
     (
         "I don't want him prosecuted, I just want him to leave",
-        [(POLICE_PROSECUTE, "I don't want him prosecuted", True),
+        [(NO_FURTHER_ACTION, "I don't want him prosecuted", False),
+         (POLICE_PROSECUTE, "I don't want him prosecuted", True),
          (ABUSER_STAYS_AWAY, "I just want him to leave", False)],
     ),
     (
