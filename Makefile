@@ -102,6 +102,7 @@ lint: $(STAMP)
 
 benchmark: $(MODEL)
 	$(PY) benchmarks/heldout.py
+	$(PY) benchmarks/scale.py  # 20,000 and 100,000 demo enquiries: report, export, list (a few minutes)
 
 clean:
 	rm -rf $(VENV) models results var/spacy node_modules bot/web/static/govuk

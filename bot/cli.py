@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import getpass
 import json
 import signal
@@ -11,7 +10,7 @@ import sys
 import uuid
 from datetime import datetime
 from types import FrameType
-from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 from bot import constants as c
 from bot.settings import VAR_DIR, load_settings
@@ -106,41 +105,54 @@ def cmd_chat(args: argparse.Namespace) -> int:
     return run_chat(settings, sender, "/start" + json.dumps(opening))
 
 
-CSV_FIELDS = [
-    "conversation_id", "enquiry_ref", "stage", "status", "speaker_role",
-    "asked_about_outcomes", "confirmed", "started_at", "updated_at",
-    *(f"flag_{f}" for f in c.FLAGS),
-    *(f"feedback_{q}" for q in (*c.FEEDBACK_QUESTIONS, "comments")),
-    "outcome_code", "outcome_own_words", "outcome_may_not_be_achievable", "outcome_achieved",
-]
-
-
-def csv_rows(records_: Iterable[Dict[str, Any]]) -> Iterable[Dict[str, Any]]:
-    """One row per wish (a conversation with none still gets one row)."""
-    for record in records_:
-        base = {k: record[k] for k in CSV_FIELDS[:9]}
-        base.update({f"flag_{k}": v for k, v in record["flags"].items()})
-        base.update({f"feedback_{k}": v for k, v in record["feedback"].items()})
-        for outcome in record["outcomes"] or [None]:
-            row = dict(base)
-            if outcome:
-                row.update({f"outcome_{k}": outcome[k] for k in
-                            ("code", "own_words", "may_not_be_achievable", "achieved")})
-            yield row
-
-
 def cmd_export(args: argparse.Namespace) -> int:
-    from bot.store import records
+    """Stream the records (contract v2) to stdout, batch by batch: memory stays flat."""
+    from bot.store import export
 
-    rows = records.export_records(enquiry_ref=args.enquiry)
-    _audit("export", f"format={args.format} enquiry={args.enquiry or '*'} records={len(rows)}")
-    if args.format == "json":
-        json.dump(rows, sys.stdout, indent=2, ensure_ascii=False)
-        sys.stdout.write("\n")
-    else:
-        writer = csv.DictWriter(sys.stdout, fieldnames=CSV_FIELDS)
-        writer.writeheader()
-        writer.writerows(csv_rows(rows))
+    total = export.count_records(enquiry_ref=args.enquiry)
+    _audit("export", f"format={args.format} enquiry={args.enquiry or '*'} records={total}")
+    stream = export.stream_json if args.format == "json" else export.stream_csv
+    for chunk in stream(enquiry_ref=args.enquiry):
+        sys.stdout.write(chunk)
+    sys.stdout.flush()
+    return 0
+
+
+def cmd_seed_demo(args: argparse.Namespace) -> int:
+    """Fill the configured database with made-up enquiries; refuse one that holds real records."""
+    from sqlalchemy.engine import make_url
+    from tqdm import tqdm
+
+    from bot.store import db, demo
+    from bot.store.migrate import upgrade
+
+    url = db.configured_url() or load_settings().database_url
+    where = make_url(url).render_as_string(hide_password=True)
+    if args.enquiries < 1:
+        print("--enquiries must be 1 or more.", file=sys.stderr)
+        return 2
+    upgrade(url)
+    db.configure(url)
+    with tqdm(total=args.enquiries, desc="Demo enquiries", unit="enquiry", file=sys.stderr,
+              disable=None) as bar:
+        try:
+            result = demo.seed_demo(args.enquiries, seed=args.seed, progress=bar.update,
+                                    actor=getpass.getuser())
+        except demo.RealRecordsPresent:
+            bar.close()
+            print(
+                f"Refusing to seed {where}: it holds real records (a conversation whose id does not "
+                f"start with '{demo.DEMO_ID_PREFIX}'). Demo enquiries go only into an empty or demo-only "
+                "database. Point DATABASE_URL at a new one, for example:\n"
+                "  DATABASE_URL=sqlite:///var/demo.db msp seed-demo --enquiries 1000",
+                file=sys.stderr,
+            )
+            return 2
+    print(
+        f"Added {result.enquiries} demo enquiries ({result.first_ref} to {result.last_ref}): "
+        f"{result.conversations} conversations, {result.outcomes} wishes, {result.alerts} alerts, "
+        f"{result.corrections} corrections, in {where}"
+    )
     return 0
 
 
@@ -318,10 +330,17 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--role", choices=c.ROLES)
     chat.set_defaults(func=cmd_chat)
 
-    export = sub.add_parser("export", help="print the records (record contract v1)")
+    export = sub.add_parser("export", help="print the records (record contract v2)")
     export.add_argument("--format", choices=("json", "csv"), default="json")
     export.add_argument("--enquiry", help="only this enquiry reference")
     export.set_defaults(func=cmd_export)
+
+    seed = sub.add_parser(
+        "seed-demo", help="fill an empty or demo-only database with made-up enquiries (DEMO-...)"
+    )
+    seed.add_argument("--enquiries", type=int, required=True, help="how many enquiries to add")
+    seed.add_argument("--seed", type=int, default=0, help="random seed: the same seed gives the same records")
+    seed.set_defaults(func=cmd_seed_demo)
 
     transcript = sub.add_parser("transcript", help="print one conversation, turn by turn")
     transcript.add_argument("conversation_id")
@@ -343,6 +362,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "send-alerts", help="send duty alerts in the foreground (msp serve already runs this)"
     ).set_defaults(func=cmd_send_alerts)
+
+    from bot.cli_workspace import add_commands  # msp user ..., msp audit
+
+    add_commands(sub)
     return parser
 
 

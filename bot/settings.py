@@ -57,6 +57,12 @@ class Settings:
     web_session_dir: str = str(VAR_DIR / "sessions")
     chat_messages_per_minute: int = 20
     rasa_timeout_s: float = 30.0
+    # The practitioners' workspace (/review): sign-in, lockout and idle sessions.
+    signin_max_failures: int = 5  # failed sign-ins in a row before the account locks
+    signin_lock_minutes: float = 15.0
+    signin_delay_s: float = 0.5  # wait before answering a failed sign-in, per failure so far (capped)
+    password_min_length: int = 12
+    workspace_idle_minutes: float = 30.0
 
     @property
     def alert_channels(self) -> Tuple[str, ...]:
@@ -104,6 +110,11 @@ class Settings:
             "WEB_SESSION_DIR": self.web_session_dir,
             "CHAT_MESSAGES_PER_MINUTE": str(self.chat_messages_per_minute),
             "RASA_TIMEOUT_S": repr(self.rasa_timeout_s),
+            "SIGNIN_MAX_FAILURES": str(self.signin_max_failures),
+            "SIGNIN_LOCK_MINUTES": repr(self.signin_lock_minutes),
+            "SIGNIN_DELAY_S": repr(self.signin_delay_s),
+            "PASSWORD_MIN_LENGTH": str(self.password_min_length),
+            "WORKSPACE_IDLE_MINUTES": repr(self.workspace_idle_minutes),
         }
 
 
@@ -182,6 +193,11 @@ def load_settings(env_file: Path | None = None) -> Settings:
         web_session_dir=str(PROJECT_ROOT / _str("WEB_SESSION_DIR", str(VAR_DIR / "sessions"))),
         chat_messages_per_minute=_int("CHAT_MESSAGES_PER_MINUTE", 20),
         rasa_timeout_s=_float("RASA_TIMEOUT_S", 30.0),
+        signin_max_failures=_int("SIGNIN_MAX_FAILURES", 5),
+        signin_lock_minutes=_float("SIGNIN_LOCK_MINUTES", 15.0),
+        signin_delay_s=_float("SIGNIN_DELAY_S", 0.5),
+        password_min_length=_int("PASSWORD_MIN_LENGTH", 12),
+        workspace_idle_minutes=_float("WORKSPACE_IDLE_MINUTES", 30.0),
     )
 
 

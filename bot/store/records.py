@@ -15,7 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from bot import constants as c
+from bot.store import audit as audit_log
 from bot.store.db import session_scope
+from bot.store.export import contracts, iter_records
 from bot.store.models import Alert, AuditEvent, Conversation, Outcome, utcnow
 
 # Columns an answer may be written to, so a slot name can never reach SQL unchecked.
@@ -294,42 +296,26 @@ def copy_outcomes_for_review(conversation_id: str, enquiry_ref: Optional[str]) -
     return len(list_outcomes(conversation_id, c.STAGE_REVIEW))
 
 
-def record_audit(actor: str, action: str, detail: str) -> None:
-    with session_scope() as session:
-        session.add(AuditEvent(actor=actor, action=action, detail=detail))
+def add_audit(
+    session: Session, actor: str, action: str, detail: str, address: Optional[str] = None
+) -> None:
+    """An audit entry inside the caller's transaction: it stands or falls with what it records.
+
+    Cut to the columns' widths as `audit.record` cuts them, so an audit never fails on length.
+    """
+    session.add(
+        AuditEvent(
+            actor=(actor or "-")[: audit_log.ACTOR_MAX],
+            action=action[: audit_log.ACTION_MAX],
+            detail=detail[: audit_log.DETAIL_MAX] if detail else detail,
+            address=address[: audit_log.ADDRESS_MAX] if address else None,
+        )
+    )
 
 
-def _iso(moment: Optional[datetime]) -> Optional[str]:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
-
-
-def to_contract(conversation: Conversation) -> Dict[str, Any]:
-    """The record exactly as record-contract.md v1 shows it."""
-    return {
-        "conversation_id": conversation.conversation_id,
-        "enquiry_ref": conversation.enquiry_ref,
-        "stage": conversation.stage,
-        "status": conversation.status,
-        "speaker_role": conversation.speaker_role,
-        "asked_about_outcomes": conversation.asked_about_outcomes,
-        "outcomes": [
-            {
-                "code": o.code,
-                "own_words": o.own_words,
-                "may_not_be_achievable": bool(o.may_not_be_achievable),
-                "achieved": o.achieved,
-            }
-            for o in conversation.outcomes
-        ],
-        "feedback": {
-            **{q: getattr(conversation, q) for q in c.FEEDBACK_QUESTIONS},
-            "comments": conversation.comments,
-        },
-        "flags": {flag: bool(getattr(conversation, flag)) for flag in c.FLAGS},
-        "confirmed": bool(conversation.confirmed),
-        "started_at": _iso(conversation.started_at),
-        "updated_at": _iso(conversation.updated_at),
-    }
+def record_audit(actor: str, action: str, detail: str, *, address: Optional[str] = None) -> None:
+    """Who did what, and from where (an IP address, for the workspace). Never a person's words."""
+    audit_log.record(actor, action, detail, address=address)
 
 
 def export_records(
@@ -337,20 +323,14 @@ def export_records(
     since: Optional[datetime] = None,
     until: Optional[datetime] = None,
 ) -> List[Dict[str, Any]]:
-    """Every record, newest first, as contract dictionaries."""
-    query = select(Conversation).options(selectinload(Conversation.outcomes))
-    if enquiry_ref:
-        query = query.where(Conversation.enquiry_ref == enquiry_ref)
-    if since:
-        query = query.where(Conversation.updated_at >= since)
-    if until:
-        query = query.where(Conversation.updated_at < until)
-    query = query.order_by(Conversation.started_at.desc(), Conversation.id.desc())
-    with session_scope() as session:
-        return [to_contract(row) for row in session.execute(query).scalars()]
+    """Every record, newest first, as contract (v2) dictionaries, in one list.
+
+    For small sets and tests: `bot.store.export` streams them in batches.
+    """
+    return list(iter_records(enquiry_ref=enquiry_ref, since=since, until=until))
 
 
 def get_record(conversation_id: str, stage: str) -> Optional[Dict[str, Any]]:
     with session_scope() as session:
         conversation = _get(session, conversation_id, stage)
-        return to_contract(conversation) if conversation else None
+        return contracts(session, [conversation])[0] if conversation else None

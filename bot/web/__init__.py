@@ -1,4 +1,4 @@
-"""The web app: the chat page a council sends a person to (and, later, the practitioners' workspace).
+"""The web app: the chat page a council sends a person to, and the practitioners' workspace (/review).
 
 One app factory, `create_app(settings)`, built in small named steps: the
 settings, server-side sessions, CSRF protection, the templates (our own
@@ -140,9 +140,12 @@ def _headers(app: Flask) -> None:
 
 
 def _blueprints(app: Flask) -> None:
+    """One blueprint per audience: the person's chat, and the practitioners' workspace at /review."""
     from bot.web.chat import chat
+    from bot.web.workspace import review
 
     app.register_blueprint(chat)
+    app.register_blueprint(review)
 
     @app.get("/healthz")
     def healthz() -> str:

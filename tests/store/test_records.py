@@ -64,12 +64,21 @@ def test_export_matches_contract_shape(record_db: str) -> None:
     records.start_conversation(CID, S, "NR-2026-0042", "person")
     records.set_flag(CID, S, c.FLAG_URGENT_SAFETY)
     records.save_answer(CID, S, "confirmed", True)
+    records.save_answer(CID, S, c.CONSENT_TO_TALK, c.YES)
     (record,) = records.export_records(enquiry_ref="NR-2026-0042")
-    assert set(record) == {
+    v1 = {
         "conversation_id", "enquiry_ref", "stage", "status", "speaker_role",
         "asked_about_outcomes", "outcomes", "feedback", "flags", "confirmed",
         "started_at", "updated_at",
     }
+    v2 = {"contract", "answers", "corrections", "alerts"}
+    assert set(record) == v1 | v2  # v2 adds keys only: every v1 key is still there
+    assert record["contract"] == 2
+    assert record["answers"] == {"consent_to_talk": "yes", "feels_safe_now": None, "wants_advocate": None}
+    assert record["corrections"] == []
+    (alert,) = record["alerts"]  # the urgent flag raised its duty alert
+    assert set(alert) == {"kind", "raised_at", "delivery", "acknowledged_by", "acknowledged_at"}
+    assert alert["kind"] == "urgent_safety" and alert["raised_at"].endswith("Z")
     assert set(record["feedback"]) == {*c.FEEDBACK_QUESTIONS, "comments"}
     assert record["flags"] == {
         "urgent_safety": True, "advocacy_requested": False, "wants_human_contact": False

@@ -109,3 +109,22 @@ if (log && actions && errors && announcer && offline) {
     send(form, event.submitter)
   })
 }
+
+// --- Workspace: copy an invitation link -------------------------------------------------------
+document.querySelectorAll('.msp-copy').forEach((button) => {
+  const field = document.getElementById(button.dataset.copy)
+  const status = document.querySelector('.msp-copy-status')
+  if (!field || !navigator.clipboard) {
+    return
+  }
+  button.hidden = false
+  button.addEventListener('click', async () => {
+    try {
+      await navigator.clipboard.writeText(field.value)
+      if (status) status.textContent = 'The link is copied.'
+    } catch (error) {
+      field.select()
+      if (status) status.textContent = 'Select the link and copy it.'
+    }
+  })
+})

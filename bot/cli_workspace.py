@@ -1,0 +1,166 @@
+"""`msp user` and `msp audit`: workspace accounts and the audit log, from the terminal.
+
+There are no default accounts: a manager (or whoever runs the service) adds
+each one here. Every change to an account is audited, the actor being the
+operating-system user who ran the command. Passwords are never taken as
+arguments (they would sit in the shell's history): they are asked for twice
+when the terminal is a person, or read as one line from standard input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from datetime import datetime
+from typing import Any, Dict, List, Optional, Sequence
+
+ROLES = ("practitioner", "manager")  # bot.store.users.ROLES, without importing the store to build the parser
+
+
+def _iso(moment: Optional[datetime]) -> Optional[str]:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
+
+
+def _audit(action: str, detail: str) -> None:
+    from bot.store import audit
+
+    audit.record(getpass.getuser(), action, detail)
+
+
+def _read_password() -> Optional[str]:
+    """Twice by getpass at a terminal; otherwise one line from stdin (for scripts). None: they differ."""
+    if sys.stdin.isatty():
+        first = getpass.getpass("Password: ")
+        second = getpass.getpass("The same password again: ")
+        return first if first == second else None
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    from bot.store import users
+
+    password = _read_password()
+    if password is None:
+        print("The two passwords were not the same. Nothing was changed.", file=sys.stderr)
+        return 2
+    try:
+        user = users.add_user(args.email, password, args.role)
+    except users.UserError as problem:
+        print(f"Could not add the account: {problem}.", file=sys.stderr)
+        return 2
+    _audit("user_add", f"user={user.id} email={user.email} role={user.role}")
+    print(f"Added {user.email} ({user.role}). They can sign in at /review.")
+    return 0
+
+
+def cmd_user_password(args: argparse.Namespace) -> int:
+    from bot.store import users
+
+    password = _read_password()
+    if password is None:
+        print("The two passwords were not the same. Nothing was changed.", file=sys.stderr)
+        return 2
+    try:
+        user = users.set_password(args.email, password)
+    except users.UserError as problem:
+        print(f"Could not change the password: {problem}.", file=sys.stderr)
+        return 2
+    _audit("user_password", f"user={user.id} email={user.email}")
+    print(f"Changed the password of {user.email}.")
+    return 0
+
+
+def cmd_user_disable(args: argparse.Namespace) -> int:
+    from bot.store import users
+
+    try:
+        user = users.disable_user(args.email)
+    except users.UserError as problem:
+        print(f"Could not disable the account: {problem}.", file=sys.stderr)
+        return 2
+    _audit("user_disable", f"user={user.id} email={user.email}")
+    print(f"Disabled {user.email}. They cannot sign in, and an open session ends at its next page.")
+    return 0
+
+
+def render_table(heads: Sequence[str], rows: List[List[str]]) -> str:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(heads)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(heads, widths, strict=True)).rstrip(),
+             "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def cmd_user_list(_: argparse.Namespace) -> int:
+    from bot.store import users
+
+    found = users.list_users()
+    if not found:
+        print("There are no accounts. Add one with: msp user add EMAIL --role manager")
+        return 0
+    rows = [[u.email, u.role, "yes" if u.active else "no (disabled)",
+             (_iso(u.last_sign_in_at) or "never").replace("T", " ").rstrip("Z"),
+             (_iso(u.locked_until) or "-").replace("T", " ").rstrip("Z")] for u in found]
+    sys.stdout.write(render_table(["email", "role", "active", "last sign-in", "locked until"], rows))
+    print(f"\n{len(found)} account(s). Times are UTC.")
+    return 0
+
+
+def _event_row(event: Any) -> Dict[str, Any]:
+    return {"id": event.id, "at": _iso(event.at), "actor": event.actor, "action": event.action,
+            "detail": event.detail, "address": event.address}
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from bot.store import audit
+
+    found = audit.list_events(page=1, per_page=args.limit, action=args.action, actor=args.actor)
+    rows = [_event_row(e) for e in found.items]
+    if args.format == "json":
+        json.dump(rows, sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+        return 0
+    if not rows:
+        print("No audit entries match.")
+        return 0
+    table = [[str(r["at"]).replace("T", " ").rstrip("Z"), r["actor"], r["action"], r["address"] or "-",
+              r["detail"] or "-"] for r in rows]
+    sys.stdout.write(render_table(["at", "actor", "action", "address", "detail"], table))
+    print(f"\n{len(rows)} of {found.total} entries, newest first. Times are UTC.")
+    return 0
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from exc
+    if number < 1:
+        raise argparse.ArgumentTypeError("the limit must be 1 or more")
+    return number
+
+
+def add_commands(sub: Any) -> None:
+    """Add `user` and `audit` to the `msp` parser's subcommands."""
+    user = sub.add_parser("user", help="workspace accounts: add, disable, list, change a password")
+    user_sub = user.add_subparsers(dest="user_command", required=True)
+    add = user_sub.add_parser("add", help="add an account (asks for the password; or one line on stdin)")
+    add.add_argument("email")
+    add.add_argument("--role", choices=ROLES, required=True)
+    add.set_defaults(func=cmd_user_add)
+    disable = user_sub.add_parser("disable", help="stop an account signing in")
+    disable.add_argument("email")
+    disable.set_defaults(func=cmd_user_disable)
+    password = user_sub.add_parser("password", help="set a new password (it also lifts a lock)")
+    password.add_argument("email")
+    password.set_defaults(func=cmd_user_password)
+    user_sub.add_parser("list", help="list the accounts").set_defaults(func=cmd_user_list)
+
+    audit = sub.add_parser("audit", help="read the audit log, newest first")
+    audit.add_argument("--action", help="only this action, e.g. sign_in, export, user_add")
+    audit.add_argument("--actor", help="only this actor (an email, or an operating-system user)")
+    audit.add_argument("--limit", type=_positive, default=50, help="at most this many entries (default 50)")
+    audit.add_argument("--format", choices=("table", "json"), default="table")
+    audit.set_defaults(func=cmd_audit)

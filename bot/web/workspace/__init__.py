@@ -1,0 +1,284 @@
+"""The practitioners' workspace at /review: sign-in, roles, sessions and the audit trail.
+
+Sign-in lives on the blueprint itself (`before_request`), so a route added
+here cannot forget it: without a workspace session every route but the
+sign-in page sends a GET to sign in (303) and refuses anything else (401).
+Routes for managers only carry `@manager_only` (under the route decorator);
+the blueprint checks that mark too, so a practitioner gets 403 whichever way
+round the decorators were written.
+
+The workspace keeps its own key in the app's server-side session. A person's
+chat (keys `cid`, `opening`, `since`) never touches it, and nothing of a chat
+session can stand for it. Signing in clears the session and gives it a new
+id (no fixation); signing out, or WORKSPACE_IDLE_MINUTES without a request,
+ends it at once. Every sign-in, failed sign-in, lockout and sign-out goes to
+the audit log with the address it came from.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Callable, Dict, Optional, TypeVar, cast
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
+from flask_session.base import ServerSideSessionInterface
+from flask_wtf.csrf import CSRFError
+
+from bot.settings import Settings
+from bot.store import audit as audit_store
+from bot.store import users
+from bot.store.models import utcnow
+
+review = Blueprint("review", __name__, url_prefix="/review")
+
+SESSION_KEY = "review"  # {"id", "email", "role", "seen", "since"}: ids only
+NOTICE_KEY = "review_notice"  # why the last workspace session ended, for the sign-in page
+OPEN_ENDPOINTS = frozenset({"review.sign_in"})
+HOME = "/review/"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class WorkspaceUser:
+    id: int
+    email: str
+    role: str
+
+    @property
+    def is_manager(self) -> bool:
+        return self.role == users.MANAGER
+
+
+def _settings() -> Settings:
+    return current_app.config["MSP_SETTINGS"]
+
+
+def now() -> datetime:
+    """Naive UTC; tests move the clock with the MSP_CLOCK config value."""
+    clock = current_app.config.get("MSP_CLOCK")
+    return clock() if clock else utcnow()
+
+
+def current_user() -> WorkspaceUser:
+    """The signed-in practitioner. Every workspace view has one: the blueprint made sure."""
+    user: Optional[WorkspaceUser] = g.get("review_user")
+    if user is None:
+        raise RuntimeError("current_user() outside a signed-in workspace request")
+    return user
+
+
+def audit(action: str, detail: str) -> None:
+    """Write to the audit log as the signed-in practitioner, from this request's address.
+
+    The detail holds references and ids (enquiry=..., conversation=...), never a person's words.
+    """
+    audit_store.record(current_user().email, action, detail, request.remote_addr)
+
+
+def manager_only(view: F) -> F:
+    """Only managers may use this route; a practitioner gets 403. Put it under the route decorator."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not current_user().is_manager:
+            return _problem("managers_only", 403)
+        return view(*args, **kwargs)
+
+    # Marked on both: the blueprint's check finds whichever one the route registered.
+    view.manager_only = True  # type: ignore[attr-defined]
+    wrapper.manager_only = True  # type: ignore[attr-defined]
+    return cast(F, wrapper)
+
+
+# --- the session -------------------------------------------------------------------------------
+
+
+def _regenerate() -> None:
+    """A new session id for what the session holds now; the old one is deleted from the store."""
+    cast(ServerSideSessionInterface, current_app.session_interface).regenerate(session)
+
+
+def _start_session(user: users.UserView) -> None:
+    """Nothing from before sign-in is kept (a chat, a CSRF token), and the id is new: no fixation."""
+    moment = now().isoformat()
+    session.clear()
+    session[SESSION_KEY] = {"id": user.id, "email": user.email, "role": user.role, "seen": moment,
+                            "since": moment}
+    _regenerate()
+
+
+def _end_session(notice: Optional[str] = None) -> None:
+    """The old id is deleted from the store and the cookie is dropped; only a notice may follow."""
+    _regenerate()
+    session.clear()
+    if notice:
+        session[NOTICE_KEY] = notice
+
+
+def _parse(moment: Any) -> Optional[datetime]:
+    try:
+        return datetime.fromisoformat(str(moment))
+    except ValueError:
+        return None
+
+
+def _session_user() -> Optional[WorkspaceUser]:
+    """The workspace session's user, if it is still good: not idle too long, the account still active."""
+    data = session.get(SESSION_KEY)
+    if not isinstance(data, dict):
+        return None
+    moment = now()
+    seen = _parse(data.get("seen"))
+    idle = timedelta(minutes=_settings().workspace_idle_minutes)
+    email = str(data.get("email") or "-")
+    if seen is None or moment - seen > idle:
+        audit_store.record(email, "sign_out", f"user={data.get('id')} reason=idle", request.remote_addr)
+        _end_session("idle")
+        return None
+    account = users.get_user(int(data.get("id") or 0))
+    if account is None or not account.active:
+        audit_store.record(email, "sign_out", f"user={data.get('id')} reason=disabled", request.remote_addr)
+        _end_session()
+        return None
+    session[SESSION_KEY] = {**data, "seen": moment.isoformat(), "role": account.role}
+    return WorkspaceUser(id=account.id, email=account.email, role=account.role)
+
+
+def _problem(problem: str, status: int) -> Any:
+    return render_template("review/problem.html", problem=problem), status
+
+
+def _here() -> str:
+    query = request.query_string.decode("utf-8", "replace")
+    return request.path + (f"?{query}" if query else "")
+
+
+def _safe_next(raw: Optional[str]) -> str:
+    """Back to where they were going, but only ever to a workspace page on this site."""
+    raw = (raw or "").strip()
+    parts = urlsplit(raw)
+    if (not raw or parts.scheme or parts.netloc or raw.startswith("//") or "\\" in raw
+            or any(ord(ch) < 32 for ch in raw)
+            or not (parts.path == "/review" or parts.path.startswith("/review/"))
+            or parts.path.rstrip("/") == "/review/sign-in"):
+        return HOME
+    return raw
+
+
+@review.before_request
+def require_sign_in() -> Any:
+    g.review_user = _session_user()
+    if request.endpoint in OPEN_ENDPOINTS:
+        return None
+    if g.review_user is None:
+        if request.method in ("GET", "HEAD"):
+            return redirect(url_for("review.sign_in", next=_here()), code=303)
+        return _problem("signed_out", 401)
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, "manager_only", False) and not g.review_user.is_manager:
+        return _problem("managers_only", 403)
+    return None
+
+
+@review.context_processor
+def workspace_context() -> Dict[str, Any]:
+    return {"workspace_user": g.get("review_user"),
+            "idle_minutes": _minutes(_settings().workspace_idle_minutes)}
+
+
+def _minutes(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+# --- signing in and out ------------------------------------------------------------------------
+
+
+def _sign_in_page(errors: Dict[str, str], email: str, target: str, status: int = 200) -> Any:
+    notice = session.pop(NOTICE_KEY, None) if request.method == "GET" else None
+    page = render_template("review/sign_in.html", errors=errors, email=email, next=target, notice=notice)
+    return page, status
+
+
+@review.route("/sign-in", methods=["GET", "POST"])
+def sign_in() -> Any:
+    target = _safe_next(request.values.get("next"))
+    if request.method == "GET":
+        if g.review_user is not None:
+            return redirect(target, code=303)
+        return _sign_in_page({}, "", target)
+
+    email = (request.form.get("email") or "").strip()
+    password = request.form.get("password") or ""
+    errors: Dict[str, str] = {}
+    if not email:
+        errors["email"] = "Enter your email address"
+    if not password:
+        errors["password"] = "Enter your password"
+    if errors:
+        return _sign_in_page(errors, email, target, 400)
+
+    settings = _settings()
+    result = users.verify(email, password, now(), settings)
+    address = request.remote_addr
+    if result.ok and result.user is not None:
+        _start_session(result.user)
+        g.review_user = WorkspaceUser(result.user.id, result.user.email, result.user.role)
+        audit_store.record(result.user.email, "sign_in", f"user={result.user.id} role={result.user.role}",
+                           address)
+        return redirect(target, code=303)
+
+    typed = users.normalise_email(email)[:audit_store.ACTOR_MAX]
+    audit_store.record(typed, "sign_in_failed", f"result={result.status}", address)
+    if result.just_locked:
+        until = result.locked_until.strftime("%Y-%m-%dT%H:%M:%SZ") if result.locked_until else "-"
+        audit_store.record(typed, "lockout", f"failures={result.failures} until={until}", address)
+    if result.status == users.LOCKED:
+        minutes = _minutes(settings.signin_lock_minutes)
+        message = (f"This account is locked for {minutes} minutes after too many tries. "
+                   "Try again later, or ask your manager to help")
+    elif result.status == users.DISABLED:
+        message = "This account cannot be used any more. Ask your manager if you need one"
+    else:
+        message = "The email or password is not right"
+    return _sign_in_page({"email": message}, email, target, 401)
+
+
+@review.post("/sign-out")
+def sign_out() -> Any:
+    user = current_user()
+    audit("sign_out", f"user={user.id} reason=signed_out")
+    _end_session("signed_out")
+    g.review_user = None
+    return redirect(url_for("review.sign_in"), code=303)
+
+
+# --- workspace errors get workspace pages ------------------------------------------------------
+
+
+@review.errorhandler(CSRFError)
+def form_expired(_error: CSRFError) -> Any:
+    return _problem("form_expired", 400)
+
+
+@review.errorhandler(400)
+def bad_request(_error: Exception) -> Any:
+    return _problem("bad_request", 400)
+
+
+@review.errorhandler(403)
+def forbidden(_error: Exception) -> Any:
+    return _problem("managers_only", 403)
+
+
+@review.errorhandler(404)
+def not_found(_error: Exception) -> Any:
+    return _problem("not_found", 404)
+
+
+# The pages (urgent alerts, enquiries, a conversation, invitations, export, report, audit) register
+# their routes on `review` when imported; they need the names above, so they come last.
+from bot.web.workspace import pages  # noqa: E402,F401

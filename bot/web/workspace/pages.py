@@ -1,0 +1,252 @@
+"""The workspace's pages: urgent alerts first, enquiries, a conversation, invitations, export, report, audit.
+
+Views are thin: they read the request, call the store or the report code,
+audit what was seen or done, and render GOV.UK templates. Sign-in and roles
+are enforced on the blueprint itself (bot/web/workspace/__init__.py), so a
+new route here cannot forget them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, Dict, Optional, Tuple
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+
+from bot import constants as c
+from bot.report import render as labels
+from bot.settings import Settings
+from bot.store import alerts as alert_store
+from bot.store import audit as audit_store
+from bot.store import export as export_store
+from bot.store import invitations as invitation_store
+from bot.store import workspace as store
+from bot.store.transcripts import read_transcript
+from bot.web import invitations
+from bot.web.workspace import audit, current_user, manager_only, review
+
+PER_PAGE = 25
+
+
+def _settings() -> Settings:
+    return current_app.config["MSP_SETTINGS"]  # type: ignore[no-any-return]
+
+
+def _date(name: str) -> Tuple[Optional[datetime], Optional[str]]:
+    """A yyyy-mm-dd query value, or an error word for the page."""
+    raw = (request.values.get(name) or "").strip()
+    if not raw:
+        return None, None
+    try:
+        return datetime.strptime(raw, "%Y-%m-%d"), None
+    except ValueError:
+        return None, "Enter the date as year, month and day, like 2026-04-01"
+
+
+def waited(seconds: float) -> str:
+    """ "3 hours 5 minutes": how long an alert has waited, in plain words."""
+    minutes = int(seconds // 60)
+    if minutes < 1:
+        return "less than a minute"
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    units = ((days, "day"), (hours, "hour"), (minutes, "minute"))
+    parts = [f"{n} {unit}{'' if n == 1 else 's'}" for n, unit in units if n]
+    return " ".join(parts[:2])
+
+
+# --- 1. urgent first ---------------------------------------------------------------------------
+
+
+@review.get("/")
+def alerts() -> str:
+    found = store.open_alerts()
+    return render_template("review/alerts.html", alerts=found, waited=waited)
+
+
+@review.post("/alerts/<int:alert_id>/acknowledge")
+def acknowledge(alert_id: int) -> Any:
+    user = current_user()
+    if alert_store.acknowledge(alert_id, user.email):
+        audit("acknowledge", f"alert={alert_id}")
+    return redirect(url_for(".alerts"), code=303)
+
+
+# --- 2. enquiries ------------------------------------------------------------------------------
+
+
+@review.get("/enquiries")
+def enquiries() -> str:
+    search = (request.args.get("q") or "").strip()[:64] or None
+    status = request.args.get("status") if request.args.get("status") in STATUS_WORDS else None
+    flag = request.args.get("flag") if request.args.get("flag") in FLAG_WORDS else None
+    try:
+        page = max(1, int(request.args.get("page") or 1))
+    except ValueError:
+        page = 1
+    found = store.list_enquiries(search=search, status=status, flag=flag, page=page, per_page=PER_PAGE)
+    return render_template("review/enquiries.html", found=found, search=search or "", status=status or "",
+                           flag=flag or "", status_words=STATUS_WORDS, flag_words=FLAG_WORDS,
+                           stage_words=STAGE_WORDS)
+
+
+# --- 3. a conversation -------------------------------------------------------------------------
+
+
+@review.get("/conversations/<conversation_id>")
+def conversation(conversation_id: str) -> str:
+    records = store.conversation_records(conversation_id)
+    turns = read_transcript(_settings().tracker_store_url, conversation_id)
+    if not records and not turns:
+        abort(404)
+    audit("view", f"conversation={conversation_id}")
+    return render_template("review/conversation.html", conversation_id=conversation_id, records=records,
+                           turns=turns, codes=CODE_WORDS, stage_words=STAGE_WORDS, status_words=STATUS_WORDS,
+                           flag_words=FLAG_WORDS, answer_words=ANSWER_WORDS, question_words=QUESTION_WORDS)
+
+
+@review.post("/conversations/<conversation_id>/<stage>/outcomes/<int:index>")
+def correct(conversation_id: str, stage: str, index: int) -> Any:
+    to_code = request.form.get("code", "")
+    if stage not in c.STAGES or to_code not in c.OUTCOME_CODES:
+        abort(400)
+    try:
+        store.correct_code(conversation_id, stage, index, to_code, current_user().email,
+                           address=request.remote_addr)  # audited in the same transaction
+    except ValueError:
+        abort(400)
+    return redirect(url_for(".conversation", conversation_id=conversation_id, _anchor=f"{stage}-outcomes"),
+                    code=303)
+
+
+# --- 4. invitations ----------------------------------------------------------------------------
+
+
+@review.route("/invitations", methods=["GET", "POST"])
+def invite() -> Any:
+    settings = _settings()
+    link: Optional[str] = None
+    errors: Dict[str, str] = {}
+    form = {"enquiry": "", "stage": c.STAGE_OUTCOMES, "role": c.ROLE_PERSON}
+    if request.method == "POST":
+        form = {key: (request.form.get(key) or "").strip() for key in form}
+        try:
+            made = invitations.new_invitation(form["enquiry"], form["stage"], form["role"])
+        except ValueError as problem:
+            errors["enquiry" if "enquiry" in str(problem) else "stage"] = (
+                "Enter an enquiry reference, like NR-2026-0042" if "enquiry" in str(problem)
+                else "Choose who the link is for and what it is for")
+        else:
+            link = invitations.link(made, settings.secret_key, settings.public_base_url)
+            invitation_store.record_invitation(made.invite_id, made.enquiry_ref, made.stage, made.role,
+                                               current_user().email)
+            audit("invite", f"enquiry={made.enquiry_ref} stage={made.stage} role={made.role} "
+                            f"invite={made.invite_id}")
+    recent = invitation_store.list_invitations(limit=20)
+    return render_template("review/invitations.html", link=link, errors=errors, form=form, recent=recent,
+                           stage_words=STAGE_WORDS, role_words=ROLE_WORDS,
+                           max_age_days=settings.invite_max_age_days), (400 if errors else 200)
+
+
+# --- 5. export ---------------------------------------------------------------------------------
+
+
+@review.get("/export")
+def export_page() -> str:
+    return render_template("review/export.html", errors={}, values={})
+
+
+@review.get("/export/download")
+def export_download() -> Any:
+    fmt = request.args.get("format") if request.args.get("format") in ("csv", "json") else None
+    since, since_error = _date("from")
+    until, until_error = _date("to")
+    enquiry = (request.args.get("enquiry") or "").strip()[:64] or None
+    errors = {k: v for k, v in (("format", None if fmt else "Choose CSV or JSON"), ("from", since_error),
+                                ("to", until_error)) if v}
+    if errors:
+        return render_template("review/export.html", errors=errors, values=request.args), 400
+    if until:
+        until = until + timedelta(days=1)  # "to" includes its whole day
+    audit("export", f"format={fmt} enquiry={enquiry or '*'} from={request.args.get('from') or '-'} "
+                    f"to={request.args.get('to') or '-'}")
+    stream = export_store.stream_json if fmt == "json" else export_store.stream_csv
+    body = stream_with_context(stream(enquiry_ref=enquiry, since=since, until=until))
+    name = f"msp-export-{datetime.utcnow():%Y%m%d-%H%M}.{fmt}"
+    mimetype = "application/json" if fmt == "json" else "text/csv"
+    disposition = f'attachment; filename="{name}"'
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": disposition})
+
+
+# --- 6. report ---------------------------------------------------------------------------------
+
+
+@review.get("/report")
+def report() -> Any:
+    from bot.report.compute import compute_report_between
+    from bot.report.render import report_to_dict
+
+    since, since_error = _date("from")
+    until, until_error = _date("to")
+    errors = {k: v for k, v in (("from", since_error), ("to", until_error)) if v}
+    figures = None
+    if not errors:
+        figures = report_to_dict(compute_report_between(since, until + timedelta(days=1) if until else None))
+        audit("report", f"from={request.args.get('from') or '-'} to={request.args.get('to') or '-'} web")
+    return render_template("review/report.html", figures=figures, errors=errors, values=request.args,
+                           labels=labels), (400 if errors else 200)
+
+
+@review.get("/report/chart.png")
+def report_chart() -> Any:
+    from bot.report.chart import chart_png
+    from bot.report.compute import compute_report_between
+
+    since, since_error = _date("from")
+    until, until_error = _date("to")
+    if since_error or until_error:
+        abort(400)
+    png = chart_png(compute_report_between(since, until + timedelta(days=1) if until else None))
+    return Response(png, mimetype="image/png")
+
+
+# --- 7. audit (managers) -----------------------------------------------------------------------
+
+
+@review.get("/audit")
+@manager_only
+def audit_log() -> str:
+    try:
+        page = max(1, int(request.args.get("page") or 1))
+    except ValueError:
+        page = 1
+    action = (request.args.get("action") or "").strip()[:32] or None
+    found = audit_store.list_events(page=page, per_page=50, action=action)
+    return render_template("review/audit.html", found=found, action=action or "")
+
+
+# --- words the pages show for codes: the report's, so a code reads the same everywhere ---------
+
+STAGE_WORDS = labels.STAGE_LABELS
+STATUS_WORDS = labels.STATUS_LABELS
+FLAG_WORDS = labels.FLAG_LABELS
+CODE_WORDS = labels.OUTCOME_LABELS
+ROLE_WORDS = {c.ROLE_PERSON: "The person", c.ROLE_ADVOCATE: "An advocate",
+              c.ROLE_FAMILY_FRIEND: "Family or a friend"}
+QUESTION_WORDS = {
+    c.CONSENT_TO_TALK: "OK to talk", c.FEELS_SAFE_NOW: "Safe now", c.WANTS_ADVOCATE: "Wants an advocate",
+    **labels.FEEDBACK_LABELS, "comments": "Comments",
+}
+ANSWER_WORDS: Dict[Any, str] = {
+    **labels.ANSWER_LABELS, c.LATER: "Later", c.NOT_SURE: "Not sure", c.ALREADY_HAVE: "Already has one",
+    c.DECLINED: "Chose not to answer", c.FULLY: "Fully", c.NOT: "Not achieved", None: "Not asked yet",
+}

@@ -1,0 +1,214 @@
+"""The workspace's queries: the list (search, filters, pages), a conversation, code corrections, open alerts.
+
+Every test runs on SQLite and on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import List
+
+import pytest
+from sqlalchemy import select, update
+
+from bot import constants as c
+from bot.report import compute_report_between
+from bot.store import alerts, records, workspace
+from bot.store.db import session_scope
+from bot.store.models import Alert, AuditEvent, Conversation, Correction, utcnow
+
+S, R = c.STAGE_OUTCOMES, c.STAGE_REVIEW
+T0 = datetime(2026, 5, 1, 9, 0, 0)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest) -> str:
+    """A fresh records database of each kind, with the session factory pointed at it."""
+    return str(request.getfixturevalue("record_db" if request.param == "sqlite" else "pg_record_db"))
+
+
+def _activity(conversation_id: str, stage: str, minutes: int) -> None:
+    with session_scope() as session:
+        session.execute(
+            update(Conversation)
+            .where(Conversation.conversation_id == conversation_id, Conversation.stage == stage)
+            .values(updated_at=T0 + timedelta(minutes=minutes))
+        )
+
+
+@pytest.fixture
+def listed(store: str) -> List[str]:
+    """Twelve records; the list order (latest activity first) is the returned ids' order."""
+    made = []
+    for i in range(10):
+        ref = f"NR-2026-{i:04d}" if i < 8 else f"XY-{i}"
+        records.start_conversation(f"conv-{i}", S, ref, c.ROLE_PERSON)
+        records.set_status(f"conv-{i}", S, [c.STATUS_COMPLETED, c.STATUS_PAUSED][i % 2])
+        _activity(f"conv-{i}", S, i)
+        made.append(f"conv-{i}")
+    records.start_conversation("rev-3", R, "NR-2026-0003", c.ROLE_ADVOCATE)
+    records.set_status("rev-3", R, c.STATUS_DECLINED)
+    _activity("rev-3", R, 30)
+    records.start_conversation("anon", S)  # no reference
+    _activity("anon", S, 20)
+    records.set_flag("conv-2", S, c.FLAG_URGENT_SAFETY)
+    records.set_flag("conv-7", S, c.FLAG_ADVOCACY_REQUESTED)
+    records.set_flag("rev-3", R, c.FLAG_URGENT_SAFETY)
+    _activity("conv-2", S, 2)
+    _activity("conv-7", S, 7)
+    _activity("rev-3", R, 30)
+    return ["rev-3", "anon", *reversed(made)]
+
+
+def test_list_is_latest_activity_first_in_pages(listed: List[str]) -> None:
+    first = workspace.list_enquiries(per_page=5)
+    assert (first.total, first.page, first.pages, first.per_page) == (12, 1, 3, 5)
+    assert [row.conversation_id for row in first.items] == listed[:5]
+    row = first.items[0]
+    assert (row.enquiry_ref, row.stage, row.status) == ("NR-2026-0003", R, c.STATUS_DECLINED)
+    assert row.flags == {c.FLAG_URGENT_SAFETY: True, c.FLAG_ADVOCACY_REQUESTED: False,
+                         c.FLAG_WANTS_HUMAN_CONTACT: False}
+    assert row.last_activity == T0 + timedelta(minutes=30)
+    assert first.items[1].enquiry_ref is None
+    seen = [r.conversation_id for p in (1, 2, 3) for r in workspace.list_enquiries(page=p, per_page=5).items]
+    assert seen == listed
+    past_the_end = workspace.list_enquiries(page=99, per_page=5)
+    assert past_the_end.page == 3 and [r.conversation_id for r in past_the_end.items] == listed[10:]
+    assert workspace.list_enquiries(page=0, per_page=5).page == 1
+    assert workspace.list_enquiries(per_page=10_000).per_page == workspace.MAX_PER_PAGE
+
+
+@pytest.mark.parametrize("search, expected", [
+    ("NR-2026-0003", ["rev-3", "conv-3"]),
+    ("nr-2026-0003", ["rev-3", "conv-3"]),         # any case
+    ("  nr-2026-000", None),                        # a prefix, spaces trimmed: every NR record
+    ("xy-", ["conv-9", "conv-8"]),
+    ("2026", []),                                   # the start of the reference, not any part
+    ("NR-2026-0003%", []),                          # LIKE wildcards are plain characters
+    ("NR_2026", []),
+    ("", None),
+])
+def test_search_is_a_case_blind_prefix(listed: List[str], search: str, expected: List[str]) -> None:
+    found = workspace.list_enquiries(search=search, per_page=100)
+    ids = [row.conversation_id for row in found.items]
+    if expected is None:
+        everything = [i for i in listed if i not in ("anon", "conv-8", "conv-9")]
+        assert ids == (everything if search.strip() else listed)
+    else:
+        assert ids == expected
+    assert found.total == len(ids)
+
+
+def test_filters_by_status_and_flag(listed: List[str]) -> None:
+    paused = workspace.list_enquiries(status=c.STATUS_PAUSED)
+    assert [r.conversation_id for r in paused.items] == ["conv-9", "conv-7", "conv-5", "conv-3", "conv-1"]
+    urgent = workspace.list_enquiries(flag=c.FLAG_URGENT_SAFETY)
+    assert [r.conversation_id for r in urgent.items] == ["rev-3", "conv-2"]
+    both = workspace.list_enquiries(search="nr", status=c.STATUS_PAUSED, flag=c.FLAG_ADVOCACY_REQUESTED)
+    assert [r.conversation_id for r in both.items] == ["conv-7"] and both.total == 1
+    none = workspace.list_enquiries(flag=c.FLAG_WANTS_HUMAN_CONTACT)
+    assert (none.items, none.total, none.page, none.pages) == ([], 0, 1, 1)
+    with pytest.raises(ValueError):
+        workspace.list_enquiries(status="nope")
+    with pytest.raises(ValueError):
+        workspace.list_enquiries(flag="status")
+
+
+def test_conversation_records_both_stages(store: str) -> None:
+    records.start_conversation("same", R, "NR-1", c.ROLE_PERSON)
+    records.start_conversation("same", S, "NR-1", c.ROLE_PERSON)
+    records.add_outcomes("same", S, [(c.FEEL_SAFER, "for it to stop")])
+    found = workspace.conversation_records("same")
+    assert [(r["stage"], r["contract"]) for r in found] == [(S, 2), (R, 2)]
+    assert found[0]["outcomes"][0]["own_words"] == "for it to stop"
+    assert workspace.conversation_records("nobody") == []
+
+
+def _audits() -> List[AuditEvent]:
+    with session_scope() as session:
+        rows = list(session.execute(select(AuditEvent).order_by(AuditEvent.id)).scalars())
+        session.expunge_all()
+        return rows
+
+
+def test_correct_code_keeps_the_words_and_both_codes_and_audits(store: str) -> None:
+    records.start_conversation("conv-1", S, "NR-1", c.ROLE_PERSON)
+    records.add_outcomes("conv-1", S, [(c.SOMETHING_ELSE, "i want him punished"),
+                                       (c.FEEL_SAFER, "for the hitting to stop")])
+    records.set_status("conv-1", S, c.STATUS_COMPLETED)
+    before = records.get_record("conv-1", S)
+    assert before is not None
+
+    record = workspace.correct_code("conv-1", S, 0, c.POLICE_PROSECUTE, "sw@example.org", address="10.0.0.7")
+    assert [(o["code"], o["own_words"]) for o in record["outcomes"]] == [
+        (c.POLICE_PROSECUTE, "i want him punished"), (c.FEEL_SAFER, "for the hitting to stop")]
+    assert record["outcomes"][0]["may_not_be_achievable"] is True  # follows the code
+    (fix,) = record["corrections"]
+    assert (fix["outcome_index"], fix["from_code"], fix["to_code"], fix["by"]) == (
+        0, c.SOMETHING_ELSE, c.POLICE_PROSECUTE, "sw@example.org")
+    assert record == records.get_record("conv-1", S)
+    assert record["updated_at"] == before["updated_at"]  # not the person's activity: the period stays
+    (entry,) = [a for a in _audits() if a.action == "correct"]
+    assert (entry.actor, entry.address) == ("sw@example.org", "10.0.0.7")
+    assert entry.detail == ("conversation=conv-1 stage=outcomes outcome=0 "
+                            "from=something_else to=police_prosecute")
+    assert "punished" not in (entry.detail or "")  # never the person's words
+
+    # The report counts the wish under its new code.
+    codes = compute_report_between().outcome_codes
+    assert (codes[c.POLICE_PROSECUTE], codes[c.SOMETHING_ELSE], codes[c.FEEL_SAFER]) == (1, 0, 1)
+
+    # A second correction of the same wish keeps the whole trail.
+    record = workspace.correct_code("conv-1", S, 0, c.ABUSER_STAYS_AWAY, "manager@example.org")
+    assert [(f["from_code"], f["to_code"]) for f in record["corrections"]] == [
+        (c.SOMETHING_ELSE, c.POLICE_PROSECUTE), (c.POLICE_PROSECUTE, c.ABUSER_STAYS_AWAY)]
+    assert record["outcomes"][0]["own_words"] == "i want him punished"
+
+
+def test_correcting_to_the_same_code_changes_nothing(store: str) -> None:
+    records.add_outcomes("conv-1", S, [(c.FEEL_SAFER, "for it to stop")])
+    before = records.get_record("conv-1", S)
+    assert workspace.correct_code("conv-1", S, 0, c.FEEL_SAFER, "sw@example.org") == before
+    assert [a for a in _audits() if a.action == "correct"] == []
+    with session_scope() as session:
+        assert session.execute(select(Correction)).first() is None
+
+
+@pytest.mark.parametrize("stage, index, code, problem", [
+    (S, 0, "made_up", "not an outcome code"),
+    ("middle", 0, c.FEEL_SAFER, "not a stage"),
+    (S, 2, c.FEEL_SAFER, "no wish 2"),
+    (S, -1, c.FEEL_SAFER, "no wish -1"),
+    (R, 0, c.FEEL_SAFER, "no review record"),
+    (S, 0, c.BE_INVOLVED, "already has a wish coded be_involved"),
+])
+def test_correct_code_refuses_what_it_cannot_do(store: str, stage: str, index: int, code: str,
+                                                problem: str) -> None:
+    records.add_outcomes("conv-1", S, [(c.FEEL_SAFER, "for it to stop"), (c.BE_INVOLVED, "to be told")])
+    before = records.get_record("conv-1", S)
+    with pytest.raises(ValueError, match=problem):
+        workspace.correct_code("conv-1", stage, index, code, "sw@example.org")
+    assert records.get_record("conv-1", S) == before
+    assert [a for a in _audits() if a.action == "correct"] == []
+
+
+def test_open_alerts_oldest_first_with_the_wait(store: str) -> None:
+    first = records.set_flag("conv-a", S, c.FLAG_URGENT_SAFETY, ("webhook",))
+    records.save_answer("conv-b", S, "enquiry_ref", "NR-2")
+    second = records.set_flag("conv-b", S, c.FLAG_WANTS_HUMAN_CONTACT, ())
+    third = records.set_flag("conv-c", R, c.FLAG_URGENT_SAFETY, ("webhook",))
+    assert first and second and third
+    with session_scope() as session:
+        for alert_id, hours in ((first, 5), (second, 2), (third, 1)):
+            session.execute(update(Alert).where(Alert.id == alert_id)
+                            .values(raised_at=utcnow() - timedelta(hours=hours)))
+    alerts.acknowledge(third, "duty@example.org")
+
+    found = workspace.open_alerts()
+    assert [a.id for a in found] == [first, second]
+    assert [(a.kind, a.conversation_id, a.enquiry_ref, a.delivery) for a in found] == [
+        (c.FLAG_URGENT_SAFETY, "conv-a", None, c.DELIVERY_RETRYING),
+        (c.FLAG_WANTS_HUMAN_CONTACT, "conv-b", "NR-2", c.DELIVERY_NO_CHANNEL)]
+    assert 5 * 3600 <= found[0].waited_s < 5 * 3600 + 60
+    assert 2 * 3600 <= found[1].waited_s < 2 * 3600 + 60
+    assert [a.id for a in workspace.open_alerts(limit=1)] == [second]  # a cut keeps the newest

@@ -1,0 +1,379 @@
+"""The workspace's door: sign-in on every route, roles, sessions, lockout and the audit of it all.
+
+Flask's test client only, no Rasa. Routes are not listed by hand: they are
+read from the app's url_map, so a route added later is checked too.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Iterator, List, Optional, Tuple
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from sqlalchemy import select
+
+from bot.settings import load_settings
+from bot.store import audit as audit_store
+from bot.store import users
+from bot.store.db import session_scope
+from bot.store.models import AuditEvent
+from bot.web import create_app, invitations
+
+SECRET = "test-secret-key-" + "w" * 40
+PASSWORD = "kettle-sunflower-march"
+PRACTITIONER = "pat@example.org"
+MANAGER = "mo@example.org"
+SIGN_IN = "/review/sign-in"
+
+
+class Clock:
+    """The app's clock, moved by hand."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 28, 9, 0, 0)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def move(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture(autouse=True)
+def no_strangers() -> Iterator[None]:
+    users._strangers.clear()
+    yield
+    users._strangers.clear()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def settings(record_db: str, tmp_path: Path) -> Any:
+    return replace(load_settings(), database_url=record_db, secret_key=SECRET,
+                   web_session_dir=str(tmp_path / "sessions"), signin_delay_s=0.0, signin_max_failures=5,
+                   signin_lock_minutes=15.0, workspace_idle_minutes=30.0, password_min_length=12)
+
+
+@pytest.fixture
+def app(settings: Any, clock: Clock) -> Any:
+    users.add_user(PRACTITIONER, PASSWORD, users.PRACTITIONER, settings)
+    users.add_user(MANAGER, PASSWORD, users.MANAGER, settings)
+    return create_app(settings, overrides={"TESTING": True, "MSP_CLOCK": clock})
+
+
+def _csrf(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def _sign_in(client: Any, email: str, password: str = PASSWORD, next_: Optional[str] = None) -> Any:
+    token = _csrf(client.get(SIGN_IN).get_data(as_text=True))
+    data = {"email": email, "password": password, "csrf_token": token}
+    if next_ is not None:
+        data["next"] = next_
+    return client.post(SIGN_IN, data=data)
+
+
+def _signed_in(app: Any, email: str) -> Tuple[Any, str]:
+    """A browser signed in as `email`, and a CSRF token for its forms (from the nav's Sign out)."""
+    client = app.test_client()
+    response = _sign_in(client, email)
+    assert response.status_code == 303, response.get_data(as_text=True)
+    page = client.get("/review/audit")  # a manager's page, or the practitioner's 403: both carry the form
+    return client, _csrf(page.get_data(as_text=True))
+
+
+def _is_sign_in_redirect(response: Any, path: str) -> bool:
+    location = urlsplit(response.headers.get("Location", ""))
+    return (response.status_code == 303 and location.path == SIGN_IN
+            and parse_qs(location.query).get("next") == [path])
+
+
+def _workspace_rules(app: Any) -> List[Any]:
+    rules = [r for r in app.url_map.iter_rules()
+             if r.endpoint.startswith("review.") and r.endpoint != "review.sign_in"]
+    assert rules, "the workspace has no routes?"
+    return rules
+
+
+def _path(rule: Any) -> str:
+    """The rule with a dummy value in each part (1 suits int and string converters alike)."""
+    built = rule.build({name: 1 for name in rule.arguments}, append_unknown=False)
+    assert built is not None, rule.rule
+    return str(built[1])
+
+
+def _audit(action: Optional[str] = None) -> List[AuditEvent]:
+    with session_scope() as session:
+        query = select(AuditEvent).order_by(AuditEvent.id)
+        if action:
+            query = query.where(AuditEvent.action == action)
+        return list(session.execute(query).scalars())
+
+
+# --- every route needs sign-in -----------------------------------------------------------------
+
+
+def test_every_workspace_route_sends_a_stranger_to_sign_in_whatever_the_method(app: Any) -> None:
+    checked = 0
+    for rule in _workspace_rules(app):
+        path = _path(rule)
+        for method in sorted(rule.methods):
+            client = app.test_client()
+            # A real CSRF token, so that it is the sign-in check that answers, not the CSRF one.
+            token = _csrf(client.get(SIGN_IN).get_data(as_text=True))
+            response = client.open(path, method=method, data={"csrf_token": token})
+            if method in ("GET", "HEAD"):
+                assert _is_sign_in_redirect(response, path), (method, rule.rule, response.status_code)
+            else:
+                assert response.status_code == 401, (method, rule.rule, response.status_code)
+            checked += 1
+    assert checked >= 3
+
+
+def test_the_next_page_is_kept_and_only_ever_a_workspace_page(app: Any) -> None:
+    client = app.test_client()
+    response = client.get("/review/audit?page=2")
+    assert _is_sign_in_redirect(response, "/review/audit?page=2")
+    assert _sign_in(client, MANAGER, next_="/review/audit?page=2").headers["Location"] == "/review/audit?page=2"
+    for bad in ("https://evil.example/", "//evil.example/review/", "/chat", "/review/sign-in", "javascript:x"):
+        other = app.test_client()
+        assert _sign_in(other, MANAGER, next_=bad).headers["Location"] == "/review/", bad
+
+
+def test_sign_in_page_is_gov_uk_with_no_exit_button_and_no_inline_script(app: Any) -> None:
+    response = app.test_client().get(SIGN_IN)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "<title>Workspace – Sign in</title>" in html
+    assert 'type="email"' in html and 'type="password"' in html and 'autocomplete="current-password"' in html
+    assert "govuk-exit-this-page" not in html
+    assert "<script>" not in html and "style=" not in html
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+
+
+def test_signed_in_pages_have_the_workspace_navigation_and_sign_out(app: Any) -> None:
+    client, _ = _signed_in(app, MANAGER)
+    html = client.get("/review/audit").get_data(as_text=True)
+    for href, words in (("/review/", "Urgent alerts"), ("/review/enquiries", "Enquiries"),
+                        ("/review/invitations", "Invitations"), ("/review/export", "Export"),
+                        ("/review/report", "Report"), ("/review/audit", "Audit")):
+        assert re.search(rf'href="{re.escape(href)}"[^>]*>\s*(<strong[^>]*>)?{words}', html), words
+    assert re.search(r'<form method="post" action="/review/sign-out">', html)
+    assert "govuk-exit-this-page" not in html
+    practitioner, _ = _signed_in(app, PRACTITIONER)
+    page = practitioner.get("/review/audit").get_data(as_text=True)
+    assert 'href="/review/audit"' not in page, "the Audit link is for managers"
+
+
+# --- roles -------------------------------------------------------------------------------------
+
+
+def test_manager_only_routes_answer_403_to_a_practitioner(app: Any) -> None:
+    manager_rules = [r for r in _workspace_rules(app) if getattr(app.view_functions[r.endpoint], "manager_only", False)]
+    assert any(r.endpoint == "review.audit_log" for r in manager_rules)
+    client, token = _signed_in(app, PRACTITIONER)
+    for rule in manager_rules:
+        for method in sorted(rule.methods):
+            response = client.open(_path(rule), method=method, data={"csrf_token": token})
+            assert response.status_code == 403, (method, rule.rule, response.status_code)
+    manager, _ = _signed_in(app, MANAGER)
+    assert manager.get("/review/audit").status_code == 200
+
+
+def test_the_manager_mark_is_on_the_view_whichever_way_round_the_decorators_are() -> None:
+    """The blueprint checks the mark on whatever function the route registered: the wrapper or the view."""
+    from bot.web.workspace import manager_only
+
+    def view() -> str:
+        return "secret"
+
+    marked = manager_only(view)
+    assert getattr(marked, "manager_only", False) and getattr(view, "manager_only", False)
+
+
+# --- CSRF --------------------------------------------------------------------------------------
+
+
+def test_a_post_without_a_csrf_token_is_refused_even_when_signed_in(app: Any) -> None:
+    client, _ = _signed_in(app, MANAGER)
+    posts = [r for r in _workspace_rules(app) if "POST" in r.methods]
+    assert any(r.endpoint == "review.sign_out" for r in posts)
+    for rule in posts:
+        response = client.post(_path(rule), data={})
+        assert response.status_code == 400, (rule.rule, response.status_code)
+    assert client.get("/review/audit").status_code == 200, "still signed in: nothing happened"
+    assert not _audit("sign_out")
+
+
+# --- signing in --------------------------------------------------------------------------------
+
+
+def test_sign_in_starts_a_new_session_id_and_is_audited_with_the_address(app: Any) -> None:
+    client = app.test_client()
+    client.get(SIGN_IN)
+    before = client.get_cookie("msp_session").value
+    response = _sign_in(client, "  MO@Example.org ")
+    assert response.status_code == 303 and response.headers["Location"] == "/review/"
+    after = client.get_cookie("msp_session").value
+    assert after != before, "a new session id at sign-in (no fixation)"
+    stale = app.test_client()
+    stale.set_cookie("msp_session", before)
+    assert _is_sign_in_redirect(stale.get("/review/audit"), "/review/audit")
+    (event,) = _audit("sign_in")
+    assert event.actor == MANAGER and event.address == "127.0.0.1" and "role=manager" in event.detail
+
+
+def test_wrong_password_and_unknown_email_get_the_same_kind_answer(app: Any) -> None:
+    pages = []
+    for email, password in ((PRACTITIONER, "not-the-password-at-all"), ("nobody@example.org", PASSWORD)):
+        response = _sign_in(app.test_client(), email, password)
+        html = re.sub(r'value="[^"]*"', "", response.get_data(as_text=True))
+        pages.append((response.status_code, html.replace(email, "EMAIL")))
+        assert "The email or password is not right" in html
+        assert "<title>Error: Workspace – Sign in</title>" in html
+    assert pages[0] == pages[1], "nothing tells an account from no account"
+    assert [e.actor for e in _audit("sign_in_failed")] == [PRACTITIONER, "nobody@example.org"]
+
+
+def test_empty_fields_get_kind_errors(app: Any) -> None:
+    client = app.test_client()
+    token = _csrf(client.get(SIGN_IN).get_data(as_text=True))
+    html = client.post(SIGN_IN, data={"csrf_token": token}).get_data(as_text=True)
+    assert "Enter your email address" in html and "Enter your password" in html
+    assert 'href="#email"' in html and 'href="#password"' in html
+
+
+def test_a_failed_sign_in_is_audited_as_the_typed_email_lower_cased_and_cut(app: Any) -> None:
+    typed = "X" * 300 + "@Example.org"
+    _sign_in(app.test_client(), typed, "whatever-it-may-be")
+    (event,) = _audit("sign_in_failed")
+    assert event.actor == typed.lower()[:255] and event.address == "127.0.0.1"
+    assert "whatever" not in (event.detail or "")
+
+
+def test_lockout_after_too_many_failures_then_the_lock_passes(app: Any, clock: Clock) -> None:
+    client = app.test_client()
+    for attempt in range(1, 6):
+        html = _sign_in(client, PRACTITIONER, f"wrong-password-{attempt}").get_data(as_text=True)
+        if attempt < 5:
+            assert "The email or password is not right" in html
+    assert "This account is locked for 15 minutes" in html
+    locked = _sign_in(client, PRACTITIONER, PASSWORD)
+    assert locked.status_code == 401 and "This account is locked for 15 minutes" in locked.get_data(as_text=True)
+    assert len(_audit("lockout")) == 1 and len(_audit("sign_in_failed")) == 6
+    clock.move(minutes=14)
+    assert _sign_in(client, PRACTITIONER, PASSWORD).status_code == 401
+    clock.move(minutes=1, seconds=1)
+    assert _sign_in(client, PRACTITIONER, PASSWORD).status_code == 303
+    assert client.get("/review/sign-in").headers["Location"] == "/review/"
+
+
+def test_an_unknown_email_is_locked_the_same_way(app: Any) -> None:
+    client = app.test_client()
+    for attempt in range(5):
+        html = _sign_in(client, "nobody@example.org", f"guess-number-{attempt}").get_data(as_text=True)
+    assert "This account is locked for 15 minutes" in html
+    assert len(_audit("lockout")) == 1
+
+
+def test_a_disabled_account_cannot_sign_in_and_its_session_ends(app: Any) -> None:
+    client, _ = _signed_in(app, MANAGER)
+    users.disable_user(MANAGER)
+    assert _is_sign_in_redirect(client.get("/review/audit"), "/review/audit")
+    html = _sign_in(app.test_client(), MANAGER).get_data(as_text=True)
+    assert "This account cannot be used any more" in html
+    wrong = _sign_in(app.test_client(), MANAGER, "not-the-password-at-all").get_data(as_text=True)
+    assert "The email or password is not right" in wrong, "only the right password learns it is disabled"
+
+
+# --- sessions ----------------------------------------------------------------------------------
+
+
+def test_the_session_ends_after_the_idle_time(app: Any, clock: Clock) -> None:
+    client, _ = _signed_in(app, MANAGER)
+    clock.move(minutes=29)
+    assert client.get("/review/audit").status_code == 200
+    clock.move(minutes=29)
+    assert client.get("/review/audit").status_code == 200, "each request restarts the idle time"
+    clock.move(minutes=30, seconds=1)
+    assert _is_sign_in_redirect(client.get("/review/audit"), "/review/audit")
+    clock.move(minutes=-60)
+    assert _is_sign_in_redirect(client.get("/review/audit"), "/review/audit"), "ended, not paused"
+    (event,) = _audit("sign_out")
+    assert event.actor == MANAGER and "reason=idle" in event.detail
+
+
+def test_an_idle_end_is_explained_on_the_sign_in_page(app: Any, clock: Clock) -> None:
+    client, _ = _signed_in(app, MANAGER)
+    clock.move(minutes=31)
+    response = client.get("/review/audit")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "You were signed out because the workspace was not used for 30 minutes" in page
+
+
+def test_sign_out_ends_the_session_at_once(app: Any) -> None:
+    client, token = _signed_in(app, MANAGER)
+    cookie = client.get_cookie("msp_session").value
+    response = client.post("/review/sign-out", data={"csrf_token": token})
+    assert response.status_code == 303 and response.headers["Location"] == SIGN_IN
+    assert _is_sign_in_redirect(client.get("/review/audit"), "/review/audit")
+    again = app.test_client()
+    again.set_cookie("msp_session", cookie)
+    assert _is_sign_in_redirect(again.get("/review/audit"), "/review/audit"), "the old id is gone from the store"
+    (event,) = _audit("sign_out")
+    assert event.actor == MANAGER and event.address == "127.0.0.1" and "reason=signed_out" in event.detail
+
+
+def test_sign_out_needs_a_post(app: Any) -> None:
+    client, _ = _signed_in(app, MANAGER)
+    assert client.get("/review/sign-out").status_code == 405
+    assert client.get("/review/audit").status_code == 200
+
+
+# --- the person's chat and the workspace do not mix --------------------------------------------
+
+
+def test_a_persons_chat_session_cannot_open_the_workspace(app: Any) -> None:
+    client = app.test_client()
+    token = invitations.sign(invitations.new_invitation("NR-2026-0042", "outcomes", "person"), SECRET)
+    page = client.get(f"/start/{token}").get_data(as_text=True)
+    assert client.post(f"/start/{token}", data={"csrf_token": _csrf(page)}).status_code == 303
+    with client.session_transaction() as session:
+        assert session.get("cid") and "review" not in session
+    for path in ("/review/", "/review/audit", "/review/enquiries"):
+        assert _is_sign_in_redirect(client.get(path), path)
+    # With a good CSRF token from this very session, signing out is still not for a person's chat.
+    token = _csrf(client.get(SIGN_IN).get_data(as_text=True))
+    assert client.post("/review/sign-out", data={"csrf_token": token}).status_code == 401
+    with client.session_transaction() as session:
+        assert session.get("cid"), "the chat goes on"
+
+
+def test_signing_in_leaves_nothing_of_a_chat_behind(app: Any) -> None:
+    client = app.test_client()
+    token = invitations.sign(invitations.new_invitation("NR-2026-0042", "outcomes", "person"), SECRET)
+    page = client.get(f"/start/{token}").get_data(as_text=True)
+    client.post(f"/start/{token}", data={"csrf_token": _csrf(page)})
+    assert _sign_in(client, MANAGER).status_code == 303
+    with client.session_transaction() as session:
+        assert "cid" not in session and "opening" not in session
+        assert session["review"]["email"] == MANAGER
+
+
+def test_workspace_errors_get_workspace_pages(app: Any) -> None:
+    client, _ = _signed_in(app, PRACTITIONER)
+    html = client.get("/review/audit").get_data(as_text=True)
+    assert "Only managers can use this page" in html and "social worker" not in html
+    assert audit_store.list_events().total >= 1
