@@ -34,6 +34,7 @@ class WishReading:
     kind: str
     wanted: Tuple[Tuple[str, str], ...] = ()  # (code, own words)
     dropped: Tuple[str, ...] = ()  # codes the person no longer wants
+    dropped_words: Tuple[str, ...] = ()  # the words that said so
 
     @property
     def codes(self) -> Tuple[str, ...]:
@@ -52,15 +53,16 @@ def read_wishes(
     mentions = recognise_outcomes(text)
     wanted = tuple((m.code, m.own_words) for m in mentions if not m.negated)
     dropped = tuple(m.code for m in mentions if m.negated)
+    dropped_words = tuple(m.own_words for m in mentions if m.negated)
     sure_intent = intent if confidence >= WISH_INTENT_CONFIDENCE else None
     if wanted or dropped:
         model_code = _wish_code(sure_intent)
         if model_code and model_code != c.SOMETHING_ELSE and unplaced_wish(text):
             # A wish no pattern could name ("to be free of it all"): the model places it.
-            return WishReading(WISHES, ((model_code, text.strip()),), dropped)
+            return WishReading(WISHES, ((model_code, text.strip()),), dropped, dropped_words)
         if wanted == ((c.SOMETHING_ELSE, text.strip()),) and expresses_no_wish(text):
             return WishReading(NOT_SURE)  # "I'll have to think about it" is not a wish
-        return WishReading(WISHES, wanted, dropped)
+        return WishReading(WISHES, wanted, dropped, dropped_words)
 
     if is_nothing_more(text) or sure_intent in (c.INTENT_NOTHING_MORE, c.INTENT_DENY):
         return WishReading(NOTHING_MORE)

@@ -145,8 +145,8 @@ def test_read_back_no_lets_the_person_correct_then_confirms(db: str) -> None:
     slots, responses = answer("actually I don't want him prosecuted", c.DESIRED_OUTCOMES,
                               slots=correcting)
     assert "utter_wish_removed" in responses
-    # Not wanting him prosecuted is also a wish for nothing more to happen (msp-reference.md).
-    assert [o.code for o in records.list_outcomes(CID, S)] == [c.ABUSER_STAYS_AWAY, c.NO_FURTHER_ACTION]
+    # Taking a wish off the list: the same words are not also a new wish for nothing to happen.
+    assert [o.code for o in records.list_outcomes(CID, S)] == [c.ABUSER_STAYS_AWAY]
 
     slots, _ = answer("nothing else", c.DESIRED_OUTCOMES, slots=correcting)
     assert slots["correcting"] is False

@@ -31,10 +31,22 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 WAIT_S = 10.0
 
 
+_GIVEN: set = set()  # type: ignore[type-arg]
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A port nothing listens on, never the same one twice in this process.
+
+    The kernel may hand a just-closed port out again at once; two servers of
+    one test stack given the same port would race for it.
+    """
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        if port not in _GIVEN:
+            _GIVEN.add(port)
+            return port
 
 
 @dataclass(frozen=True)

@@ -52,11 +52,16 @@ class WishesMixin:
             return None  # telling us what happens to them is not a wish; the help or check comes instead
 
         dropped = [code for code in reading.dropped if code in recorded]
+        wanted = list(reading.wanted)
         if dropped:
             records.remove_outcomes(cid, stage, dropped)
             dispatcher.utter_message(response="utter_wish_removed")
-        if reading.wanted:
-            return self._record(cid, stage, list(reading.wanted), dispatcher, correcting)
+            # "I don't want him prosecuted any more" takes a wish off the list; the same
+            # words are not also a new wish for nothing to happen.
+            wanted = [(code, words) for code, words in wanted
+                      if not (code == c.NO_FURTHER_ACTION and words in reading.dropped_words)]
+        if wanted:
+            return self._record(cid, stage, wanted, dispatcher, correcting)
         if not dropped:
             if c.POLICE_PROSECUTE in reading.dropped:
                 # "I don't want him prosecuted" with nothing on the list yet: they do

@@ -243,7 +243,10 @@ CODE_WORDS = labels.OUTCOME_LABELS
 ROLE_WORDS = {c.ROLE_PERSON: "The person", c.ROLE_ADVOCATE: "An advocate",
               c.ROLE_FAMILY_FRIEND: "Family or a friend"}
 QUESTION_WORDS = {
-    c.CONSENT_TO_TALK: "OK to talk", c.FEELS_SAFE_NOW: "Safe now", c.WANTS_ADVOCATE: "Wants an advocate",
+    c.CONSENT_TO_TALK: "OK to talk", c.SPEAKER_ROLE: "Who is answering", c.FEELS_SAFE_NOW: "Safe now",
+    c.WANTS_ADVOCATE: "Wants an advocate", c.DESIRED_OUTCOMES: "What they want",
+    c.OUTCOMES_CONFIRMED: "Read-back", c.OUTCOME_ACHIEVED: "Did it happen", c.CARRY_ON: "Carry on or stop",
+    c.SAFETY_CHECK: "Are you safe (check)",
     **labels.FEEDBACK_LABELS, "comments": "Comments",
 }
 ANSWER_WORDS: Dict[Any, str] = {
