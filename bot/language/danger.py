@@ -111,7 +111,7 @@ def _words(values: Sequence[Any], lemmas: bool = True) -> FrozenSet[str]:
 # Cue lists matched by lemma ("told" and "tell"); the others match the words as written,
 # so that "helping" in the visit list does not also make "help" an ordinary word.
 _LEMMA_CUES = frozenset({"negation", "opinion", "hope", "stop", "fear_words", "reported", "justice", "short_times",
-                         "hypothetical"})
+                         "hypothetical", "conditional"})
 
 
 @functools.lru_cache(maxsize=1)
@@ -386,6 +386,8 @@ def _judge(doc: Doc, group: _Group, own_negation: bool, start: int, end: int, wh
     # "if he comes to the door": the match is the condition itself, so not now.
     if any(_cue(t, "hypothetical") or _two_word_cue(doc, t.i, "hypothetical") for t in doc[cs:start]):
         return NONE, "hypothetical"
+    if group.kind == DANGER and any(_two_word_cue(doc, t.i, "conditional") for t in doc[cs:start]):
+        return NONE, "conditional"
     # "if he comes back, he'll kill me": a fear of what may happen gets the gentle check.
     hypothetical = any(
         (_cue(t, "hypothetical") or _two_word_cue(doc, t.i, "hypothetical"))
