@@ -4,9 +4,11 @@
     .venv/bin/python benchmarks/heldout.py --misses     # also list what was missed
 
 Sets:
-- held-out v2 (tests/data/heldout_v2/): written 2026-11-28 before any tuning,
-  never tuned on. These are the figures to trust.
-- held-out v1 (tests/data/*_heldout.yml): tuned on since, so now training data.
+- held-out v3 (tests/data/heldout_v3/): written 2026-11-28 by an author who
+  never saw the rules or the other sets, never tuned on. The figures to trust.
+- held-out v2 (tests/data/heldout_v2/): measured once before any tuning on it
+  (results/heldout-v2-first-measurement.txt), then tuned on: training data now.
+- held-out v1 (tests/data/*_heldout.yml): tuned on since, so training data too.
 
 Danger is scored three ways: the rules alone, the model alone (its `danger`
 intent), and the running decision (`bot.language.danger.decide`, what the
@@ -52,8 +54,11 @@ Parse = Callable[[str], Tuple[Optional[str], float]]
 Decider = Callable[[str], str]
 
 SETS = {
-    "v2": ("held-out v2, never tuned on", DATA / "heldout_v2" / "danger.yml",
-           DATA / "heldout_v2" / "outcomes.yml", DATA / "heldout_v2" / "answers.yml"),
+    "v3": ("held-out v3, never tuned on", DATA / "heldout_v3" / "danger.yml",
+           DATA / "heldout_v3" / "outcomes.yml", DATA / "heldout_v3" / "answers.yml"),
+    "v2": ("held-out v2, measured once, tuned on since (training data now)",
+           DATA / "heldout_v2" / "danger.yml", DATA / "heldout_v2" / "outcomes.yml",
+           DATA / "heldout_v2" / "answers.yml"),
     "v1": ("held-out v1, tuned on since (training data now)", DATA / "danger_heldout.yml",
            DATA / "outcomes_heldout.yml", DATA / "answers_heldout.yml"),
 }
@@ -152,7 +157,7 @@ def main() -> int:
     )
     parser.add_argument("--rules-only", action="store_true", help="skip the trained model")
     parser.add_argument("--misses", action="store_true", help="list every miss and false alarm")
-    parser.add_argument("--set", choices=("v2", "v1", "all"), default="all")
+    parser.add_argument("--set", choices=("v3", "v2", "v1", "all"), default="all")
     opts = parser.parse_args()
     parse = None if opts.rules_only else model_parser()
     if parse is None and not opts.rules_only:
@@ -170,7 +175,7 @@ def main() -> int:
         intent, confidence = parse(text) if parse else (None, 0.0)
         return decide(assess_danger(text), intent, confidence)
 
-    for key in (("v2", "v1") if opts.set == "all" else (opts.set,)):
+    for key in (("v3", "v2", "v1") if opts.set == "all" else (opts.set,)):
         title, danger_file, outcomes_file, answers_file = SETS[key]
         print(f"== {title} ==")
         data = load(danger_file)
@@ -182,7 +187,7 @@ def main() -> int:
         if parse is not None:
             score_danger(f"model alone (danger >= {MODEL_UNSURE})", danger, safe, model, False)
         score_danger("running decision (what the assistant does)", danger, safe, running, opts.misses)
-        if key == "v2":
+        if key == "v3":
             danger_by_type(danger, running)
         print(f"    rules: {took:.1f} ms per message")
 

@@ -1,6 +1,6 @@
 """The danger reader: clear danger, a gentle check, or none, judged clause by clause.
 
-The gate is on held-out set v2 (written before any tuning, never tuned on):
+The gate is on held-out set v3 (written before any tuning on it, never tuned on):
 the rules alone must catch at least HELD_OUT_RECALL of its danger messages,
 with at most HELD_OUT_FALSE_ALARMS of its safe ones getting the help. The
 tuning sets are held to more, because the rules were written against them.
@@ -44,8 +44,9 @@ def _pairs(path: Path, key: str) -> List[Tuple[str, str]]:
 def _tuning() -> Tuple[List[str], List[str]]:
     danger = [t for t, _ in danger_tuning.DANGER] + [t for t, _ in _pairs(DATA / "danger_heldout.yml", "danger")]
     safe = list(danger_tuning.SAFE) + [t for t, _ in _pairs(DATA / "danger_heldout.yml", "safe")]
-    danger += [t for t, _ in _pairs(DATA / "tuning" / "danger_more.yml", "danger")]
-    safe += [t for t, _ in _pairs(DATA / "tuning" / "danger_more.yml", "safe")]
+    for path in (DATA / "tuning" / "danger_more.yml", DATA / "heldout_v2" / "danger.yml"):  # v2: tuned on since
+        danger += [t for t, _ in _pairs(path, "danger")]
+        safe += [t for t, _ in _pairs(path, "safe")]
     return danger, safe
 
 
@@ -175,7 +176,7 @@ def test_tuning_sets_every_danger_caught_and_few_false_alarms() -> None:
     missed = [t for t in danger if assess_danger(t).level == NONE]
     alarms = [t for t in safe if assess_danger(t).level == CLEAR]
     checks = [t for t in safe if assess_danger(t).level == POSSIBLE]
-    assert len(danger) >= 450 and len(safe) >= 400
+    assert len(danger) >= 600 and len(safe) >= 550
     assert not missed, missed
     assert len(alarms) / len(safe) <= 0.01, alarms
     assert len(checks) / len(safe) <= 0.06, checks
@@ -189,8 +190,8 @@ def test_self_harm_is_told_apart_from_danger() -> None:
     assert len(wrong) <= 0.05 * len(danger_tuning.DANGER), wrong
 
 
-def test_held_out_v2_gate() -> None:
-    path = DATA / "heldout_v2" / "danger.yml"
+def test_held_out_v3_gate() -> None:
+    path = DATA / "heldout_v3" / "danger.yml"
     danger = [t for t, _ in _pairs(path, "danger")]
     safe = [t for t, _ in _pairs(path, "safe")]
     caught = sum(assess_danger(t).level != NONE for t in danger)
