@@ -66,7 +66,8 @@ _RULES: Dict[str, List[Rule]] = {
         (LATER, [r"\b(later|not now|not right now|not at the moment|not yet|another time|other time|"
                  r"another day|tomorrow|next week|in a bit|in a while|not today|when i'm ready|come back|"
                  r"give me a (minute|moment|second)|busy|not a good time|bad time|can't (talk )?right now|"
-                 r"maybe later|some other time|after)\b"]),
+                 r"maybe later|some other time|after|give me (half )?an hour|give me (a few|ten|five|\d+) minutes|"
+                 r"when (my|the) \w+('s| is) (here|home|back)|when (my|the) \w+ (comes|gets here|arrives))\b"]),
         (None, [r"\byes and no\b", r"^maybe$", r"^(i )?(don't|do not) know\b"]),
         (NO, [r"\b(no|never|no thanks|not interested|rather not|don't want to|do not want to|not for me|"
               r"leave me alone|i won't|don't|do not|stop|go away|get lost|clear off|sod off|piss off|bugger off|"
@@ -90,7 +91,9 @@ _RULES: Dict[str, List[Rule]] = {
                        r"happened to me|about me|mine|me personally|yes me|this is me|my own|for me)\b"]),
     ],
     "safe": [
+        (YES, [r"^(i )?(suppose|guess|reckon) so\b"]),
         (NOT_SURE, [r"\b(" + _DONT_KNOW + r"|sort of|kind of|kinda|sometimes|maybe|not always|mostly|"
+                    r"ish|possibly|perhaps|hard to tell|might be|could be|not sure|"
                     r"most of the time|depends|it depends|on and off|yes and no|a bit|a little|not entirely|"
                     r"not completely|not totally|so so|i guess|i suppose|partly|it varies|some days|"
                     r"think so but|not 100|mostly yes)\b"]),
@@ -101,7 +104,8 @@ _RULES: Dict[str, List[Rule]] = {
                r"i'm alright|i am alright|on my own now|no problems?|no worries|"
                r"(he|she|they)('s| is| are|'re| has| have|'ve) (gone )?out|(he|she|they)('s| is| are|'re) at work|"
                r"(he|she|they)('s| is| are|'re) not (in|home|here))\b"]),
-        (NO, [r"\b(no|never|not really|not safe|unsafe|not at all|scared|frightened|afraid|terrified|"
+        (NO, [r"\bnot in (this|my|the|our) (house|flat|home|place|room)\b",
+              r"\b(no|never|not really|not safe|unsafe|not at all|scared|frightened|afraid|terrified|"
               r"petrified|danger|help|help me|(he|she|they)('s| is| are|'re) (here|there|back|outside|"
               r"coming)|hitting|shouting|hurting|threatening|at the door|outside|coming back|"
               r"don't feel safe|do not feel safe|not (ok|fine|good|alright))\b"]),
@@ -112,25 +116,30 @@ _RULES: Dict[str, List[Rule]] = {
                         r"(have|got|has) an advocate|my advocate|(his|her|their) advocate|advocate is here|"
                         r"advocate's here|(he|she|they) (has|have|'s got|'ve got) one|i'm (his|her|their|an|the) "
                         r"advocate|i am (his|her|their|an|the) advocate|(got|have) someone already|"
-                        r"already (have|got) someone|someone (already )?helps me|my \w+ helps me|i've already)\b"]),
+                        r"already (have|got) someone|someone (already )?helps me|my \w+ helps me|i've already|"
+                        r"my (\w+ ){1,3}advocate|(i've|i have|she's|he's|they've) had one|already does that|"
+                        r"already helps)\b"]),
         (None, [r"\b(not sure|don't know|dunno|what is (an|a) advocate|what's an advocate|maybe|yes and no)\b"]),
-        (NO, [r"\b(no|never|don't need|do not need|not needed|no need|not necessary|i'm fine|i'm ok|"
+        (NO, [r"\b(not really|no|never|don't need|do not need|not needed|no need|not necessary|i'm fine|i'm ok|"
               r"i am ok|i'm alright|i can manage|manage on my own|by myself|not for now|no thanks|rather not|"
               r"don't want|do not want)\b"]),
-        (YES, [r"\b(" + _YES + r"|i'd like one|i would like one|that would help|that would be good|"
+        (YES, [r"\b(" + _YES + r"|i suppose|i guess|i'd like one|i would like one|that would help|that would be good|"
                r"i need one|get me one|i want one|i'd like that|could do|would help|need help|please do)\b"]),
     ],
     "confirm": [
         (NO, [r"\b(not quite|not right|not really|not exactly|not correct|wrong|incorrect|that's not|"
               r"that isn't|not what i (said|meant)|you missed|missed|change|forgot|left out|almost|nearly|"
               r"not all|not true|mistake|mixed up|muddled|not everything|something else|add)\b"]),
-        (YES, [r"\b(" + _YES + r"|spot on|exactly|perfect|that's it|sounds right|that's correct|right|"
+        (YES, [r"\b(" + _YES + r"|i suppose|i guess|spot on|exactly|perfect|that's it|sounds right|that's correct|right|"
                r"all correct|all good|yes that's everything|bang on|you got it|you've got it|"
                r"that's what i (said|want|meant)|that's everything|got it right|you're right)\b"]),
         (NO, [r"\b(" + _NO + r"|nope|not|don't)\b"]),
     ],
     "carry_on": [
-        (NO, [r"\b(don't|do not|not|no) (want to |wanna )?(carry on|continue|keep going|go on)\b",
+        (YES, [r"\b(let's finish|finish it off|get it done|crack on|keep at it|push on|let's get it finished|"
+               r"might as well finish)\b"]),
+        (NO, [r"\bno more\b",
+              r"\b(don't|do not|not|no) (want to |wanna )?(carry on|continue|keep going|go on)\b",
               r"\b(stop|pause|break|enough|later|not now|another time|finish|done|tired|can't do (this|any ?more)|"
               r"come back|leave it|bye|goodbye|have to go|got to go|need to go|rest|not today|not right now|"
               r"had enough)\b"]),
@@ -140,7 +149,9 @@ _RULES: Dict[str, List[Rule]] = {
         (NO, [r"\b(" + _NO + r"|not)\b"]),
     ],
     "achieved": [
-        (DONT_KNOW, [r"\b(" + _DONT_KNOW + r")\b"]),
+        (DONT_KNOW, [r"\b(" + _DONT_KNOW + r")\b",
+                     r"\b(nobody('s| has)|no one('s| has)|no one has|nobody has) told me\b",
+                     r"\b(haven't|have not|not) been told\b"]),
         (PARTLY, [r"\b(" + _PARTLY + r"|only partly|partly yes|a bit yes)\b"]),
         (NOT, [r"\b(" + _NO + r"|didn't|did not|hasn't|has not|haven't|wasn't|not|no change|still|"
                r"worse|got worse|nowt)\b"]),
@@ -181,8 +192,16 @@ def _match(clean: str, kind: str) -> Optional[str]:
     return None
 
 
+# Checked on the whole message before the answer it leads with: some and not others is "partly".
+_MIXED = re.compile(
+    r"\b(did|was|were|has|have|does|do)\b[\s,;]+\w.*\b(didn't|wasn't|weren't|hasn't|haven't|doesn't|don't)\b"
+    r"|\b(didn't|wasn't|weren't|hasn't|haven't|doesn't|don't)\b[\s,;]+\w.*\b(did|was|were|has|have|does|do)\b\W*$"
+)
+_MIXED_KINDS = {"feedback": PARTLY, "achieved": PARTLY}
+# "yeah no": a British "no".
+_YEAH_NO = re.compile(r"^(yes|yeah),? no\b")
 _BARE = re.compile(r"^(yes|yeah|yep|no|nope|nah|ok|okay|well|oh|um|erm)( (yes|no|well|oh))*$")
-_MORE_EXACT = frozenset({LATER, PARTLY, DONT_KNOW, NOT_SURE, ALREADY_HAVE, DECLINED})
+_MORE_EXACT = frozenset({LATER, PARTLY, DONT_KNOW, NOT_SURE, DECLINED})
 _LEAD_SPLIT = re.compile(r"[,.;:!?]+|\s+-\s+|\bbut\b|\.\.\.")
 
 
@@ -196,11 +215,15 @@ def recognise_answer(text: str, kind: str) -> Optional[str]:
     """
     if kind not in _COMPILED:
         raise KeyError(f"unknown answer kind: {kind!r}")
-    clean = _clean(text)
+    norm = _YEAH_NO.sub("no", normalise(text))
+    clean = _clean(norm)
     if not clean:
         return None
+    if kind in _MIXED_KINDS and re.search(r"\b(did|was|were|has|have|does|do)\s*(,|\bbut\b)", norm) and _MIXED.search(
+            re.sub(r"[^\w',;\s]", " ", norm)):
+        return _MIXED_KINDS[kind]
     if kind != "safe":
-        parts = [_clean(p) for p in _LEAD_SPLIT.split(normalise(text)) if _clean(p)]
+        parts = [_clean(p) for p in _LEAD_SPLIT.split(norm) if _clean(p)]
         if len(parts) > 1:
             first = _match(parts[0], kind)
             if first is not None and _BARE.match(parts[0]):

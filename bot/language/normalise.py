@@ -158,6 +158,8 @@ _CONTEXT_RULES: Tuple[Tuple[str, str], ...] = (
 
 # Before the word table: spellings whose meaning depends on position.
 _PRE_RULES: Tuple[Tuple[str, str], ...] = (
+    # "i dont no" is "I don't know".
+    (r"\b(dont|don't|do not|dnt) no\b(?! (?:thanks|thank|more|one|way))", r"\1 know"),
     # "wont" is "want" when an object follows ("i wont him to leave"), else "won't".
     (r"\bwont (?=(?:to|him|her|them|my|a|an|the|some|someone|somebody|police|justice|people|friends|us|"
      r"more|nothing|it|this|that)\b)", "want "),
