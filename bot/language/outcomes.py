@@ -88,6 +88,7 @@ class _Rules:
     talk_matcher: Matcher
     suppresses: FrozenSet[Tuple[str, str]]
     still_dropped: FrozenSet[Tuple[str, str]]
+    negated_means: FrozenSet[Tuple[str, str]]
     never_negated: FrozenSet[str]
     cues: Dict[str, FrozenSet[str]]
     uncertain: Tuple[Tuple[str, ...], ...]
@@ -149,6 +150,7 @@ def _rules() -> _Rules:
         talk_matcher=build_matcher({"TALK": data["about_the_conversation"]}, macros),
         suppresses=_pairs(data, "suppresses"),
         still_dropped=_pairs(data, "still_dropped"),
+        negated_means=_pairs(data, "negated_means"),
         never_negated=frozenset(str(c) for c in data.get("never_negated") or ()),
         cues={name: _words(values, lemmas=name not in _EXACT_CUES) for name, values in cues.items()
               if name != "uncertain"},
@@ -269,8 +271,8 @@ def _is_statement(doc: Doc) -> bool:
         return not (_cue(doc[i], "subjects_before_to") and to_at is not None and to_at <= 2)
     if _cue(doc[i], "noun_starts"):
         for k, token in enumerate(after):
-            if to_at is not None and k >= to_at:
-                return False
+            if to_at is not None and k >= to_at or _cue(token, "embedded"):
+                return False  # "a say in what happens": the verb belongs to the embedded question
             if _cue(token, "finite") and not (k == 0 and _cue(doc[i], "determiners")):
                 return True
     return False
@@ -285,6 +287,8 @@ class _Clause:
     wish: bool  # has a wish word of its own (and is not "I don't know what I want")
     statement: bool  # "he took my purse": a statement, not a wish fragment
     talk: bool  # about this conversation ("I'd rather not say"): no code
+    non_answer: bool = False  # says there is no answer yet ("no idea", "she couldn't say"): no last-resort code
+    contrast: bool = False  # opens with "just", "only", "instead" or follows "but" ("..., I just want him gone")
 
     @property
     def short(self) -> bool:
@@ -306,12 +310,24 @@ def _wish_frame(doc: Doc) -> str:
     return doc[:end].text
 
 
+_BUT = re.compile(r"\bbut\b", re.IGNORECASE)
+
+
+def _opens_contrast(doc: Doc, after_but: bool) -> bool:
+    """ "I just want him gone", "only help with my money", "but I do want...": the wish that is meant."""
+    return after_but or any(_cue(t, "contrast") for t in doc[:4])
+
+
 def _clauses(text: str) -> List[_Clause]:
     """Split a message into clauses; a fragment borrows the wish words of an earlier clause of its sentence."""
     out: List[_Clause] = []
     for sentence in _SENTENCE_END.split(text):
         frame = ""  # wish words are lent within a sentence only
+        cursor = 0
         for words in split_clauses(sentence):
+            at = sentence.find(words, cursor)
+            after_but = at >= 0 and bool(_BUT.search(sentence[cursor:at]))
+            cursor = at + len(words) if at >= 0 else cursor
             own_doc = make_doc(normalise(words), already_normal=True)
             if match_spans(_rules().talk_matcher, own_doc):
                 out.append(_Clause(words.strip(), own_doc, 0, own_doc, False, False, True))
@@ -323,7 +339,9 @@ def _clauses(text: str) -> List[_Clause]:
                 doc = make_doc(frame + " " + own_doc.text, already_normal=True)
                 prefix_len = len(make_doc(frame, already_normal=True))
             wish = has_wish and not _is_non_answer(own_doc)
-            out.append(_Clause(words.strip(), doc, prefix_len, own_doc, wish, statement, False))
+            non_answer = bool(match_spans(_rules().no_wish_matcher, own_doc))
+            out.append(_Clause(words.strip(), doc, prefix_len, own_doc, wish, statement, False, non_answer,
+                               _opens_contrast(own_doc, after_but)))
             if has_wish:
                 frame = _wish_frame(own_doc)
             elif statement:
@@ -364,8 +382,9 @@ def _applies(group: _Group, clause: _Clause, place: _Place, start: int, end: int
         return False  # the match lies inside the borrowed wish words
     if group.has("needs_wish") and not (wishes or clause.short or not clause.statement):
         return False
-    if group.has("last_resort") and (prefix or (not wishes and (clause.statement or not place.no_story))):
-        return False  # not in a clause that borrows its wish words, nor in a story without a wish word
+    if group.has("last_resort") and (prefix or clause.non_answer or _first_content(clause.own_doc) >= len(doc)
+                                     or (not wishes and (clause.statement or not place.no_story))):
+        return False  # not where the wish words are borrowed, nor in "no idea" or "sorry", nor in a story
     if group.has("opens_message") and not place.first:
         return False
     if place.story and clause.statement and not group.has("in_statements"):
@@ -402,10 +421,13 @@ def _clause_hits(clause: _Clause, place: _Place) -> Tuple[List[_Hit], bool]:
         if group.polarity == POS_ONLY and negated:
             continue  # "I don't want him punished" is no_further_action, not police_prosecute
         hits.append(_Hit(group, start, end, negated))
-    # A reason after the wish ("... so I'm not on my own with him") gives no code of its own.
+    # A reason or condition after the wish ("... so I'm not on my own with him", "to be told if he
+    # gets out of prison") gives no code of its own; a match that opens with it is the wish itself
+    # ("to know what to do if it happens again"), and inside a match it is no reason ("not so scared").
     reason = next((t.i for t in doc if t.i > clause.prefix_len and _cue(t, "reason_words")), None)
-    if reason is not None and any(h.end <= reason for h in hits):
-        hits = [h for h in hits if h.start < reason]
+    if (reason is not None and any(h.start < reason for h in hits)
+            and not any(h.start < reason < h.end - 1 for h in hits)):
+        hits = [h for h in hits if h.start <= reason]
     # Where two codes match overlapping words, the first of a `suppresses` pair wins. A weak or
     # last-resort match suppresses nothing stronger than itself.
     survivors = [
@@ -451,11 +473,13 @@ class _Found:
     position: int
     gives_way_to: FrozenSet[str]
     named: bool = True  # False: a something_else for a wish that no pattern named
+    negation_of: Optional[str] = None  # a wish read from a negated code (`negated_means`): that code
 
 
 def _clause_findings(clause: _Clause, place: _Place) -> List[_Found]:
     """The codes found in one clause, in order."""
     rules = _rules()
+    doc = clause.doc
     hits, matched = _clause_hits(clause, place)
     by_code: Dict[str, List[_Hit]] = {}
     for hit in hits:
@@ -477,8 +501,17 @@ def _clause_findings(clause: _Clause, place: _Place) -> List[_Found]:
         yielding = [h.group.gives_way_to for h in code_hits]  # all of its groups must give way
         gives_way = frozenset.intersection(*yielding) if all(yielding) else frozenset()
         found.append(_Found(code, negated, min(h.start for h in code_hits), gives_way))
+    # "I don't want the police involved": the negated code is dropped, and it is a wish of its own,
+    # unless the clause goes on to the wish it means ("no police or nothing like that i just want...").
+    for f in list(found):
+        contrast = next((t.i for t in doc[f.position:] if _cue(t, "contrast")), None)
+        if contrast is not None and any(g.position > contrast and not g.negated for g in found):
+            continue
+        for code in sorted(b for a, b in rules.negated_means if a == f.code and f.negated):
+            if code not in by_code:
+                found.append(_Found(code, False, f.position, frozenset(), negation_of=f.code))
     # something_else: a clear wish of this clause's own ("I want an apology") where no pattern applied.
-    doc, wishes = clause.doc, _wish_positions(clause.doc)
+    wishes = _wish_positions(doc)
     if not matched and clause.wish and not (place.story and clause.statement):
         for s, e in wishes:
             if _content_after(doc, max(e, clause.prefix_len)):
@@ -544,17 +577,27 @@ def _read(text: str) -> Tuple[Tuple[_Clause, ...], Tuple[Tuple[_Found, int], ...
     return tuple(clauses), tuple(raw)
 
 
+def _set_aside(clauses: Sequence[_Clause], raw: Sequence[Tuple[_Found, int]], index: int) -> bool:
+    """Is a later clause the wish that is meant ("..., I just want him to move out")?"""
+    return any(
+        i > index and clauses[i].contrast and not f.negated and not f.negation_of
+        for f, i in raw
+    )
+
+
 def recognise_outcomes(text: str) -> List[OutcomeMention]:
     """Find every desired outcome in a message, in order, one per code (the first one wanted)."""
     if not text or not text.strip():
         return []
     clauses, raw = _read(text)
-    wanted = {f.code for f, _ in raw if not f.negated}
+    wanted = {f.code for f, _ in raw if not f.negated and not f.negation_of}
     seen: Set[str] = set()
     mentions: List[OutcomeMention] = []
     for found, index in raw:
         if found.code in seen or found.gives_way_to & (wanted - {found.code}):
             continue
+        if found.negation_of and (found.negation_of in wanted or _set_aside(clauses, raw, index)):
+            continue  # "no police, I just want him out": an option set aside, not a wish of its own
         if found.negated and found.code in wanted:
             continue  # wanted in another clause: that one is reported
         seen.add(found.code)
@@ -599,6 +642,18 @@ def expresses_no_wish(text: str) -> bool:
         elif not clause.statement and _first_content(clause.own_doc) < len(clause.own_doc):
             return False  # a clause with words of its own ("sorry", "right" say nothing)
     return non_answers > 0
+
+
+def tells_only_a_story(text: str) -> bool:
+    """ "It all started when he moved in with me last year": only statements, no wish word, no code.
+
+    Background is not a wish: a reader should not keep it as something_else.
+    """
+    if not text or not text.strip():
+        return False
+    clauses, raw = _read(text)
+    told = [c for c in clauses if not c.talk]
+    return bool(told) and not raw and all(c.statement for c in told)
 
 
 def outcome_rule_names(code: Optional[str] = None) -> List[str]:

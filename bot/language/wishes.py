@@ -4,7 +4,8 @@ The form validator and the held-out benchmark both call `read_wishes`, so the
 score we report is the score of what the assistant does. The rule-based
 recogniser speaks first; a confident intent from the trained model fills in
 when the rules find nothing; words that clearly ask for something we have no
-code for are kept as `something_else` in the person's own words.
+code for are kept as `something_else` in the person's own words (not a message
+that only says there is no wish yet, nor one that only tells what happened).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Optional, Tuple
 
 from bot import constants as c
 from bot.language.answers import is_not_sure, is_nothing_more
-from bot.language.outcomes import expresses_no_wish, recognise_outcomes, unplaced_wish
+from bot.language.outcomes import expresses_no_wish, recognise_outcomes, tells_only_a_story, unplaced_wish
 from bot.language.repair import detect_repair
 
 # The model's intent stands in for the rules only when it is this sure.
@@ -76,7 +77,7 @@ def read_wishes(
     if sure_intent in c.REPAIRS and len(text.split()) < MIN_WORDS_FOR_OWN_WISH:
         return WishReading(UNCLEAR)
     if (len(text.split()) >= MIN_WORDS_FOR_OWN_WISH and not text.rstrip().endswith("?")
-            and not expresses_no_wish(text)):
+            and not expresses_no_wish(text) and not tells_only_a_story(text)):
         return WishReading(WISHES, ((c.SOMETHING_ELSE, text.strip()),))
     return WishReading(UNCLEAR)
 

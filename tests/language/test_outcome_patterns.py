@@ -20,6 +20,7 @@ from bot.constants import (
 )
 from bot.language import outcomes
 from bot.language.outcomes import expresses_no_wish, outcome_rule_names, recognise_outcomes, unplaced_wish
+from bot.language.wishes import read_wishes
 
 
 def codes(text: str) -> List[str]:
@@ -117,3 +118,105 @@ def test_an_unplaced_wish_is_only_a_something_else_no_pattern_named() -> None:
     assert unplaced_wish("I'd like a bigger garden")
     assert not unplaced_wish("I want my money back")  # named by a pattern
     assert not unplaced_wish("I want to feel safe")
+
+
+# --- classes of failure found on held-out set v2 (phrasings of our own) ------------------------
+
+@pytest.mark.parametrize("text, expected", [
+    ("I'd rather the police stayed out of it", [NO_FURTHER_ACTION]),
+    ("no arrest, no court case, none of that", [NO_FURTHER_ACTION]),
+    ("she doesn't want her nephew done for it", [NO_FURTHER_ACTION]),
+    ("He wants the bullying to end but he does not want the police told.", [FEEL_SAFER, NO_FURTHER_ACTION]),
+    ("I want no more from the police, just someone to talk to", [NO_FURTHER_ACTION, ACCESS_SUPPORT]),
+    ("can the police drop it please", [NO_FURTHER_ACTION]),
+    # An option set aside for the wish that is meant: the police are only dropped.
+    ("not the court, I just want my daughter to move out", [ABUSER_STAYS_AWAY]),
+    ("no police or anything like that i only want to feel safe", [FEEL_SAFER]),
+    # Still wanted elsewhere in the message: a nuance, not a wish for nothing to happen.
+    ("I don't want him arrested tonight but I do want him charged", [POLICE_PROSECUTE]),
+])
+def test_not_wanting_the_police_is_no_further_action(text: str, expected: List[str]) -> None:
+    assert codes(text) == expected
+
+
+def test_not_wanting_the_police_drops_the_prosecution_in_the_same_words() -> None:
+    mentions = recognise_outcomes("she doesn't want the police involved")
+    assert [(m.code, m.negated) for m in mentions] == [(POLICE_PROSECUTE, True), (NO_FURTHER_ACTION, False)]
+    assert mentions[0].own_words == mentions[1].own_words  # so the form can tell a withdrawal from a wish
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("she'd like a new support worker", [ABUSER_STAYS_AWAY]),
+    ("a different nurse please, and some help with my tablets", [ABUSER_STAYS_AWAY, ACCESS_SUPPORT]),
+    ("that lodger should not be allowed in the kitchen", [ABUSER_STAYS_AWAY]),
+    ("the other patient moved to another ward", [ABUSER_STAYS_AWAY]),
+    ("I don't want that cleaner working in my flat", [ABUSER_STAYS_AWAY]),
+    ("tell the home not to send him again", [ABUSER_STAYS_AWAY]),
+    ("my cousin is not welcome round here", [ABUSER_STAYS_AWAY]),
+    ("he should be blocked from messaging me", [ABUSER_STAYS_AWAY]),
+    ("I want extra carers at night", [ACCESS_SUPPORT]),  # more care, not a replacement
+    ("I want to help choose my new carer", [BE_INVOLVED]),
+])
+def test_keeping_a_person_away_in_the_words_of_a_service(text: str, expected: List[str]) -> None:
+    assert codes(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("I'd like a copy of the notes from the meeting", [BE_INVOLVED]),
+    ("she wants to be asked first", [BE_INVOLVED]),
+    ("He would like to be consulted before anyone rings his brother.", [BE_INVOLVED]),
+    ("i want a say in whatever happens", [BE_INVOLVED]),
+    ("I want him to be asked to leave", [ABUSER_STAYS_AWAY]),  # asked to leave: not about being involved
+])
+def test_being_asked_and_seeing_what_is_written(text: str, expected: List[str]) -> None:
+    assert codes(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("if the staff say it will be done, it should be done", [PEOPLE_KEEP_PROMISES]),
+    ("for the agency to honour what is in her support plan", [PEOPLE_KEEP_PROMISES]),
+    ("for the people who promised to help to actually help", [PEOPLE_KEEP_PROMISES]),
+    ("please don't promise things you can't do", [PEOPLE_KEEP_PROMISES]),
+    ("a carer who turns up on time", [ACCESS_SUPPORT, PEOPLE_KEEP_PROMISES]),
+])
+def test_promises_kept(text: str, expected: List[str]) -> None:
+    assert codes(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "could we do this question another day",
+    "he hasn't been able to tell us yet",
+    "I want to speak to my niece about it first",
+    "that's a tricky question",
+    "my son handles all of that",
+    "He moved in after my wife died and it went downhill from there",
+    "dunno yet, sorry",
+    "I'm not ready to say",
+])
+def test_non_answers_give_no_code(text: str) -> None:
+    assert read_wishes(text).codes == ()
+
+
+@pytest.mark.parametrize("text, expected", [
+    # An advocate's report: the situation around the wish is not a wish.
+    ("Mr T has said he wants to feel safe while the carers are washing him", [FEEL_SAFER]),
+    ("she would like to be told when he is let out of jail", [BE_INVOLVED]),
+    ("Mr K has asked that the assault be referred to the police.", [POLICE_PROSECUTE]),
+    ("He would like a wider social circle beyond his supported living.", [MAKE_FRIENDS]),
+    ("some help to keep on top of the garden", [ACCESS_SUPPORT]),
+    ("she'd like friends who are kind to her", [MAKE_FRIENDS]),
+    ("for the staff to be gentle with him", [FEEL_SAFER]),
+    ("I want to know what to do if he turns up again", [PROTECT_MYSELF]),  # the condition is the wish
+])
+def test_an_advocate_report_gives_only_the_wish(text: str, expected: List[str]) -> None:
+    assert codes(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("make it stop happening, and a befriender", [FEEL_SAFER, MAKE_FRIENDS]),
+    ("I'd like my money back and for this never to happen to anyone again", [SOMETHING_ELSE, FEEL_SAFER]),
+    ("to be able to stand on her own feet again", [FEEL_CONFIDENT]),
+    ("a counsellor who comes when they say they will", [ACCESS_SUPPORT, PEOPLE_KEEP_PROMISES]),
+])
+def test_second_wishes_in_a_list(text: str, expected: List[str]) -> None:
+    assert codes(text) == expected

@@ -111,7 +111,7 @@ SINGLE: List[Tuple[str, str]] = [
     ("I want someone to talk to about how I feel", ACCESS_SUPPORT),
     ("she needs a support worker", ACCESS_SUPPORT),
     ("help with shopping and that", ACCESS_SUPPORT),
-    ("I want a different carer", ACCESS_SUPPORT),
+    ("I want an extra carer in the mornings", ACCESS_SUPPORT),
     ("I need help sorting out my benefits", ACCESS_SUPPORT),
     ("he would like more care at home", ACCESS_SUPPORT),
     ("any help that's going really", ACCESS_SUPPORT),
@@ -167,13 +167,6 @@ def test_enough_phrasings_per_code() -> None:
 
 
 NEGATED: List[Tuple[str, str]] = [
-    ("I don't want him arrested", POLICE_PROSECUTE),
-    ("i dont want the police involved", POLICE_PROSECUTE),
-    ("No police please", POLICE_PROSECUTE),
-    ("she doesn't want to press charges", POLICE_PROSECUTE),
-    ("keep the police out of it", POLICE_PROSECUTE),
-    ("I don't want to go to court", POLICE_PROSECUTE),
-    ("I'd rather the police weren't involved", POLICE_PROSECUTE),
     ("I don't want any support", ACCESS_SUPPORT),
     ("I don't want him to leave", ABUSER_STAYS_AWAY),
     ("I don't want to be involved", BE_INVOLVED),
@@ -191,6 +184,19 @@ def test_not_wanting_a_prosecution_is_no_further_action_and_drops_the_prosecutio
     # (msp-reference.md); the prosecution is still reported, as dropped.
     mentions = recognise_outcomes("I don't want him prosecuted")
     assert [(m.code, m.negated) for m in mentions] == [(NO_FURTHER_ACTION, False), (POLICE_PROSECUTE, True)]
+
+
+@pytest.mark.parametrize("text", [
+    "I don't want him arrested", "i dont want the police involved", "No police please",
+    "she doesn't want to press charges", "keep the police out of it", "I don't want to go to court",
+    "I'd rather the police weren't involved",
+])
+def test_not_wanting_the_police_is_no_further_action_and_drops_the_prosecution(text: str) -> None:
+    # Not wanting the police, a court case or an arrest is also a wish for nothing more to happen
+    # (patterns/outcomes.yml: negated_means); police_prosecute is reported as dropped, in the same words.
+    mentions = recognise_outcomes(text)
+    assert [(m.code, m.negated) for m in mentions] == [(POLICE_PROSECUTE, True), (NO_FURTHER_ACTION, False)]
+    assert mentions[0].own_words == mentions[1].own_words
 
 
 NOT_NEGATED_SPECIAL: List[Tuple[str, str]] = [
