@@ -110,7 +110,7 @@ def _words(values: Sequence[Any], lemmas: bool = True) -> FrozenSet[str]:
 
 # Cue lists matched by lemma ("told" and "tell"); the others match the words as written,
 # so that "helping" in the visit list does not also make "help" an ordinary word.
-_LEMMA_CUES = frozenset({"negation", "opinion", "hope", "stop", "fear_words", "reported", "justice", "short_times",
+_LEMMA_CUES = frozenset({"negation", "opinion", "hope", "hope_clause", "stop", "fear_words", "reported", "justice", "short_times",
                          "hypothetical", "conditional"})
 
 
@@ -253,6 +253,9 @@ def _negated(doc: Doc, group: _Group, own_negation: bool, start: int, end: int, 
         return True
     if not group.negation_inside and any(_negated_at(doc, i) for i in range(max(cs, start - 4), start)):
         return True
+    # "he doesn't know where I live": "don't know" is uncertainty, except right before what it negates.
+    if not group.negation_inside and start >= 2 and doc[start - 1].lemma_ == "not" and doc[start].lower_ == "know":
+        return True
     # "I don't think he'll hurt me": a negated opinion just before reaches this clause.
     if prev_clause is not None:
         for i in range(prev_clause.start, prev_clause.end - 1):
@@ -355,7 +358,10 @@ def _judge(doc: Doc, group: _Group, own_negation: bool, start: int, end: int, wh
         return NONE, "fear of a thing"
     if _negated(doc, group, own_negation, start, end, cs, prev):
         return NONE, "negation"
-    if group.kind == DANGER and _hoped(doc, start, cs):
+    # "hope they lock him up": a hope whose clause is the one that follows.
+    if group.kind == DANGER and (_hoped(doc, start, cs) or (
+            prev is not None and _cue(doc[prev.end - 1], "hope_clause")
+    )):
         return NONE, "hope"
     if group.story_cancels and any(_cue(t, "story") for t in doc[cs:ce]):
         return NONE, "story"

@@ -48,6 +48,8 @@ WORDS: Dict[str, str] = {
     "tonite": "tonight", "2moro": "tomorrow", "2morrow": "tomorrow", "tmrw": "tomorrow", "tmr": "tomorrow",
     "tmoz": "tomorrow", "l8r": "later", "l8er": "later", "ltr": "later", "sec": "second",
     "fone": "phone", "phn": "phone", "txt": "text", "msg": "message", "sw": "social worker",
+    "nobodys": "nobody's", "noones": "no one's", "somebodys": "somebody's", "everybodys": "everybody's",
+    "lecky": "electric", "leccy": "electric", "lekky": "electric",
     "thx": "thanks", "thnx": "thanks", "ty": "thank you", "tq": "thank you", "ta": "thanks",
     "im": "i'm", "ive": "i've", "iam": "i am", "id": "i'd", "youre": "you're", "youve": "you've",
     "hes": "he's", "shes": "she's", "theyre": "they're", "theyve": "they've", "weve": "we've",
@@ -150,6 +152,9 @@ _CONTEXT_RULES: Tuple[Tuple[str, str], ...] = (
     (r"\b(him|her|me|them|you|us) an (?=(?:his|her|my|the|their|your|me|him|them|i|he|she)\b)", r"\1 and "),
     # "ill" / "shed" only become contractions before a verb ("i feel ill" stays).
     (r"\bill (?=(?:be|go|come|tell|say|do|try|call|ring|text|wait|answer|think|kill|hurt)\b)", "i'll "),
+    # "hell drag me out": "he'll" before a verb ("living hell" stays).
+    (r"\bhell (?=(?:drag|kill|hurt|hit|come|be|get|do|beat|batter|smash|burn|find|make|go|have|sort|throw|kick)\b)",
+     "he'll "),
     (r"\bshed (?=(?:like|love|want|be|rather|prefer)\b)", "she'd "),
     # "y" alone is "yes"; inside a sentence it is "why". "n" alone is "no", else "and".
     (r"^y$", "yes"), (r"\by\b", "why"),

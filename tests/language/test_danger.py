@@ -44,7 +44,9 @@ def _pairs(path: Path, key: str) -> List[Tuple[str, str]]:
 def _tuning() -> Tuple[List[str], List[str]]:
     danger = [t for t, _ in danger_tuning.DANGER] + [t for t, _ in _pairs(DATA / "danger_heldout.yml", "danger")]
     safe = list(danger_tuning.SAFE) + [t for t, _ in _pairs(DATA / "danger_heldout.yml", "safe")]
-    for path in (DATA / "tuning" / "danger_more.yml", DATA / "heldout_v2" / "danger.yml"):  # v2: tuned on since
+    # v2 and v3 were held out, measured once each (results/), and tuned on since.
+    for path in (DATA / "tuning" / "danger_more.yml", DATA / "heldout_v2" / "danger.yml",
+                 DATA / "heldout_v3" / "danger.yml"):
         danger += [t for t, _ in _pairs(path, "danger")]
         safe += [t for t, _ in _pairs(path, "safe")]
     return danger, safe
