@@ -3,9 +3,13 @@
     make benchmark                      # or: .venv/bin/python benchmarks/heldout.py
     .venv/bin/python benchmarks/heldout.py --misses     # also list what was missed
 
-Sets:
-- held-out v3 (tests/data/heldout_v3/): written 2026-11-28 by an author who
-  never saw the rules or the other sets, never tuned on. The figures to trust.
+Sets (each written by an author who never saw the rules or the other sets,
+and measured once before any tuning on it; first figures in results/):
+- held-out v4 (tests/data/heldout_v4/, danger only): never tuned on. The
+  danger figures to trust.
+- held-out v3 (tests/data/heldout_v3/): its outcomes and answers were never
+  tuned on (the figures to trust for those); its danger part was, after its
+  first measurement.
 - held-out v2 (tests/data/heldout_v2/): measured once before any tuning on it
   (results/heldout-v2-first-measurement.txt), then tuned on: training data now.
 - held-out v1 (tests/data/*_heldout.yml): tuned on since, so training data too.
@@ -54,8 +58,10 @@ Parse = Callable[[str], Tuple[Optional[str], float]]
 Decider = Callable[[str], str]
 
 SETS = {
-    "v3": ("held-out v3, never tuned on", DATA / "heldout_v3" / "danger.yml",
-           DATA / "heldout_v3" / "outcomes.yml", DATA / "heldout_v3" / "answers.yml"),
+    "v4": ("held-out v4 (danger only), never tuned on", DATA / "heldout_v4" / "danger.yml", None, None),
+    "v3": ("held-out v3: outcomes and answers never tuned on; its danger part measured once, tuned on since",
+           DATA / "heldout_v3" / "danger.yml", DATA / "heldout_v3" / "outcomes.yml",
+           DATA / "heldout_v3" / "answers.yml"),
     "v2": ("held-out v2, measured once, tuned on since (training data now)",
            DATA / "heldout_v2" / "danger.yml", DATA / "heldout_v2" / "outcomes.yml",
            DATA / "heldout_v2" / "answers.yml"),
@@ -157,7 +163,7 @@ def main() -> int:
     )
     parser.add_argument("--rules-only", action="store_true", help="skip the trained model")
     parser.add_argument("--misses", action="store_true", help="list every miss and false alarm")
-    parser.add_argument("--set", choices=("v3", "v2", "v1", "all"), default="all")
+    parser.add_argument("--set", choices=("v4", "v3", "v2", "v1", "all"), default="all")
     opts = parser.parse_args()
     parse = None if opts.rules_only else model_parser()
     if parse is None and not opts.rules_only:
@@ -175,7 +181,7 @@ def main() -> int:
         intent, confidence = parse(text) if parse else (None, 0.0)
         return decide(assess_danger(text), intent, confidence)
 
-    for key in (("v3", "v2", "v1") if opts.set == "all" else (opts.set,)):
+    for key in (("v4", "v3", "v2", "v1") if opts.set == "all" else (opts.set,)):
         title, danger_file, outcomes_file, answers_file = SETS[key]
         print(f"== {title} ==")
         data = load(danger_file)
@@ -187,9 +193,12 @@ def main() -> int:
         if parse is not None:
             score_danger(f"model alone (danger >= {MODEL_UNSURE})", danger, safe, model, False)
         score_danger("running decision (what the assistant does)", danger, safe, running, opts.misses)
-        if key == "v3":
+        if key == "v4":
             danger_by_type(danger, running)
         print(f"    rules: {took:.1f} ms per message")
+        if outcomes_file is None or answers_file is None:
+            print()
+            continue
 
         cases = load(outcomes_file)["cases"]
         print(f"Outcomes ({len(cases)} whole answers to 'what would you like to happen?')")
