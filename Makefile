@@ -21,7 +21,7 @@ PYTHON310 ?= $(shell for p in $$(command -v python3.10 2>/dev/null) \
 	$$(ls -d $$HOME/.pyenv/versions/3.10.*/bin/python3.10 2>/dev/null | sort -V -r); do \
 	"$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null && { echo "$$p"; break; }; done)
 
-.PHONY: help install train migrate assets run chat test unit validate story-test e2e lint benchmark clean
+.PHONY: help install train migrate assets run chat test unit validate story-test e2e production lint benchmark clean
 
 help:
 	@echo "make run    install what is missing, train if needed, start the assistant"
@@ -88,6 +88,10 @@ story-test: $(MODEL)
 
 e2e: $(MODEL) assets
 	$(PY) -m pytest -q -m e2e
+
+# The production path alone: PostgreSQL, Redis, two instances, faults (docs/production.md).
+production: $(MODEL) assets
+	$(PY) -m pytest -q -m production
 
 # pytest runs last so that its summary is the closing line CI reads.
 test: $(MODEL) assets

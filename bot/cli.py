@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import os
 import signal
 import sys
 import uuid
@@ -40,9 +41,24 @@ NO_CHANNEL_WARNING = (
 )
 
 
+def _shown(url: str) -> str:
+    """A database or Redis URL fit for a terminal or a journal: no password."""
+    if url.startswith(("redis://", "rediss://")):
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(url)
+        if parts.password:
+            host = parts.netloc.rsplit("@", 1)[-1]
+            return parts._replace(netloc=f"{parts.username or ''}:***@{host}").geturl()
+        return url
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def cmd_serve(_: argparse.Namespace) -> int:
+    """Run every part in the foreground; start again any child that dies; stop all on Ctrl-C/SIGTERM."""
     from bot.runner import Services
-    from bot.store.migrate import upgrade
 
     settings = load_settings()
     if not settings.alert_channels:
@@ -50,8 +66,8 @@ def cmd_serve(_: argparse.Namespace) -> int:
     if not settings.secret_key:
         print("SECRET_KEY is not set: run `msp setup` (make run does) or set it in .env.", file=sys.stderr)
         return 1
-    upgrade(settings.database_url)
-    services = Services(settings)
+    # One pid file per stack (its Rasa port): a crashed run on these ports is cleared up on the next start.
+    services = Services(settings, pid_file=VAR_DIR / f"serve-{settings.rasa_port}.pids")
     stopping = False
 
     def _stop(signum: int, _frame: Optional[FrameType]) -> None:
@@ -64,32 +80,58 @@ def cmd_serve(_: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
+    from bot.store.migrate import upgrade
+
+    upgrade(settings.database_url)
+    instances = settings.rasa_instances
     print("Starting the assistant (this takes a minute while the model loads)...", flush=True)
-    services.start()
     try:
+        services.start()
         services.wait_ready()
     except RuntimeError as exc:
+        services.stop()
         print(f"The assistant could not start: {exc}", file=sys.stderr)
         return 1
+    rasa = services.rasa_url if instances == 1 else f"{services.rasa_urls[0]} ... {services.rasa_urls[-1]}"
+    actions = services.actions_url if instances == 1 else (
+        f"{services.actions_urls[0]} ... {services.actions_urls[-1]}")
+    locks = (f"Redis {_shown(settings.lock_store_url)}, {settings.lock_lifetime_s} s at most"
+             if settings.lock_store_url else "in memory (one instance)")
     print(
         "\nThe assistant is running.\n"
         f"  Chat page:    {services.web_url}   (people open it with a link from `msp invite`)\n"
         f"  Talk to it:   make chat   (or POST {services.rasa_url}/webhooks/rest/webhook)\n"
-        f"  HTTP API:     {services.rasa_url}  (token below)\n"
-        f"  Actions:      {services.actions_url}\n"
-        f"  Duty alerts:  {', '.join(settings.alert_channels) or 'none set (stored, not sent)'}\n"
-        f"  Records:      {settings.database_url}\n"
-        f"  Conversations: {settings.tracker_store_url}\n"
+        f"  HTTP API:     {rasa}  (token below)\n"
+        f"  Actions:      {actions}\n"
+        + (f"  Instances:    {instances} (instance k: Rasa on RASA_PORT+k, actions on ACTIONS_PORT+k)\n"
+           if instances > 1 else "")
+        + f"  Duty alerts:  {', '.join(settings.alert_channels) or 'none set (stored, not sent)'}\n"
+        f"  Records:      {_shown(settings.database_url)}\n"
+        f"  Conversations: {_shown(settings.tracker_store_url)}\n"
+        f"  Locks:        {locks}\n"
         + (f"  API token (generated, set RASA_AUTH_TOKEN to fix it): {settings.rasa_auth_token}\n"
            if settings.token_generated else "  API token: from RASA_AUTH_TOKEN\n")
         + "Press Ctrl-C to stop.",
         flush=True,
     )
-    code = services.wait_any_exit()
-    who = next((services.name_of(p) for p in services.processes if p.poll() is not None), "a server")
+    who, code = services.supervise()
     services.stop()
-    print(f"The {who} process stopped unexpectedly (exit {code}).", file=sys.stderr)
+    print(f"The {who} process keeps stopping (last exit {code}); stopping the assistant.", file=sys.stderr)
     return 1
+
+
+def cmd_part(args: argparse.Namespace) -> int:
+    """Become one part of the assistant (for systemd units that run each part on its own)."""
+    from bot.runner import part_command
+
+    try:
+        command, env = part_command(load_settings(), args.part, args.instance)
+    except ValueError as exc:
+        print(f"msp part: {exc}", file=sys.stderr)
+        return 2
+    sys.stdout.flush()
+    os.execve(command[0], command, env)  # this process becomes the part: systemd watches it directly
+    return 1  # not reached
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
@@ -315,6 +357,11 @@ def build_parser() -> argparse.ArgumentParser:
     ).set_defaults(func=cmd_serve)
 
     sub.add_parser("setup", help="write missing secrets (SECRET_KEY) into .env").set_defaults(func=cmd_setup)
+    part = sub.add_parser("part", help="run one part alone (systemd units: deploy/systemd/)")
+    part.add_argument("part", choices=["rasa", "actions", "web", "sender"])
+    part.add_argument("--instance", type=int, default=0,
+                      help="rasa/actions: instance K (port RASA_PORT+K / ACTIONS_PORT+K); web: WEB_PORT+K")
+    part.set_defaults(func=cmd_part)
     sub.add_parser("web", help="run only the web app (the chat page)").set_defaults(func=cmd_web)
 
     invite = sub.add_parser("invite", help="print a signed link that opens a conversation for an enquiry")

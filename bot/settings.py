@@ -57,12 +57,30 @@ class Settings:
     web_session_dir: str = str(VAR_DIR / "sessions")
     chat_messages_per_minute: int = 20
     rasa_timeout_s: float = 30.0
+    # Privacy (bot/store/crypto.py, bot/store/privacy.py): keys newest first, and how long words are kept.
+    encryption_keys: Tuple[str, ...] = ()
+    retention_months: int = 24
     # The practitioners' workspace (/review): sign-in, lockout and idle sessions.
     signin_max_failures: int = 5  # failed sign-ins in a row before the account locks
     signin_lock_minutes: float = 15.0
     signin_delay_s: float = 0.5  # wait before answering a failed sign-in, per failure so far (capped)
     password_min_length: int = 12
     workspace_idle_minutes: float = 30.0
+    # The production path (docs/production.md): Rasa's Redis lock store, several instances.
+    lock_store_url: str = ""  # redis://host:6379/0; empty: Rasa's in-memory lock store (one instance only)
+    lock_key_prefix: str = "msp"  # Rasa wants it alphanumeric; keeps our locks apart in a shared Redis
+    rasa_instances: int = 1  # instance k: Rasa on rasa_port+k, its action server on actions_port+k
+    lock_lifetime_s: int = 15  # a conversation's lock outlives a dead holder by at most this long
+    trusted_proxies: int = 0  # proxies in front of the web app (X-Forwarded-For is believed this deep)
+
+    @property
+    def rasa_urls(self) -> List[str]:
+        """Every Rasa instance, in order: the web app spreads turns over all of them."""
+        return [f"http://127.0.0.1:{self.rasa_port + k}" for k in range(self.rasa_instances)]
+
+    @property
+    def actions_urls(self) -> List[str]:
+        return [f"http://127.0.0.1:{self.actions_port + k}" for k in range(self.rasa_instances)]
 
     @property
     def alert_channels(self) -> Tuple[str, ...]:
@@ -110,11 +128,18 @@ class Settings:
             "WEB_SESSION_DIR": self.web_session_dir,
             "CHAT_MESSAGES_PER_MINUTE": str(self.chat_messages_per_minute),
             "RASA_TIMEOUT_S": repr(self.rasa_timeout_s),
+            "MSP_ENCRYPTION_KEYS": ",".join(self.encryption_keys),
+            "RETENTION_MONTHS": str(self.retention_months),
             "SIGNIN_MAX_FAILURES": str(self.signin_max_failures),
             "SIGNIN_LOCK_MINUTES": repr(self.signin_lock_minutes),
             "SIGNIN_DELAY_S": repr(self.signin_delay_s),
             "PASSWORD_MIN_LENGTH": str(self.password_min_length),
             "WORKSPACE_IDLE_MINUTES": repr(self.workspace_idle_minutes),
+            "LOCK_STORE_URL": self.lock_store_url,
+            "LOCK_KEY_PREFIX": self.lock_key_prefix,
+            "RASA_INSTANCES": str(self.rasa_instances),
+            "LOCK_LIFETIME_S": str(self.lock_lifetime_s),
+            "TRUSTED_PROXIES": str(self.trusted_proxies),
         }
 
 
@@ -136,6 +161,21 @@ def _float(name: str, default: float) -> float:
         return float(raw)
     except ValueError as exc:
         raise SystemExit(f"{name} must be a number, not {raw!r}.") from exc
+
+
+def _at_least(name: str, default: int, least: int) -> int:
+    value = _int(name, default)
+    if value < least:
+        raise SystemExit(f"{name} must be {least} or more, not {value}.")
+    return value
+
+
+def _key_prefix() -> str:
+    prefix = _str("LOCK_KEY_PREFIX", "msp")
+    if not prefix.isalnum():
+        # Rasa would drop it with a warning and share the default "lock:" keys with anyone else.
+        raise SystemExit(f"LOCK_KEY_PREFIX must be letters and digits only, not {prefix!r}.")
+    return prefix
 
 
 def _str(name: str, default: str = "") -> str:
@@ -193,16 +233,32 @@ def load_settings(env_file: Path | None = None) -> Settings:
         web_session_dir=str(PROJECT_ROOT / _str("WEB_SESSION_DIR", str(VAR_DIR / "sessions"))),
         chat_messages_per_minute=_int("CHAT_MESSAGES_PER_MINUTE", 20),
         rasa_timeout_s=_float("RASA_TIMEOUT_S", 30.0),
+        encryption_keys=tuple(k.strip() for k in _str("MSP_ENCRYPTION_KEYS").replace("\n", ",").split(",")
+                              if k.strip()),
+        retention_months=_int("RETENTION_MONTHS", 24),
         signin_max_failures=_int("SIGNIN_MAX_FAILURES", 5),
         signin_lock_minutes=_float("SIGNIN_LOCK_MINUTES", 15.0),
         signin_delay_s=_float("SIGNIN_DELAY_S", 0.5),
         password_min_length=_int("PASSWORD_MIN_LENGTH", 12),
         workspace_idle_minutes=_float("WORKSPACE_IDLE_MINUTES", 30.0),
+        lock_store_url=_str("LOCK_STORE_URL"),
+        lock_key_prefix=_key_prefix(),
+        rasa_instances=_at_least("RASA_INSTANCES", 1, 1),
+        # Whole seconds: Rasa reads TICKET_LOCK_LIFETIME with int().
+        lock_lifetime_s=_at_least("LOCK_LIFETIME_S", 15, 1),
+        trusted_proxies=_at_least("TRUSTED_PROXIES", 0, 0),
     )
 
 
 # Secrets `make run` writes into .env on first run, so every process agrees on them.
+def _fernet_key() -> str:
+    from cryptography.fernet import Fernet
+
+    return Fernet.generate_key().decode()
+
+
 GENERATED_SECRETS = {
+    "MSP_ENCRYPTION_KEYS": _fernet_key,
     "SECRET_KEY": lambda: secrets.token_urlsafe(48),
     "RASA_AUTH_TOKEN": lambda: secrets.token_urlsafe(24),
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -18,7 +19,7 @@ import pytest
 from bot.runner import MODEL_PATH, Services
 from bot.settings import PROJECT_ROOT, Settings, load_settings
 from bot.store.migrate import upgrade
-from tests.alerts.receivers import HttpReceiver, SmtpSink, free_port, http_receiver, smtp_sink
+from tests.alerts.receivers import _GIVEN, HttpReceiver, SmtpSink, free_port, http_receiver, smtp_sink
 
 
 class Live:
@@ -111,11 +112,38 @@ def neutral_site() -> Iterator[str]:
         server.server_close()
 
 
+def free_port_run(count: int) -> int:
+    """The first of `count` free ports in a row: instance k of a stack listens on base+k."""
+    for _ in range(500):
+        base = free_port()
+        rest = range(base + 1, base + count)
+        if base + count <= 65535 and all(p not in _GIVEN and _bindable(p) for p in rest):
+            _GIVEN.update(rest)
+            return base
+    raise RuntimeError(f"no {count} free ports in a row")
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def e2e_settings(workdir: Path, webhook: HttpReceiver, mail: SmtpSink) -> Settings:
-    """Throw-away databases, free ports, and duty alerts to the local receivers."""
+    """Throw-away databases, free ports, and duty alerts to the local receivers.
+
+    The embedded path (one instance, SQLite, in-memory locks) whatever this
+    machine's environment says; tests/production/ replaces what production changes.
+    """
     web_port = free_port()
     return replace(
         load_settings(),
+        lock_store_url="",
+        rasa_instances=1,
+        trusted_proxies=0,
         database_url=f"sqlite:///{workdir / 'records.db'}",
         tracker_store_url=f"sqlite:///{workdir / 'tracker.db'}",
         rasa_auth_token="e2e-token",
@@ -136,8 +164,9 @@ def e2e_settings(workdir: Path, webhook: HttpReceiver, mail: SmtpSink) -> Settin
     )
 
 
-def start_services(settings: Settings, workdir: Path) -> Services:
-    services = Services(settings, endpoints=workdir / "endpoints.yml", log_dir=workdir / "logs")
+def start_services(settings: Settings, workdir: Path, with_web: bool = True) -> Services:
+    services = Services(settings, endpoints=workdir / "endpoints.yml", log_dir=workdir / "logs",
+                        with_web=with_web)
     services.start()
     try:
         services.wait_ready()

@@ -2,4 +2,31 @@
 
 rasa_sdk imports every submodule of this package and registers each concrete
 Action subclass it finds; abstract bases (with an abstract `name`) are skipped.
+
+TensorFlow is kept out of the action server. `import spacy` imports thinc,
+whose `thinc/compat.py` imports TensorFlow (and with it jax) whenever it is
+installed, as it is beside Rasa, though spaCy's lookup lemmatizer and our
+Matcher rules never use it: about 470 MB of the action server's 610 MB.
+`sys.modules["tensorflow"] = None` makes `import tensorflow` raise
+ImportError, which thinc 8.1 catches and reads as "not installed"
+(`has_tensorflow = False`); spaCy works as before (tests/actions/test_no_tensorflow.py).
+This package is imported before any of its modules, so before spaCy.
+
+Only in the action server process (`python -m rasa_sdk`, as `msp serve`
+starts it): the Rasa server needs TensorFlow for DIET and never imports this
+package, and a test run that imports both must keep it. `setdefault` leaves
+an already imported TensorFlow alone.
 """
+
+import sys
+
+
+def _is_action_server() -> bool:
+    """This process was started as `python -m rasa_sdk ...`."""
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    return str(getattr(spec, "name", "")).split(".")[0] == "rasa_sdk"
+
+
+if _is_action_server():
+    # None in sys.modules: "this module cannot be imported".
+    sys.modules.setdefault("tensorflow", None)  # type: ignore[arg-type]

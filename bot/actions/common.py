@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from functools import lru_cache
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
+from typing import Any, Awaitable, Callable, Coroutine, Dict, List, Optional, Tuple
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
@@ -94,6 +95,30 @@ def start_entities(tracker: Tracker) -> Dict[str, Any]:
 
 
 Run = Callable[[Any, CollectingDispatcher, Tracker, Dict[str, Any]], Awaitable[List[EventType]]]
+SyncRun = Callable[[Any, CollectingDispatcher, Tracker, Dict[str, Any]], List[EventType]]
+AsyncRun = Callable[
+    [Any, CollectingDispatcher, Tracker, Dict[str, Any]], Coroutine[Any, Any, List[EventType]]
+]
+
+
+def in_thread(work: SyncRun) -> AsyncRun:
+    """An action's (or a validator's) work, run in a worker thread: the one place actions leave the loop.
+
+    Their work is synchronous: the record store (SQLAlchemy, a database round
+    trip or a lock wait each time) and spaCy. Run on the action server's event
+    loop it would hold up every other conversation's request meanwhile. Each
+    request's dispatcher and tracker are used by one thread at a time (the
+    loop waits for the thread), so the action itself is unchanged; Rasa's lock
+    keeps two messages of one conversation from running at once.
+    """
+
+    @functools.wraps(work)
+    async def threaded(
+        self: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
+        return await asyncio.to_thread(work, self, dispatcher, tracker, domain)
+
+    return threaded
 
 
 def kind_on_failure(run: Run) -> Run:

@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot import constants as c
 from bot.actions.common import (
     council_values,
+    in_thread,
     is_client_command,
     kind_on_failure,
     stage_of,
@@ -60,7 +61,8 @@ class ActionStart(Action):
     def name(self) -> Text:
         return "action_start"
 
-    async def run(
+    @in_thread
+    def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         asked = start_entities(tracker)
@@ -157,7 +159,8 @@ class ActionOpening(Action):
     def name(self) -> Text:
         return "action_opening"
 
-    async def run(
+    @in_thread
+    def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         opening = tracker.get_slot("opening")
@@ -179,7 +182,8 @@ class ActionAskOutcomesConfirmed(Action):
         return "action_ask_outcomes_confirmed"
 
     @kind_on_failure
-    async def run(
+    @in_thread
+    def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         outcomes = records.list_outcomes(tracker.sender_id, stage_of(tracker))
@@ -202,7 +206,8 @@ class ActionPause(Action):
         return "action_pause"
 
     @kind_on_failure
-    async def run(
+    @in_thread
+    def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         events = respond_to_level(danger_level(tracker), dispatcher, tracker)
@@ -224,7 +229,8 @@ class ActionCloseStage(Action):
         return "action_close_stage"
 
     @kind_on_failure
-    async def run(
+    @in_thread
+    def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         cid, stage = tracker.sender_id, stage_of(tracker)

@@ -20,6 +20,7 @@ from bot import constants as c
 from bot.actions.common import (
     contact_values,
     council_values,
+    in_thread,
     latest_intent,
     latest_text,
     settings,
@@ -126,7 +127,8 @@ class ActionRespondToDanger(Action):
     def name(self) -> Text:
         return "action_respond_to_danger"
 
-    async def run(
+    @in_thread
+    def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         # The model said danger. The rules may say less: then it is a gentle check.
@@ -140,7 +142,8 @@ class ActionHumanContact(Action):
     def name(self) -> Text:
         return "action_human_contact"
 
-    async def run(
+    @in_thread
+    def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         events = respond_to_level(danger_level(tracker), dispatcher, tracker)
@@ -156,7 +159,8 @@ class ActionAdvocateHelp(Action):
     def name(self) -> Text:
         return "action_advocate_help"
 
-    async def run(
+    @in_thread
+    def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         events = respond_to_level(danger_level(tracker), dispatcher, tracker)

@@ -53,6 +53,17 @@ without the shortcut, so it answers 503 rather than obey the text.
 The channel also answers bad requests with 400/413 and a JSON error where
 Rasa answers 500 (RasaHQ/rasa#8481), and never logs the person's text (Rasa's
 RestInput logs it when handling fails).
+
+No silent loss: importing this module installs `bot.rasa_hooks`, which make a
+failed tracker read or save (`TrackerStoreUnavailable`) or a custom action
+that could not be run (`ActionServerUnavailable`) reach this channel instead
+of being swallowed by Rasa. Nothing of the message is then stored, and the
+channel answers 503 with `"reason": "not_saved"`, so the web app can ask the
+person to send it again. Any other failure is a 503 without a reason. When
+Rasa builds the channel from credentials.yml (`from_credentials`, as `rasa
+run` does), its blueprint also carries the start check of `bot.rasa_hooks`:
+the instance refuses to run unless its tracker store is ours, on
+TRACKER_STORE_URL.
 """
 
 from __future__ import annotations
@@ -84,6 +95,11 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.rasa_hooks import (
+    ActionServerUnavailable,
+    TrackerStoreUnavailable,
+    refuse_unless_our_tracker_store,
+)
 from bot.settings import load_settings
 
 logger = logging.getLogger(__name__)
@@ -95,6 +111,9 @@ MAX_MESSAGE_CHARS = 20_000
 MAX_BODY_BYTES = 1_000_000
 
 COULD_NOT_ANSWER = "the assistant could not answer; please try again"
+# The 503's reason when nothing of the message was saved: it is safe, and right, to send it again.
+NOT_SAVED = "not_saved"
+NOT_SAVED_ERRORS = (TrackerStoreUnavailable, ActionServerUnavailable)
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
@@ -242,15 +261,18 @@ def _where(exc: BaseException) -> str:
     return " <- ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in reversed(frames))
 
 
-def _error(status: int, error: str) -> HTTPResponse:
-    return response.json({"error": error}, status=status)
+def _error(status: int, error: str, reason: Optional[str] = None) -> HTTPResponse:
+    body = {"error": error} if reason is None else {"error": error, "reason": reason}
+    return response.json(body, status=status)
 
 
 class TrustedRestInput(RestInput):
     """`POST /webhooks/rest/webhook`: a "/" message is an intent only from a caller with the token."""
 
-    def __init__(self, token: Optional[str] = None) -> None:
+    def __init__(self, token: Optional[str] = None, check_tracker_store: bool = False) -> None:
         self._token = token or None
+        # Refuse to run without our tracker store (bot.rasa_hooks); on in `rasa run`.
+        self._check_tracker_store = check_tracker_store
 
     @classmethod
     def name(cls) -> Text:
@@ -264,7 +286,7 @@ class TrustedRestInput(RestInput):
         rather than fail a person's message later.
         """
         token = (credentials or {}).get("token")
-        return cls(token=str(token) if token else _settings_token())
+        return cls(token=str(token) if token else _settings_token(), check_tracker_store=True)
 
     def token(self) -> str:
         return self._token or _settings_token()
@@ -315,6 +337,13 @@ class TrustedRestInput(RestInput):
         except asyncio.CancelledError:
             logger.error("rest: handling for sender %r was cancelled (timeout?)", incoming.sender)
             raise
+        except NOT_SAVED_ERRORS as exc:
+            # Our own messages: the operation and the cause's type, never the person's words.
+            logger.error(
+                "rest: nothing of a message from sender %r was saved: %s: %s at %s",
+                incoming.sender, type(exc).__name__, exc, _where(exc),
+            )
+            return _error(503, COULD_NOT_ANSWER, reason=NOT_SAVED)
         except Exception as exc:  # noqa: BLE001 (any failure: a JSON 503, never the person's text)
             logger.error(
                 "rest: could not handle a message from sender %r: %s at %s",
@@ -326,6 +355,9 @@ class TrustedRestInput(RestInput):
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         """`GET /` for health and `POST /webhook`, under /webhooks/rest/."""
         hooks = Blueprint(f"custom_webhook_{type(self).__name__}", __name__)
+        if self._check_tracker_store:
+            # After Rasa's own listener has loaded the agent, before the first message.
+            hooks.listener("after_server_start")(refuse_unless_our_tracker_store)
 
         @hooks.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:

@@ -19,6 +19,7 @@ from flask import Flask, Response, render_template, request, send_from_directory
 from flask_session import Session
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bot.settings import Settings, load_settings
 from bot.web.limits import RateLimiter
@@ -67,18 +68,33 @@ def create_app(settings: Optional[Settings] = None, rasa: Optional[RasaClient] =
     if not settings.secret_key:
         raise RuntimeError("SECRET_KEY is not set: run `make run` once (it writes one into .env), or set it")
     app = Flask(__name__, static_folder=str(STATIC), static_url_path="/static")
+    _proxies(app, settings)
     _configure(app, settings, overrides or {})
     _templates(app, settings)
     _sessions(app, settings)
     csrf.init_app(app)
+    # Every Rasa instance: any of them can serve any conversation at any turn.
     app.extensions["msp.rasa"] = rasa or RasaClient(
-        [f"http://127.0.0.1:{settings.rasa_port}"], settings.rasa_auth_token, settings.rasa_timeout_s
+        settings.rasa_urls, settings.rasa_auth_token, settings.rasa_timeout_s
     )
     app.extensions["msp.limiter"] = RateLimiter(settings.chat_messages_per_minute)
     _headers(app)
     _blueprints(app)
     _errors(app)
     return app
+
+
+def _proxies(app: Flask, settings: Settings) -> None:
+    """Behind TRUSTED_PROXIES reverse proxies, believe their X-Forwarded-For and -Proto that deep.
+
+    Then `request.remote_addr` (what the audit log keeps) is the client's address,
+    not nginx's, and `request.is_secure` sees the HTTPS the proxy ended. With 0 (the
+    default) the headers are ignored: anyone can send them, so they mean nothing
+    without a proxy that sets them.
+    """
+    if settings.trusted_proxies > 0:
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
 
 
 def _configure(app: Flask, settings: Settings, overrides: Dict[str, Any]) -> None:

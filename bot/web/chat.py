@@ -31,7 +31,7 @@ from bot.store import invitations as invitation_store
 from bot.web import csrf
 from bot.web.invitations import Invitation, InvitationError, read
 from bot.web.limits import RateLimiter
-from bot.web.rasa_client import RasaClient, RasaUnavailable, Reply, Turn, opening_message
+from bot.web.rasa_client import RasaClient, RasaNotSaved, RasaUnavailable, Reply, Turn, opening_message
 
 chat = Blueprint("chat", __name__)
 
@@ -164,6 +164,8 @@ def send() -> Any:
     try:
         _open_if_needed(_rasa())
         replies = _rasa().send(session["cid"], text)
+    except RasaNotSaved:
+        return _failed("not_saved", raw, 503)
     except RasaUnavailable:
         return _failed("rasa_down", raw, 503)
     if _wants_json():
@@ -178,7 +180,7 @@ def _failed(error: str, typed: str, status: int) -> Any:
     try:
         turns = _turns() if error != "rasa_down" else []
     except RasaUnavailable:
-        turns, error = [], "rasa_down"
+        turns, error = [], ("not_saved" if error == "not_saved" else "rasa_down")
     return _page(turns, status=status, error=error, typed=typed, rasa_down=error == "rasa_down")
 
 

@@ -4,7 +4,8 @@ The browser never talks to Rasa. A person's words are sent without the API
 token, so the channel keeps them as words even when they start with "/"; the
 opening `/start{...}` is built here from a verified invitation and sent with
 the token. With several Rasa instances (RASA_INSTANCES), each turn goes to any
-one of them: any instance can serve any conversation.
+one of them: any instance can serve any conversation. One that refuses the
+connection is passed over for another.
 """
 
 from __future__ import annotations
@@ -12,15 +13,35 @@ from __future__ import annotations
 import json
 import random
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import requests
+import urllib3
 
 from bot.web.invitations import Invitation
 
 
 class RasaUnavailable(Exception):
     """Rasa did not answer, or not in time. The person's message may not have been seen."""
+
+
+# The REST channel's 503 reason when nothing of the message was saved (bot/channels/rest.py).
+NOT_SAVED = "not_saved"
+
+
+class RasaNotSaved(RasaUnavailable):
+    """Rasa saw the message but could not save it (nor anything it led to): it is safe to send it again."""
+
+
+def _refusal(response: requests.Response) -> RasaUnavailable:
+    """What a non-200 answer means: "not saved" when the channel says so, else Rasa unavailable."""
+    try:
+        reason = response.json().get("reason")
+    except (ValueError, AttributeError):
+        reason = None
+    if response.status_code == 503 and reason == NOT_SAVED:
+        return RasaNotSaved(f"HTTP 503 {NOT_SAVED}")
+    return RasaUnavailable(f"HTTP {response.status_code}")
 
 
 @dataclass(frozen=True)
@@ -55,6 +76,17 @@ def _replies(body: Any) -> List[Reply]:
     return replies
 
 
+def _never_arrived(exc: requests.RequestException) -> bool:
+    """The connection was never made (refused, or not accepted in time): nothing reached Rasa."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    if isinstance(exc, requests.exceptions.ConnectionError) and exc.args:
+        cause = getattr(exc.args[0], "reason", exc.args[0])  # urllib3's MaxRetryError wraps the cause
+        # NewConnectionError (refused, unreachable) is a kind of ConnectTimeoutError in urllib3.
+        return isinstance(cause, urllib3.exceptions.ConnectTimeoutError)
+    return False
+
+
 def opening_message(invitation: Invitation) -> str:
     """The contract's `/start{...}`, built from the verified invitation only."""
     return "/start" + json.dumps(
@@ -75,16 +107,32 @@ class RasaClient:
     def _url(self) -> str:
         return random.choice(self.urls)  # noqa: S311 (spreading load, not security)
 
+    def _each_instance(self, call: Callable[[str], requests.Response]) -> requests.Response:
+        """`call` on a random instance; on the next one only while the request never reached one.
+
+        A refused connection (an instance stopped or starting) is safe to send
+        elsewhere: that instance saw nothing. A connection lost after the request
+        went out is not: the turn may have been saved, so the person is asked to
+        send it again rather than it being sent twice behind their back.
+        """
+        order = random.sample(self.urls, len(self.urls))
+        for attempt, base in enumerate(order):
+            try:
+                return call(base)
+            except requests.RequestException as exc:
+                if attempt + 1 < len(order) and _never_arrived(exc):
+                    continue
+                raise RasaUnavailable(type(exc).__name__) from exc
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
     def send(self, sender: str, text: str, trusted: bool = False) -> List[Reply]:
         """Send one message; `trusted` only for the server's own `/start`."""
         params = {"token": self.token} if trusted else None
-        try:
-            response = self.http.post(f"{self._url()}/webhooks/rest/webhook", params=params,
-                                      json={"sender": sender, "message": text}, timeout=self.timeout_s)
-        except requests.RequestException as exc:
-            raise RasaUnavailable(type(exc).__name__) from exc
+        response = self._each_instance(lambda base: self.http.post(
+            f"{base}/webhooks/rest/webhook", params=params, json={"sender": sender, "message": text},
+            timeout=self.timeout_s))
         if response.status_code != 200:
-            raise RasaUnavailable(f"HTTP {response.status_code}")
+            raise _refusal(response)
         try:
             return _replies(response.json())
         except ValueError as exc:
@@ -95,12 +143,9 @@ class RasaClient:
         return [turn for turn in (_turn(e) for e in self.events(sender)[since:]) if turn is not None]
 
     def events(self, sender: str) -> List[Dict[str, Any]]:
-        try:
-            response = self.http.get(f"{self._url()}/conversations/{requests.utils.quote(sender)}/tracker",
-                                     params={"token": self.token, "include_events": "ALL"},
-                                     timeout=self.timeout_s)
-        except requests.RequestException as exc:
-            raise RasaUnavailable(type(exc).__name__) from exc
+        response = self._each_instance(lambda base: self.http.get(
+            f"{base}/conversations/{requests.utils.quote(sender)}/tracker",
+            params={"token": self.token, "include_events": "ALL"}, timeout=self.timeout_s))
         if response.status_code != 200:
             raise RasaUnavailable(f"HTTP {response.status_code}")
         try:

@@ -3,7 +3,7 @@
 Why waitress: a well-kept, pure-Python production WSGI server with threads,
 no C build and nothing that clashes with Rasa's pins. It listens on
 WEB_HOST:WEB_PORT (127.0.0.1:8000 by default); in production a reverse proxy
-with TLS sits in front (see README).
+with TLS sits in front (deploy/nginx/msp.conf, docs/production.md).
 """
 
 from __future__ import annotations
@@ -28,7 +28,10 @@ def main() -> int:
         print(f"The web app could not start: {exc}", file=sys.stderr)
         return 1
     host = os.environ.get("WEB_HOST", "127.0.0.1").strip() or "127.0.0.1"
-    serve(app, host=host, port=settings.web_port, threads=8, ident="", clear_untrusted_proxy_headers=True)
+    # Behind TRUSTED_PROXIES proxies the app's ProxyFix reads X-Forwarded-*: waitress must pass them
+    # on. With none, waitress drops them, so nobody can pass off an address of their choosing.
+    serve(app, host=host, port=settings.web_port, threads=8, ident="",
+          clear_untrusted_proxy_headers=settings.trusted_proxies == 0)
     return 0
 
 

@@ -37,10 +37,12 @@ from bot.channels.rest import (
     COULD_NOT_ANSWER,
     MAX_MESSAGE_CHARS,
     MAX_SENDER_CHARS,
+    NOT_SAVED,
     TrustedRestInput,
     looks_like_command,
     parse_as_words,
 )
+from bot.rasa_hooks import ActionServerUnavailable, TrackerStoreUnavailable, refuse_unless_our_tracker_store
 from bot.settings import PROJECT_ROOT
 
 TOKEN = "s3cret-token"
@@ -435,6 +437,36 @@ def test_a_failure_inside_rasa_is_a_503_and_the_words_are_not_logged(
     logged = "\n".join(r.getMessage() + (r.exc_text or "") for r in caplog.records)
     assert "ValueError" in logged and "person-1" in logged
     assert "nobody is home" not in logged
+
+
+@pytest.mark.parametrize("failure", [
+    TrackerStoreUnavailable("could not save the conversation (OperationalError: database is locked)"),
+    ActionServerUnavailable("validate_outcomes_form", ConnectionRefusedError()),
+])
+def test_nothing_saved_is_a_503_that_says_so(
+    server: Server, agent: StandInAgent, caplog: pytest.LogCaptureFixture, failure: Exception
+) -> None:
+    """The web app then asks the person to send it again (nothing of it was stored)."""
+    agent.fail_with = failure
+    with caplog.at_level(logging.DEBUG):
+        got = say(server, SECRET_WORDS)
+    assert got.status_code == 503
+    assert got.json() == {"error": COULD_NOT_ANSWER, "reason": NOT_SAVED}
+    assert type(failure).__name__ in caplog.text and str(failure) in caplog.text
+    assert "nobody is home" not in caplog.text
+
+
+def test_rasa_run_gets_the_start_check_and_tests_may_leave_it_out() -> None:
+    """`rasa run` builds the channel with `from_credentials`; the listener then refuses a wrong store."""
+
+    async def handler(message: UserMessage) -> None:
+        """Never called."""
+
+    def listeners(channel: TrustedRestInput) -> List[Any]:
+        return [f.listener for f in channel.blueprint(handler)._future_listeners]
+
+    assert refuse_unless_our_tracker_store in listeners(TrustedRestInput.from_credentials({"token": "t"}))
+    assert refuse_unless_our_tracker_store not in listeners(TrustedRestInput(token="t"))
 
 
 def test_no_model_loaded_is_a_503_for_a_slash_message(server: Server, agent: StandInAgent) -> None:

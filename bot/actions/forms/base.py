@@ -25,6 +25,7 @@ from bot.actions.common import (
     INTENT_ANSWERS,
     confident_intent,
     contact_values,
+    in_thread,
     is_client_command,
     latest_text,
     stage_of,
@@ -129,13 +130,16 @@ class StageFormValidation(FormValidationAction, ABC):
         missing = (slot for slot in required if tracker.slots.get(slot) is None)
         return SlotSet("requested_slot", next(missing, None))
 
-    async def get_validation_events(
+    @in_thread
+    def get_validation_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        """Route the question being answered through the pipeline.
+        """Route the question being answered through the pipeline (in a worker thread).
 
         Other candidates are slots filled before the form was (re)activated:
-        already understood and saved, so they pass through untouched.
+        already understood and saved, so they pass through untouched. The
+        rest of the form's work (which question is next) touches neither the
+        store nor spaCy, so it stays on the loop.
         """
         requested = tracker.get_slot("requested_slot")
         events: List[EventType] = []

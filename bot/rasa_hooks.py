@@ -1,0 +1,276 @@
+"""The small hooks into Rasa's message processing: a message is answered and saved, or it fails loudly.
+
+"No silent loss". Rasa 3.6.21 has several ways of dropping a conversation,
+or a turn of it, while the person is told nothing. Each hook below closes
+one. They are installed once per process, idempotently, when this module is
+imported: `bot/channels/rest.py` and `bot/tracker_store.py` import it, and
+Rasa imports both when it starts with our credentials and endpoints files.
+Every hook leaves Rasa's behaviour alone for anything that is not ours.
+
+What escapes to the REST channel, which answers 503 with `"reason":
+"not_saved"` (the web app then asks the person to send it again):
+
+- `TrackerStoreUnavailable` (raised by `bot.tracker_store.StrictSQLTrackerStore`):
+  the conversation could not be read or saved;
+- `ActionServerUnavailable`: a custom action could not be run.
+
+Why "send it again" is safe: `MessageProcessor.handle_message`
+(`rasa/core/processor.py` l. 152-178) reads the tracker and logs the message
+*without* saving it (`log_message(message, should_save_tracker=False)`,
+l. 157), runs slot extraction (l. 167) and the prediction loop (l. 169), and
+saves once, at the end (`save_tracker`, l. 173). `SQLTrackerStore.save`
+writes all the new events in one transaction. So an exception anywhere before
+that save leaves nothing of the message in the tracker store, and the same
+message sent again is handled from the same point. (The action server may
+already have written the answer to the record; those writes are keyed by
+conversation, stage and question, so doing them again changes nothing.)
+
+Paths below are under rasa/ in Rasa 3.6.21.
+
+a. A failed tracker save or read propagates.
+   `Agent._create_tracker_store` (`core/agent.py` l. 519-528) always wraps the
+   configured store in `FailSafeTrackerStore`. Its `save` (`core/tracker_store.py`
+   l. 1453-1459) catches any exception, calls `on_tracker_store_error` and then
+   saves to an in-memory store, so the turn lives only in this process
+   (RasaHQ/rasa#3243). Its `retrieve`, `keys` and `retrieve_full_tracker`
+   (l. 1437-1451, 1461-1473) catch, call `on_tracker_store_retrieve_error` /
+   `on_tracker_store_error`, and return None or [], and for None
+   `get_or_create_tracker` (l. 191-213) quietly starts a new conversation.
+   Both callbacks (l. 1425-1435, 1475-1491) are called inside the `except`
+   block, before the fallback. The hook wraps the two methods: a
+   `TrackerStoreUnavailable` is raised again from there, so it leaves
+   `FailSafeTrackerStore` before any fallback. Any other error (another store)
+   keeps Rasa's handling.
+
+b. A custom action that cannot be run propagates as `ActionServerUnavailable`.
+   `RemoteAction.run` (`core/actions/action.py` l. 748-838) turns a 400 from
+   the action server into `ActionExecutionRejection` (l. 801-808: a form
+   rejecting), and connection errors, timeouts and other statuses into
+   `RasaException` (l. 809-838; a timeout is aiohttp's `asyncio.TimeoutError`,
+   which passes through unchanged). `MessageProcessor._run_action`
+   (`core/processor.py` l. 967-1019) handles the rejection (l. 985-992), but
+   for every other exception logs "Bot will continue, but the actions events
+   are lost" and carries on with `events = []` (l. 993-1000; RasaHQ/rasa#3075).
+   Two wrappers:
+   - `RemoteAction.run`: `ActionExecutionRejection` passes unchanged (Rasa's
+     normal handling); any other exception becomes `ActionServerUnavailable`
+     (it is no `RasaException`, so `ActionExtractSlots._run_custom_action`,
+     l. 1124, which catches those, cannot swallow it either).
+   - `MessageProcessor._run_action`: while it runs, the failure travels as
+     `_PastRasasCatchAll`, a `BaseException`, so `except Exception` at l. 993
+     cannot catch it (nothing between the two wrappers catches
+     `BaseException`: `LoopAction.run`, `FormAction.validate_slots` and
+     `_run_action` await directly, with no `except` or `finally` of their
+     own). The wrapper turns it back into the `ActionServerUnavailable` at
+     once, before anything else runs, so nothing after the failed action is
+     predicted, run or logged as "the bot will continue".
+   Outside `_run_action` (slot extraction in `handle_message`, l. 167) the
+   plain `ActionServerUnavailable` is raised.
+
+c. At start, an instance refuses to run without our tracker store.
+   An unknown or unimportable tracker store class silently becomes an
+   `InMemoryTrackerStore` (`_load_from_module_name_in_endpoint_config`,
+   `core/tracker_store.py` l. 1540-1568), and every conversation would then
+   live in this process only. `refuse_unless_our_tracker_store` is an
+   `after_server_start` listener on our channel's blueprint
+   (`TrustedRestInput.blueprint`). `rasa run` registers the channel
+   blueprints (`core/run.py` l. 149, via `core/channels/channel.py` l. 96)
+   and then `load_agent_on_start` as a `before_server_start` listener
+   (l. 249-251); Sanic runs every `before_server_start` listener before any
+   `after_server_start` one, so the agent and its tracker store exist when
+   the check runs. The port is already open then, but Sanic awaits these
+   listeners inline (`sanic/signals.py` l. 187-191), Rasa adds none of its own
+   and this one never awaits, so no request is served before it decides. It
+   unwraps `FailSafeTrackerStore`, requires `StrictSQLTrackerStore` pointed at
+   TRACKER_STORE_URL, and otherwise logs one critical line (no password) and
+   raises `SystemExit`, which leaves Sanic's `serve` (`sanic/server/runners.py`
+   l. 151) and `app.run` (`sanic/app.py` l. 1207-1211, which logs and
+   re-raises): the process exits with `EXIT_MISCONFIGURED`.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import logging
+from typing import Any, Callable, List, Optional
+
+from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
+from rasa.core.processor import MessageProcessor
+from rasa.core.tracker_store import AwaitableTrackerStore, FailSafeTrackerStore, TrackerStore
+
+logger = logging.getLogger(__name__)
+
+# The process's exit status when it refuses to run (EX_CONFIG in sysexits.h).
+EXIT_MISCONFIGURED = 78
+
+# Marks a function as one of our wrappers; holds what it wraps.
+_WRAPPED = "_msp_wraps"
+
+
+class TrackerStoreUnavailable(Exception):
+    """The conversation could not be read or saved; nothing of the message being handled is stored.
+
+    Raised by `bot.tracker_store.StrictSQLTrackerStore`. Its message names the
+    operation and the cause's type only: never the person's words.
+    """
+
+
+class ActionServerUnavailable(Exception):
+    """A custom action could not be run (action server down, timeout, 5xx, a bad answer).
+
+    Not a `RasaException`, so no `except RasaException` in Rasa can swallow it.
+    """
+
+    def __init__(self, action_name: str, cause: BaseException) -> None:
+        super().__init__(f"the custom action {action_name!r} could not be run ({type(cause).__name__})")
+        self.action_name = action_name
+
+
+class _PastRasasCatchAll(BaseException):
+    """Carries an `ActionServerUnavailable` past `except Exception` in `_run_action`; never leaves it."""
+
+    def __init__(self, error: ActionServerUnavailable) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+# True while MessageProcessor._run_action runs (per task: each request has its own context).
+_in_run_action: contextvars.ContextVar[bool] = contextvars.ContextVar("msp_in_run_action", default=False)
+
+
+def _installed(function: Any) -> bool:
+    return getattr(function, _WRAPPED, None) is not None
+
+
+# a. --------------------------------------------------------------------------------------------
+
+
+def _reraise_ours(original: Callable[[Any, Exception], None]) -> Callable[[Any, Exception], None]:
+    """FailSafeTrackerStore's error callback, except that our store's failure is raised again."""
+
+    @functools.wraps(original)
+    def on_error(self: FailSafeTrackerStore, error: Exception) -> None:
+        if isinstance(error, TrackerStoreUnavailable):
+            raise error
+        original(self, error)
+
+    setattr(on_error, _WRAPPED, original)
+    return on_error
+
+
+# b. --------------------------------------------------------------------------------------------
+
+
+def _remote_run_fails_loudly(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    async def run(self: RemoteAction, *args: Any, **kwargs: Any) -> List[Any]:
+        try:
+            return await original(self, *args, **kwargs)  # type: ignore[no-any-return]
+        except ActionExecutionRejection:
+            raise  # a form rejecting: Rasa's own handling
+        except ActionServerUnavailable:
+            raise
+        except Exception as exc:  # noqa: BLE001 (every other failure: the action's events would be lost)
+            error = ActionServerUnavailable(self.name(), exc)
+            if _in_run_action.get():
+                raise _PastRasasCatchAll(error) from exc
+            raise error from exc
+
+    setattr(run, _WRAPPED, original)
+    return run
+
+
+def _run_action_lets_it_through(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    async def _run_action(self: MessageProcessor, *args: Any, **kwargs: Any) -> bool:
+        token = _in_run_action.set(True)
+        try:
+            return await original(self, *args, **kwargs)  # type: ignore[no-any-return]
+        except _PastRasasCatchAll as passed:
+            raise passed.error from passed.__cause__
+        finally:
+            _in_run_action.reset(token)
+
+    setattr(_run_action, _WRAPPED, original)
+    return _run_action
+
+
+# c. --------------------------------------------------------------------------------------------
+
+
+def innermost_store(store: Any) -> Any:
+    """The store doing the work, inside Rasa's FailSafeTrackerStore / AwaitableTrackerStore wrappers."""
+    while isinstance(store, (FailSafeTrackerStore, AwaitableTrackerStore)):
+        store = store._tracker_store
+    return store
+
+
+def tracker_store_problem(store: Optional[TrackerStore], configured_url: str) -> Optional[str]:
+    """Why `store` is not our StrictSQLTrackerStore on `configured_url`, or None when it is."""
+    try:
+        from bot.tracker_store import StrictSQLTrackerStore, database_identity, shown_url
+    except Exception as exc:  # noqa: BLE001 (whatever stops our store importing stops the start)
+        return f"bot.tracker_store cannot be imported ({type(exc).__name__})"
+    if store is None:
+        return "no agent (and so no tracker store) was loaded"
+    inner = innermost_store(store)
+    if not isinstance(inner, StrictSQLTrackerStore):
+        return (
+            f"the tracker store in use is {type(inner).__name__}, not StrictSQLTrackerStore: check "
+            "`tracker_store: type: bot.tracker_store.StrictSQLTrackerStore` in the endpoints file"
+        )
+    if database_identity(inner.engine.url) != database_identity(configured_url):
+        return (
+            f"the tracker store uses {shown_url(inner.engine.url)}, but TRACKER_STORE_URL is "
+            f"{shown_url(configured_url)}"
+        )
+    return None
+
+
+async def refuse_unless_our_tracker_store(app: Any, _loop: Any) -> None:
+    """Sanic `after_server_start` listener: stop this instance unless its conversations are kept safely."""
+    from bot.settings import load_settings
+
+    agent = getattr(app.ctx, "agent", None)
+    problem = tracker_store_problem(getattr(agent, "tracker_store", None), load_settings().tracker_store_url)
+    if problem is not None:
+        logger.critical(
+            "Refusing to run: %s. Conversations would not be kept safely. Exiting with status %d.",
+            problem, EXIT_MISCONFIGURED,
+        )
+        raise SystemExit(EXIT_MISCONFIGURED)
+    logger.info("The tracker store is StrictSQLTrackerStore on TRACKER_STORE_URL.")
+
+
+# Installing ------------------------------------------------------------------------------------
+
+
+def install() -> None:
+    """Install every hook; safe to call again (each wrapper is applied once)."""
+    for name in ("on_tracker_store_error", "on_tracker_store_retrieve_error"):
+        current = getattr(FailSafeTrackerStore, name)
+        if not _installed(current):
+            setattr(FailSafeTrackerStore, name, _reraise_ours(current))
+    if not _installed(RemoteAction.run):
+        RemoteAction.run = _remote_run_fails_loudly(RemoteAction.run)  # type: ignore[method-assign]
+    if not _installed(MessageProcessor._run_action):
+        MessageProcessor._run_action = _run_action_lets_it_through(  # type: ignore[method-assign]
+            MessageProcessor._run_action
+        )
+
+
+def installed() -> bool:
+    """Whether every hook is in place (for tests and the start check)."""
+    return all(
+        _installed(f)
+        for f in (
+            FailSafeTrackerStore.on_tracker_store_error,
+            FailSafeTrackerStore.on_tracker_store_retrieve_error,
+            RemoteAction.run,
+            MessageProcessor._run_action,
+        )
+    )
+
+
+install()
