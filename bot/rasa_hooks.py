@@ -86,6 +86,16 @@ c. At start, an instance refuses to run without our tracker store.
    raises `SystemExit`, which leaves Sanic's `serve` (`sanic/server/runners.py`
    l. 151) and `app.run` (`sanic/app.py` l. 1207-1211, which logs and
    re-raises): the process exits with `EXIT_MISCONFIGURED`.
+
+d. Tracebacks in Rasa's logs never show local variables.
+   Rasa logs through structlog, configured by `configure_structlog`
+   (`utils/log_utils.py` l. 73-135): without a terminal (as under `msp serve`
+   or systemd) its tracebacks go through `structlog.processors.dict_tracebacks`,
+   whose `ExceptionDictTransformer` has `show_locals=True` (structlog 23.3);
+   in a terminal, `ConsoleRenderer` prints them with Rich, locals shown too.
+   A frame's locals hold the person's message (`text`, `message`, a tracker).
+   `without_locals` switches both off in the processors configured, and wraps
+   `configure_structlog` so a later configuration is treated the same.
 """
 
 from __future__ import annotations
@@ -246,8 +256,36 @@ async def refuse_unless_our_tracker_store(app: Any, _loop: Any) -> None:
 # Installing ------------------------------------------------------------------------------------
 
 
+def without_locals() -> None:
+    """Rasa's structlog processors, with no local variables in any traceback (d. above)."""
+    import structlog
+    from structlog.tracebacks import ExceptionDictTransformer
+
+    for processor in structlog.get_config().get("processors", []):
+        transformer = getattr(processor, "format_exception", None)
+        if isinstance(transformer, ExceptionDictTransformer):
+            transformer.show_locals = False
+        if isinstance(processor, structlog.dev.ConsoleRenderer):
+            processor._exception_formatter = structlog.dev.plain_traceback
+
+
+def _configure_then_hide_locals(original: Callable[..., None]) -> Callable[..., None]:
+    @functools.wraps(original)
+    def configure_structlog(*args: Any, **kwargs: Any) -> None:
+        original(*args, **kwargs)
+        without_locals()
+
+    setattr(configure_structlog, _WRAPPED, original)
+    return configure_structlog
+
+
 def install() -> None:
     """Install every hook; safe to call again (each wrapper is applied once)."""
+    from rasa.utils import log_utils
+
+    if not _installed(log_utils.configure_structlog):
+        log_utils.configure_structlog = _configure_then_hide_locals(log_utils.configure_structlog)
+    without_locals()
     for name in ("on_tracker_store_error", "on_tracker_store_retrieve_error"):
         current = getattr(FailSafeTrackerStore, name)
         if not _installed(current):

@@ -264,3 +264,47 @@ def test_the_listener_lets_a_well_configured_instance_run(
     app = SimpleNamespace(ctx=SimpleNamespace(agent=SimpleNamespace(
         tracker_store=FailSafeTrackerStore(our_store))))
     run(refuse_unless_our_tracker_store(app, None))
+
+
+# d. No local variables in Rasa's tracebacks ---------------------------------------------------------
+
+LOG_A_FAILURE = """
+import logging, sys
+terminal, hooked = sys.argv[1] == "terminal", sys.argv[2] == "hooked"
+if terminal:
+    sys.stderr.isatty = lambda: True  # as when Rasa runs in a terminal: the Rich console renderer
+from rasa.utils import log_utils
+if hooked:
+    import bot.rasa_hooks  # noqa: F401 (Rasa imports it with our channel, after configuring its logs)
+log_utils.configure_structlog(logging.INFO)
+import structlog
+
+def handle(message):
+    said = message.lower()
+    raise ValueError("could not handle it")
+
+try:
+    handle("He locks me in the SHED at night")
+except ValueError:
+    structlog.get_logger().exception("processor.failure")
+"""
+
+
+@pytest.mark.parametrize("where", ["terminal", "no-terminal"])
+def test_rasas_tracebacks_show_no_local_variables(where: str) -> None:
+    import subprocess
+    import sys
+
+    def logged(hooked: str) -> str:
+        done = subprocess.run([sys.executable, "-c", LOG_A_FAILURE, where, hooked], capture_output=True,
+                              text=True, timeout=120, cwd=Path(__file__).resolve().parents[1])
+        assert done.returncode == 0, done.stderr[-2000:]
+        return done.stdout + done.stderr
+
+    if where == "no-terminal":  # in a terminal, locals show only when Rich is installed (it is not, here)
+        plain = logged("plain")
+        assert "could not handle it" in plain and "shed" in plain.lower(), \
+            "without the hook, Rasa's structlog prints the frame's locals (what this test guards against)"
+    hooked = logged("hooked")
+    assert "could not handle it" in hooked and "ValueError" in hooked, "the traceback itself is kept"
+    assert "shed" not in hooked.lower()
