@@ -106,6 +106,7 @@ lint: $(STAMP)
 
 benchmark: $(MODEL)
 	$(PY) benchmarks/heldout.py
+	$(PY) benchmarks/encryption.py  # what encryption at rest adds per turn
 	$(PY) benchmarks/scale.py  # 20,000 and 100,000 demo enquiries: report, export, list (a few minutes)
 
 clean:

@@ -10,6 +10,7 @@ import signal
 import sys
 import uuid
 from datetime import datetime
+from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
@@ -83,6 +84,7 @@ def cmd_serve(_: argparse.Namespace) -> int:
     from bot.store.migrate import upgrade
 
     upgrade(settings.database_url)
+    check_keys(settings)  # a missing or wrong key stops us here, before anyone talks
     instances = settings.rasa_instances
     print("Starting the assistant (this takes a minute while the model loads)...", flush=True)
     try:
@@ -151,10 +153,22 @@ def cmd_export(args: argparse.Namespace) -> int:
     """Stream the records (contract v2) to stdout, batch by batch: memory stays flat."""
     from bot.store import export
 
+    if args.with_transcript and (not args.enquiry or args.format != "json"):
+        print("--with-transcript is for one enquiry (a subject access request): it needs --enquiry REF "
+              "and --format json.", file=sys.stderr)
+        return 2
     total = export.count_records(enquiry_ref=args.enquiry)
-    _audit("export", f"format={args.format} enquiry={args.enquiry or '*'} records={total}")
-    stream = export.stream_json if args.format == "json" else export.stream_csv
-    for chunk in stream(enquiry_ref=args.enquiry):
+    _audit("export", f"format={args.format} enquiry={args.enquiry or '*'} records={total}"
+                     + (" with_transcript=yes" if args.with_transcript else ""))
+    if args.with_transcript:
+        from bot.store.privacy import with_transcripts
+
+        chunks = export.json_chunks(with_transcripts(export.iter_records(enquiry_ref=args.enquiry),
+                                                     load_settings().tracker_store_url))
+    else:
+        stream = export.stream_json if args.format == "json" else export.stream_csv
+        chunks = stream(enquiry_ref=args.enquiry)
+    for chunk in chunks:
         sys.stdout.write(chunk)
     sys.stdout.flush()
     return 0
@@ -304,10 +318,10 @@ def _date(value: str) -> datetime:
 
 def cmd_setup(_: argparse.Namespace) -> int:
     """Write the secrets every process must share into .env, once (make run does this)."""
-    from bot.settings import ensure_env_secrets
+    from bot.settings import SECRET_PURPOSES, ensure_env_secrets
 
     for name in ensure_env_secrets():
-        print(f"Wrote a new {name} into .env (keep it secret; invitations are signed with it).")
+        print(f"Wrote a new {name} into .env. Keep it secret: {SECRET_PURPOSES[name]}.")
     return 0
 
 
@@ -380,6 +394,8 @@ def build_parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", help="print the records (record contract v2)")
     export.add_argument("--format", choices=("json", "csv"), default="json")
     export.add_argument("--enquiry", help="only this enquiry reference")
+    export.add_argument("--with-transcript", action="store_true",
+                        help="subject access: add each conversation's transcript (needs --enquiry, JSON)")
     export.set_defaults(func=cmd_export)
 
     seed = sub.add_parser(
@@ -413,14 +429,38 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.cli_workspace import add_commands  # msp user ..., msp audit
 
     add_commands(sub)
+    from bot.cli_privacy import add_commands as add_privacy_commands  # msp erase, msp retention
+
+    add_privacy_commands(sub)
+    from bot.cli_keys import add_commands as add_key_commands  # msp rotate-key
+
+    add_key_commands(sub)
     return parser
 
 
+def check_keys(settings: Any) -> None:
+    """The encryption keys read what the records and the conversations hold (or the canary is written)."""
+    from bot.store import crypto
+    from bot.store.db import get_engine
+
+    crypto.check_records(get_engine(settings.database_url))
+    tracker = settings.tracker_store_url
+    if tracker.startswith("sqlite:///") and not Path(tracker[len("sqlite:///"):]).exists():
+        return  # no conversation yet
+    crypto.check_tracker(get_engine(tracker))
+
+
 def main(argv: Optional[List[str]] = None) -> int:
+    from bot.store.crypto import EncryptionKeyProblem
+
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
+    except EncryptionKeyProblem as problem:
+        print(f"Stopped: {problem}. Put the keys in MSP_ENCRYPTION_KEYS (newest first) and try again.",
+              file=sys.stderr)
+        return 3
     except BrokenPipeError:
         # `msp transcript ID | head`: the reader has gone, which is not an error.
         sys.stderr.close()

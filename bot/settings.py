@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Tuple
 
-from dotenv import load_dotenv
+from dotenv import dotenv_values, load_dotenv
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 VAR_DIR = PROJECT_ROOT / "var"
@@ -262,6 +262,28 @@ GENERATED_SECRETS = {
     "SECRET_KEY": lambda: secrets.token_urlsafe(48),
     "RASA_AUTH_TOKEN": lambda: secrets.token_urlsafe(24),
 }
+
+# What each secret protects, for the message `msp setup` prints.
+SECRET_PURPOSES = {
+    "MSP_ENCRYPTION_KEYS": "the person's words are encrypted with it; lose it and they cannot be read",
+    "SECRET_KEY": "invitation links and sign-in sessions are signed with it",
+    "RASA_AUTH_TOKEN": "only our own processes may talk to the assistant's server with it",
+}
+
+
+def replace_env_value(name: str, value: str, env_file: Path | None = None) -> bool:
+    """Set NAME=value in .env, in place of its line (or added). False when the real environment
+    sets NAME to something other than .env does: then .env is not what the services read."""
+    path = env_file or PROJECT_ROOT / ".env"
+    lines = path.read_text().splitlines() if path.exists() else []
+    in_file = dotenv_values(path).get(name) if path.exists() else None
+    if os.environ.get(name) not in (None, in_file):
+        return False
+    kept = [line for line in lines if not line.strip().startswith(f"{name}=")]
+    path.write_text("\n".join(kept + [f"{name}={value}"]) + "\n")
+    path.chmod(0o600)
+    os.environ[name] = value
+    return True
 
 
 def ensure_env_secrets(env_file: Path | None = None) -> List[str]:

@@ -49,6 +49,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.rasa_hooks import TrackerStoreUnavailable
 from bot.settings import PROJECT_ROOT
+from bot.store import crypto
 
 __all__ = ["StrictSQLTrackerStore", "TrackerStoreUnavailable", "database_identity", "shown_url"]
 
@@ -141,16 +142,26 @@ class StrictSQLTrackerStore(SQLTrackerStore):
         self.engine.dispose()
         self.engine = sa.create_engine(url, **engine_options(url))
         self.sessionmaker = sessionmaker(bind=self.engine)
+        try:
+            crypto.check_tracker(self.engine)
+        except crypto.EncryptionKeyProblem as problem:
+            # Not an exception Rasa would swallow (it would fall back to an in-memory store):
+            # the instance stops here, before anyone talks to it.
+            raise SystemExit(f"The conversations cannot be read: {problem}.") from None
 
     # The stored form of an event (the seam for encryption) ------------------------------------
 
     def serialise_event_data(self, data: Dict[Text, Any]) -> Text:
-        """An event as its `data` column holds it. Rasa's JSON, for now."""
-        return json.dumps(data)
+        """An event as its `data` column holds it: Rasa's JSON, encrypted (bot/store/crypto.py).
+
+        Slot events carry the person's words as well as user events, so every
+        event's data is encrypted, whatever its type.
+        """
+        return str(crypto.encrypt(json.dumps(data)))
 
     def deserialise_event_data(self, stored: Text) -> Dict[Text, Any]:
-        """The event a `data` column holds: the inverse of `serialise_event_data`."""
-        return dict(json.loads(stored))
+        """The event a `data` column holds: the inverse of `serialise_event_data` (or JSON from before)."""
+        return dict(json.loads(str(crypto.decrypt(stored))))
 
     def event_row(self, sender_id: Text, event: Event) -> Any:
         """The row for one event: Rasa's columns, with `data` from `serialise_event_data`."""

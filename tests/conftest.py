@@ -239,7 +239,8 @@ def pg_record_db(postgres_url: str) -> Iterator[str]:
 
     engine = db.get_engine(postgres_url)
     with engine.begin() as conn:
-        conn.execute(text("TRUNCATE alert_attempts, alerts, outcomes, conversations, audit_events "
+        conn.execute(text("TRUNCATE alert_attempts, alerts, corrections, outcomes, conversations, audit_events, "
+                          "invitations, key_check "
                           "RESTART IDENTITY CASCADE"))
     previous = db.configured_url()
     db.configure(postgres_url)

@@ -25,6 +25,7 @@ from rasa.utils.endpoints import EndpointConfig
 from bot import tracker_store as ts
 from bot.runner import TRACKER_STORE_CLASS, tracker_store_endpoint
 from bot.settings import PROJECT_ROOT
+from bot.store import crypto
 from bot.tracker_store import (
     StrictSQLTrackerStore,
     TrackerStoreUnavailable,
@@ -127,10 +128,12 @@ def test_a_conversation_is_saved_and_read_back(store: StrictSQLTrackerStore, sql
     assert stored_rows(sqlite_path, "s1") == 5
     assert run(store.retrieve("nobody")) is None, "a conversation with no events is None, as in Rasa"
     assert list(run(store.keys())) == ["s1"]
-    # Stored exactly as Rasa stores it, so `msp transcript` reads it unchanged.
+    # Stored encrypted; opened, it is exactly what Rasa stores, so `msp transcript` reads it.
     with sqlite3.connect(sqlite_path) as conn:
-        data = [json.loads(d) for (d,) in conn.execute("SELECT data FROM events ORDER BY id")]
-    assert data == [e.as_dict() for e in turn.events]
+        raw = [d for (d,) in conn.execute("SELECT data FROM events ORDER BY id")]
+    assert all(d.startswith(crypto.PREFIX) for d in raw)
+    assert "shed" not in " ".join(raw)
+    assert [json.loads(crypto.decrypt(d)) for d in raw] == [e.as_dict() for e in turn.events]
 
 
 def test_the_event_data_seam_is_used_both_ways(sqlite_path: Path) -> None:

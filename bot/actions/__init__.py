@@ -30,3 +30,19 @@ def _is_action_server() -> bool:
 if _is_action_server():
     # None in sys.modules: "this module cannot be imported".
     sys.modules.setdefault("tensorflow", None)  # type: ignore[arg-type]
+
+
+def _check_keys() -> None:
+    """The action server reads and writes the person's words: stop at start if the keys cannot."""
+    from bot.settings import load_settings
+    from bot.store import crypto
+    from bot.store.db import get_engine
+
+    try:
+        crypto.check_records(get_engine(load_settings().database_url))
+    except crypto.EncryptionKeyProblem as problem:
+        raise SystemExit(f"The records cannot be read: {problem}.") from None
+
+
+if _is_action_server():
+    _check_keys()

@@ -32,7 +32,8 @@ def get_engine(url: str) -> Engine:
     """One engine per URL for the life of the process (engines pool connections)."""
     if url not in _engines:
         parsed = make_url(url)
-        kwargs: Dict[str, Any] = {"future": True, "pool_pre_ping": True}
+        # hide_parameters: a failed statement's error (and so a log or traceback) never holds its values.
+        kwargs: Dict[str, Any] = {"future": True, "pool_pre_ping": True, "hide_parameters": True}
         if parsed.get_backend_name() == "sqlite":
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)

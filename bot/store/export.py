@@ -234,10 +234,15 @@ def stream_json(
     batch: int = DEFAULT_BATCH,
 ) -> Iterator[str]:
     """A JSON array of the records, in chunks: the same text as `json.dump(list, indent=2)` and a newline."""
+    return json_chunks(iter_records(enquiry_ref, since, until, batch))
+
+
+def json_chunks(records_: Iterable[Dict[str, Any]]) -> Iterator[str]:
+    """These records as `stream_json` writes them (for records that were added to, like a subject access)."""
     buffer: List[str] = []
     size = 0
     first = True
-    for record in iter_records(enquiry_ref, since, until, batch):
+    for record in records_:
         text = "  " + _json(record, "  ")
         buffer.append(("[\n" if first else ",\n") + text)
         first = False

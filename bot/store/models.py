@@ -18,6 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import declarative_base, relationship
 
 from bot import constants as c
+from bot.store.crypto import EncryptedText
 
 # Typed as Any: SQLAlchemy 1.4's declarative_base() is opaque to mypy without its plugin.
 Base: Any = declarative_base()
@@ -53,7 +54,7 @@ class Conversation(Base):
     acted_on_wishes = Column(String(16))
     feel_safe = Column(String(16))
     happier = Column(String(16))
-    comments = Column(Text)
+    comments = Column(EncryptedText)  # the person's words: encrypted at rest
 
     urgent_safety = Column(Boolean, nullable=False, default=False)
     advocacy_requested = Column(Boolean, nullable=False, default=False)
@@ -61,6 +62,8 @@ class Conversation(Base):
 
     started_at = Column(DateTime, nullable=False, default=utcnow)
     updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+    # Set when retention removed the person's words; codes, answers and statuses stay for the reports.
+    words_removed_at = Column(DateTime)
 
     outcomes: List["Outcome"] = relationship(
         "Outcome",
@@ -81,7 +84,7 @@ class Outcome(Base):
         Integer, ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False, index=True
     )
     code = Column(String(32), nullable=False)
-    own_words = Column(Text, nullable=False)
+    own_words = Column(EncryptedText, nullable=False)  # the person's words: encrypted at rest
     may_not_be_achievable = Column(Boolean, nullable=False, default=False)
     achieved = Column(String(16))
     position = Column(Integer, nullable=False, default=0)
@@ -132,6 +135,15 @@ class AlertAttempt(Base):
     channel = Column(String(16), nullable=False)
     ok = Column(Boolean, nullable=False)
     error = Column(String(255))
+
+
+class KeyCheck(Base):
+    """One row encrypted with the keys in use, so a missing or wrong key is found at start."""
+
+    __tablename__ = "key_check"
+
+    id = Column(Integer, primary_key=True)
+    canary = Column(Text, nullable=False)
 
 
 class Invitation(Base):

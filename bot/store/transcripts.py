@@ -15,6 +15,7 @@ from sqlalchemy import MetaData, Table, create_engine, select
 from sqlalchemy.exc import NoSuchTableError
 
 from bot.commands import is_client_command
+from bot.store import crypto
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ def read_transcript(tracker_store_url: str, conversation_id: str) -> List[Turn]:
     question: Optional[str] = None
     with engine.connect() as connection:
         for type_name, timestamp, data in connection.execute(query):
-            event = json.loads(data) if data else {}
+            event = json.loads(crypto.decrypt(data) or "{}") if data else {}
             if type_name == "slot" and event.get("name") == "requested_slot":
                 question = event.get("value")
             elif type_name == "user":

@@ -19,12 +19,14 @@ def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s - %(message)s")
     from waitress import serve
 
+    from bot.cli import check_keys
     from bot.web import create_app
 
     settings = load_settings()
     try:
+        check_keys(settings)  # the workspace shows the person's words: the keys must read them
         app = create_app(settings)
-    except RuntimeError as exc:
+    except RuntimeError as exc:  # EncryptionKeyProblem is one
         print(f"The web app could not start: {exc}", file=sys.stderr)
         return 1
     host = os.environ.get("WEB_HOST", "127.0.0.1").strip() or "127.0.0.1"

@@ -137,13 +137,32 @@ def test_a_practitioners_day(live: Live, browser: Any, axe: Any) -> None:
     check_accessible(axe, page, "workspace: report")
     screenshot(page, "workspace-report")
 
-    # 6. The manager reads the audit log: every step is there, with the address.
+    # 6. The enquiry is erased (a manager, behind a confirmation page): nothing of it is left.
+    page.get_by_role("link", name="Enquiries").click()
+    page.get_by_label("Enquiry reference").fill("DAY-1")
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("link", name="DAY-1").first.click()
+    page.get_by_role("link", name="Erase this enquiry").click()
+    _expect()(page.get_by_role("heading", name="Erase this enquiry")).to_be_visible()
+    check_accessible(axe, page, "workspace: erase")
+    screenshot(page, "workspace-erase")
+    page.get_by_role("button", name="Erase").click()
+    _expect()(page.get_by_text("There is a problem")).to_be_visible()  # not typed back: nothing erased
+    assert live.export("DAY-1")
+    page.get_by_label("To confirm, type the enquiry reference").fill("DAY-1")
+    page.get_by_role("button", name="Erase").click()
+    _expect()(page.get_by_role("heading", name="Erased")).to_be_visible()
+    check_accessible(axe, page, "workspace: erased")
+    screenshot(page, "workspace-erased")
+    assert live.export("DAY-1") == []
+
+    # 7. The manager reads the audit log: every step is there, with the address.
     page.get_by_role("link", name="Audit").click()
     check_accessible(axe, page, "workspace: audit")
     screenshot(page, "workspace-audit")
     rows = page.locator("table.govuk-table tbody tr").all_inner_texts()
     text = "\n".join(rows)
-    for action in ("sign_in", "acknowledge", "view", "correct", "invite", "export", "report"):
+    for action in ("sign_in", "acknowledge", "view", "correct", "invite", "export", "report", "erase"):
         assert re.search(rf"{EMAIL}\s+{action}\b", text), f"no {action} entry by {EMAIL}"
     assert "127.0.0.1" in text
     (PROJECT_ROOT / "results").mkdir(exist_ok=True)

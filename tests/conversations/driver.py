@@ -8,8 +8,9 @@ repeated; `outcome_achieved` from `achieved[current_outcome]`), saying any
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 import requests
 
@@ -122,3 +123,60 @@ def compare(record: Dict[str, Any], expect: Dict[str, Any]) -> List[str]:
         elif record.get(key) != want:
             problems.append(f"{key} {record.get(key)!r} != {want!r}")
     return problems
+
+
+# The chat page, as a browser without JavaScript uses it ----------------------------------------
+
+
+class Page:
+    """One person's browser on the chat page: an invitation opened, messages sent as form posts."""
+
+    def __init__(self, web_url: str, invitation_link: str) -> None:
+        self.web_url = web_url
+        self.http = requests.Session()
+        token = invitation_link.strip().rsplit("/start/", 1)[1]
+        first = self.http.get(f"{web_url}/start/{token}", timeout=60)
+        opened = self.http.post(f"{web_url}/start/{token}", data={"csrf_token": csrf(first.text)},
+                                timeout=120)  # follows to /chat, which sends the opening
+        assert opened.status_code == 200, opened.text[-2000:]
+        self.html = opened.text
+
+    def send(self, text: str) -> requests.Response:
+        """Post a message; the page that follows (the chat, or the same page with an error) is `.html`."""
+        sent = self.http.post(f"{self.web_url}/chat", data={"message": text, "csrf_token": csrf(self.html)},
+                              timeout=120, allow_redirects=False)
+        if sent.status_code == 303:
+            self.html = self.http.get(f"{self.web_url}/chat", timeout=120).text
+        else:
+            self.html = sent.text
+        return sent
+
+
+def csrf(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "no CSRF token on the page"
+    return found.group(1)
+
+
+@dataclass
+class OnThePage(Conversation):
+    """`run_scenario` played on the chat page: the scenario's `start` is an invitation link.
+
+    The page knows its conversation only in its signed session, so `find_id`
+    (the records, by enquiry) names it once the invitation is opened; the
+    tracker is read from Rasa as practitioners' tools do.
+    """
+
+    find_id: Optional[Callable[[], str]] = None
+    page: Optional[Page] = None
+
+    def say(self, text: str, trusted: Optional[bool] = None) -> List[Dict[str, Any]]:
+        if self.page is None:
+            web_url = text.strip().split("/start/", 1)[0]
+            self.page = Page(web_url, text)
+            assert self.find_id is not None
+            self.sender = self.find_id()
+            return []
+        sent = self.page.send(text)
+        assert sent.status_code == 303, f"the page did not take {text!r}: {sent.status_code}"
+        return []

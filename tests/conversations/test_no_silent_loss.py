@@ -42,6 +42,7 @@ from bot.settings import PROJECT_ROOT, Settings
 from bot.store.migrate import upgrade
 from bot.tracker_store import SQLITE_BUSY_TIMEOUT_S
 from tests.alerts.receivers import free_port, http_receiver, smtp_sink
+from tests.conversations.driver import Page
 from tests.live import Live, e2e_settings, start_services
 
 pytestmark = pytest.mark.e2e
@@ -50,39 +51,6 @@ NOT_SAVED_WORDS = "Sorry, we could not save that. Please send it again."
 ASK_SAFE = "Do you feel safe right now?"
 ASK_ADVOCATE = "Would you like someone to help you with this?"
 ASK_WISHES = "What would you like to happen?"
-
-
-# The chat page, as a browser without JavaScript uses it ----------------------------------------
-
-
-class Page:
-    """One person's browser on the chat page: an invitation opened, messages sent as form posts."""
-
-    def __init__(self, web_url: str, invitation_link: str) -> None:
-        self.web_url = web_url
-        self.http = requests.Session()
-        token = invitation_link.strip().rsplit("/start/", 1)[1]
-        first = self.http.get(f"{web_url}/start/{token}", timeout=60)
-        opened = self.http.post(f"{web_url}/start/{token}", data={"csrf_token": _csrf(first.text)},
-                                timeout=120)  # follows to /chat, which sends the opening
-        assert opened.status_code == 200, opened.text[-2000:]
-        self.html = opened.text
-
-    def send(self, text: str) -> requests.Response:
-        """Post a message; the page that follows (the chat, or the same page with an error) is `.html`."""
-        sent = self.http.post(f"{self.web_url}/chat", data={"message": text, "csrf_token": _csrf(self.html)},
-                              timeout=120, allow_redirects=False)
-        if sent.status_code == 303:
-            self.html = self.http.get(f"{self.web_url}/chat", timeout=120).text
-        else:
-            self.html = sent.text
-        return sent
-
-
-def _csrf(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert found, "no CSRF token on the page"
-    return found.group(1)
 
 
 def _errors(html: str) -> str:

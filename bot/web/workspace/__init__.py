@@ -279,6 +279,6 @@ def not_found(_error: Exception) -> Any:
     return _problem("not_found", 404)
 
 
-# The pages (urgent alerts, enquiries, a conversation, invitations, export, report, audit) register
+# The pages (urgent alerts, enquiries, a conversation, invitations, export, report, audit, erase) register
 # their routes on `review` when imported; they need the names above, so they come last.
-from bot.web.workspace import pages  # noqa: E402,F401
+from bot.web.workspace import pages, privacy  # noqa: E402,F401

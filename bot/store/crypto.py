@@ -1,0 +1,166 @@
+"""What people tell us is encrypted at rest: their own words, their comments, the tracker's event data.
+
+Why Fernet (MultiFernet) from `cryptography`: authenticated encryption
+(AES-128-CBC with HMAC-SHA256) with a well-kept, misuse-resistant API, and
+key rotation built in. Keys come from MSP_ENCRYPTION_KEYS, newest first
+(comma-separated); everything is written under the newest key and read with
+any of them, so a new key can be put first and `msp rotate-key` re-encrypts
+the rest before the old key is removed.
+
+Stored values carry a prefix (`enc1:`), so a value written before encryption
+was switched on is still read (and `msp rotate-key` encrypts it). A value
+that carries the prefix but that no key can open is an error, never garbage:
+`check_keys` finds that at start, from a small canary row.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from typing import Any, Optional, Sequence, Tuple
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from sqlalchemy.types import Text, TypeDecorator
+
+PREFIX = "enc1:"
+CANARY = "msp-encryption-canary"
+
+
+class EncryptionKeyProblem(RuntimeError):
+    """The keys in MSP_ENCRYPTION_KEYS are missing, malformed, or cannot read what is stored."""
+
+
+def parse_keys(raw: str) -> Tuple[str, ...]:
+    return tuple(k.strip() for k in (raw or "").replace("\n", ",").split(",") if k.strip())
+
+
+def new_key() -> str:
+    return Fernet.generate_key().decode()
+
+
+@functools.lru_cache(maxsize=8)
+def _fernet(keys: Tuple[str, ...]) -> MultiFernet:
+    if not keys:
+        raise EncryptionKeyProblem(
+            "MSP_ENCRYPTION_KEYS is not set: run `msp setup` (make run does) or set it in .env"
+        )
+    try:
+        return MultiFernet([Fernet(k.encode()) for k in keys])
+    except (ValueError, TypeError) as exc:
+        raise EncryptionKeyProblem(
+            "MSP_ENCRYPTION_KEYS holds a value that is not a Fernet key (32 url-safe base64 bytes)"
+        ) from exc
+
+
+_env_read = False
+
+
+def _keys() -> Tuple[str, ...]:
+    """MSP_ENCRYPTION_KEYS as settings read it (.env once; the real environment wins), on every call:
+    cheap, and a key put in place by a test or `msp rotate-key` is seen at once."""
+    global _env_read
+    if not _env_read:
+        from dotenv import load_dotenv
+
+        from bot.settings import PROJECT_ROOT
+
+        load_dotenv(PROJECT_ROOT / ".env", override=False)
+        _env_read = True
+    return parse_keys(os.environ.get("MSP_ENCRYPTION_KEYS", ""))
+
+
+def encrypt(text: Optional[str], keys: Optional[Sequence[str]] = None) -> Optional[str]:
+    if text is None:
+        return None
+    token = _fernet(tuple(keys) if keys else _keys()).encrypt(text.encode("utf-8"))
+    return PREFIX + token.decode("ascii")
+
+
+def decrypt(value: Optional[str], keys: Optional[Sequence[str]] = None) -> Optional[str]:
+    """The plain text. A value from before encryption (no prefix) is returned as it is."""
+    if value is None or not value.startswith(PREFIX):
+        return value
+    try:
+        return _fernet(tuple(keys) if keys else _keys()).decrypt(value[len(PREFIX):].encode("ascii")).decode(
+            "utf-8")
+    except InvalidToken as exc:
+        raise EncryptionKeyProblem(
+            "stored data cannot be read with MSP_ENCRYPTION_KEYS: a key is missing or wrong"
+        ) from exc
+
+
+def is_encrypted(value: Optional[str]) -> bool:
+    return value is not None and value.startswith(PREFIX)
+
+
+def under_newest_key(value: Optional[str], keys: Optional[Sequence[str]] = None) -> bool:
+    """True when the value is already encrypted with the first key (nothing to rotate)."""
+    if value is None:
+        return True
+    if not is_encrypted(value):
+        return False
+    newest = (tuple(keys) if keys else _keys())[:1]
+    try:
+        _fernet(newest).decrypt(value[len(PREFIX):].encode("ascii"))
+    except InvalidToken:
+        return False
+    return True
+
+
+def rotate(value: Optional[str], keys: Optional[Sequence[str]] = None) -> Optional[str]:
+    """The value encrypted with the newest key (plain values are encrypted)."""
+    if value is None:
+        return None
+    return encrypt(decrypt(value, keys), keys)
+
+
+class EncryptedText(TypeDecorator):  # type: ignore[type-arg]
+    """A Text column whose values are encrypted on the way in and decrypted on the way out."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Optional[str]:
+        return encrypt(value) if value is not None else None
+
+    def process_result_value(self, value: Any, dialect: Any) -> Optional[str]:
+        return decrypt(value) if value is not None else None
+
+
+# --- the start check: a missing or wrong key is found before anyone talks ----------------------
+
+
+def check_records(engine: Any) -> None:
+    """The records database: the canary row opens (it is written, under the newest key, if missing),
+    and so does a stored wish, if there is one."""
+    from sqlalchemy import select, text
+
+    from bot.store.models import KeyCheck
+
+    keys = _keys()
+    _fernet(keys)  # no key, or a malformed one: say so now
+    with engine.begin() as connection:
+        row = connection.execute(select(KeyCheck.id, KeyCheck.canary).limit(1)).first()
+        if row is None:
+            connection.execute(KeyCheck.__table__.insert().values(canary=encrypt(CANARY, keys)))
+        elif decrypt(row.canary, keys) != CANARY:
+            raise EncryptionKeyProblem("the key check row does not read back: MSP_ENCRYPTION_KEYS is wrong")
+        sample = connection.execute(
+            text("SELECT own_words FROM outcomes WHERE own_words LIKE :p LIMIT 1"), {"p": PREFIX + "%"}
+        ).scalar()
+        decrypt(sample, keys)
+
+
+def check_tracker(engine: Any) -> None:
+    """Rasa's tracker store: one encrypted event opens with the keys (when there is one)."""
+    from sqlalchemy import inspect, text
+
+    keys = _keys()
+    _fernet(keys)
+    if not inspect(engine).has_table("events"):
+        return
+    with engine.connect() as connection:
+        sample = connection.execute(
+            text("SELECT data FROM events WHERE data LIKE :p ORDER BY id DESC LIMIT 1"), {"p": PREFIX + "%"}
+        ).scalar()
+    decrypt(sample, keys)
