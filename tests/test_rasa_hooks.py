@@ -308,3 +308,54 @@ def test_rasas_tracebacks_show_no_local_variables(where: str) -> None:
     hooked = logged("hooked")
     assert "could not handle it" in hooked and "ValueError" in hooked, "the traceback itself is kept"
     assert "shed" not in hooked.lower()
+
+
+# e. An action server's answer is validated against a schema checked once ------------------------
+
+
+def _answers() -> List[Any]:
+    """Answers an action server might give: well formed, and broken in several ways."""
+    return [
+        {"events": [], "responses": []},
+        {"events": [{"event": "slot", "name": "x", "value": 1}], "responses": [{"text": "hi"}]},
+        {"events": [{"event": "active_loop", "name": "outcomes_form"}, {"event": "followup", "name": "a"}]},
+        {"events": "not a list"},
+        {"events": [{"name": "no event type"}]},
+        {"events": [{"event": "slot", "name": "x", "value": 1, "timestamp": "not a number"}]},
+        {"events": [{"event": "no such event"}]},
+        {"responses": ["not an object"]},
+    ]
+
+
+def test_answers_are_judged_as_rasas_own_validation_judges_them() -> None:
+    import jsonschema
+
+    action = _remote("http://127.0.0.1:1/webhook")
+    original = RemoteAction._validate_action_result._msp_wraps  # Rasa's own function
+    verdicts = set()
+    for answer in _answers():
+        try:
+            theirs: Any = original(action, answer)
+        except jsonschema.ValidationError as error:
+            theirs = ("invalid", error.message)
+        try:
+            ours: Any = action._validate_action_result(answer)
+        except jsonschema.ValidationError as error:
+            ours = ("invalid", error.message)
+        assert ours == theirs, answer
+        verdicts.add(ours is True)
+    assert verdicts == {True, False}, "both well-formed and broken answers were tried"
+
+
+def test_the_schema_is_checked_once_not_on_every_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    import jsonschema.validators
+
+    rasa_hooks._response_validators.clear()
+    checks: List[Any] = []
+    real = jsonschema.validators.Draft202012Validator.check_schema
+    monkeypatch.setattr(jsonschema.validators.Draft202012Validator, "check_schema",
+                        classmethod(lambda cls, schema: checks.append(schema) or real(schema)))
+    action = _remote("http://127.0.0.1:1/webhook")
+    for _ in range(5):
+        assert action._validate_action_result({"events": [], "responses": []})
+    assert len(checks) == 1
