@@ -108,6 +108,7 @@ benchmark: $(MODEL)
 	$(PY) benchmarks/heldout.py
 	$(PY) benchmarks/encryption.py  # what encryption at rest adds per turn
 	$(PY) benchmarks/scale.py  # 20,000 and 100,000 demo enquiries: report, export, list (a few minutes)
+	$(PY) benchmarks/concurrency.py  # 20 and 50 conversations at once: ours vs the starter bot (about 8 minutes)
 
 clean:
 	rm -rf $(VENV) models results var/spacy node_modules bot/web/static/govuk
