@@ -36,7 +36,12 @@ TRACKER_STORE_CLASS = "bot.tracker_store.StrictSQLTrackerStore"
 
 
 def tracker_store_endpoint(url: str) -> Dict[str, object]:
-    """Our SQL tracker store (bot/tracker_store.py) wants the URL in parts, as Rasa's does."""
+    """Our SQL tracker store (bot/tracker_store.py) wants the URL in parts, as Rasa's does.
+
+    The URL's query (`?sslmode=verify-full&sslrootcert=...`, `application_name`)
+    goes to Rasa's `query` key, which hands it to the driver, so TLS settings
+    for a managed PostgreSQL are not lost on the way.
+    """
     parsed = make_url(url)
     config: Dict[str, object] = {"type": TRACKER_STORE_CLASS, "dialect": parsed.drivername}
     if parsed.get_backend_name() == "sqlite":
@@ -55,6 +60,8 @@ def tracker_store_endpoint(url: str) -> Dict[str, object]:
     ):
         if value is not None:
             config[key] = value
+    if parsed.query:
+        config["query"] = dict(parsed.query)
     return config
 
 

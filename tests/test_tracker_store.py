@@ -265,6 +265,18 @@ def test_postgresql_connections_cut_by_a_restart_are_replaced(tracker_pg_url: st
         store.engine.dispose()
 
 
+def test_the_urls_query_reaches_the_connection(tracker_pg_url: str) -> None:
+    """`?sslmode=...` and the like are the driver's: lost, a managed PostgreSQL would be reached without TLS."""
+    config = tracker_store_endpoint("postgresql://msp:pw@db.example/c?sslmode=verify-full&sslrootcert=/etc/ca.pem")
+    assert config["query"] == {"sslmode": "verify-full", "sslrootcert": "/etc/ca.pem"}
+    store = make_store(f"{tracker_pg_url}?application_name=msp-query-check&sslmode=disable")
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT current_setting('application_name')")).scalar() == "msp-query-check"
+    run(store.save(a_turn("s1")))
+    assert run(store.retrieve("s1")).latest_message.text == SECRET_WORDS
+    store.engine.dispose()
+
+
 def test_postgresql_down_is_a_loud_failure(tracker_pg_url: str) -> None:
     store = make_store(tracker_pg_url)
     run(store.save(a_turn("s1")))
