@@ -2,8 +2,8 @@
 
 "No silent loss". Rasa 3.6.21 has several ways of dropping a conversation,
 or a turn of it, while the person is told nothing. Each hook a.-c. below
-closes one; d. keeps the person's words out of tracebacks, and e. removes
-a cost Rasa pays on every custom action. They are installed once per
+closes one; d. keeps the person's words out of tracebacks, e. removes a
+cost Rasa pays on every custom action, and f. keeps a turn inside its lock. They are installed once per
 process, idempotently, when this module is imported: `bot/channels/rest.py`
 and `bot/tracker_store.py` import it, and Rasa imports both when it starts
 with our credentials and endpoints files.
@@ -110,6 +110,10 @@ e. An action server's answer is checked against a schema that is itself
    and builds the validator once per spec, then validates each answer with it
    (about 2.5 ms). An answer that fails is handed to Rasa's own function, so
    the error raised and its message stay Rasa's.
+
+f. A turn does not outlive its conversation's lock waiting for a hung action
+   server: `wait_for_actions_as_set`, an `after_server_start` listener beside
+   c., gives each custom action ACTION_TIMEOUT_S instead of Rasa's 5 minutes.
 """
 
 from __future__ import annotations
@@ -265,6 +269,26 @@ async def refuse_unless_our_tracker_store(app: Any, _loop: Any) -> None:
         )
         raise SystemExit(EXIT_MISCONFIGURED)
     logger.info("The tracker store is StrictSQLTrackerStore on TRACKER_STORE_URL.")
+
+
+async def wait_for_actions_as_set(_app: Any, _loop: Any) -> None:
+    """Sanic `after_server_start` listener: Rasa waits ACTION_TIMEOUT_S for an action, not 5 minutes.
+
+    `RemoteAction.run` (`core/actions/action.py` l. 780-784) passes the module's
+    `DEFAULT_REQUEST_TIMEOUT` (300 s, `core/constants.py`) to each call. A hung
+    action server would then hold the turn far past its conversation's lock
+    (`LOCK_LIFETIME_S`) and the chat page's wait (`RASA_TIMEOUT_S`): the person
+    is told to send it again while the first turn may still finish and be saved
+    beside the second. With the limit below the lock's lifetime, a hung action
+    fails as `ActionServerUnavailable` (b. above), nothing is saved, and the
+    person is told in time.
+    """
+    from rasa.core.actions import action as rasa_action
+
+    from bot.settings import load_settings
+
+    rasa_action.DEFAULT_REQUEST_TIMEOUT = load_settings().action_timeout_s  # type: ignore[assignment]
+    logger.info("Custom actions are given %.1f s each.", rasa_action.DEFAULT_REQUEST_TIMEOUT)
 
 
 # e. --------------------------------------------------------------------------------------------

@@ -71,6 +71,8 @@ class Settings:
     lock_key_prefix: str = "msp"  # Rasa wants it alphanumeric; keeps our locks apart in a shared Redis
     rasa_instances: int = 1  # instance k: Rasa on rasa_port+k, its action server on actions_port+k
     lock_lifetime_s: int = 15  # a conversation's lock outlives a dead holder by at most this long
+    # How long Rasa waits for an action server, per action (Rasa's own: 5 minutes); below lock_lifetime_s.
+    action_timeout_s: float = 10.0
     trusted_proxies: int = 0  # proxies in front of the web app (X-Forwarded-For is believed this deep)
 
     @property
@@ -139,6 +141,7 @@ class Settings:
             "LOCK_KEY_PREFIX": self.lock_key_prefix,
             "RASA_INSTANCES": str(self.rasa_instances),
             "LOCK_LIFETIME_S": str(self.lock_lifetime_s),
+            "ACTION_TIMEOUT_S": repr(self.action_timeout_s),
             "TRUSTED_PROXIES": str(self.trusted_proxies),
         }
 
@@ -167,6 +170,19 @@ def _at_least(name: str, default: int, least: int) -> int:
     value = _int(name, default)
     if value < least:
         raise SystemExit(f"{name} must be {least} or more, not {value}.")
+    return value
+
+
+def _action_timeout(lock_lifetime_s: int) -> float:
+    """ACTION_TIMEOUT_S: set, it must be under the lock's lifetime; unset, 10 s or two thirds of it."""
+    if not _str("ACTION_TIMEOUT_S"):
+        return min(10.0, round(lock_lifetime_s * 2 / 3, 1))
+    value = _float("ACTION_TIMEOUT_S", 10.0)
+    if not 0 < value < lock_lifetime_s:
+        raise SystemExit(
+            f"ACTION_TIMEOUT_S must be more than 0 and less than LOCK_LIFETIME_S ({lock_lifetime_s}), "
+            f"not {value:g}: a turn waiting on an action server must not outlive its conversation's lock."
+        )
     return value
 
 
@@ -246,6 +262,7 @@ def load_settings(env_file: Path | None = None) -> Settings:
         rasa_instances=_at_least("RASA_INSTANCES", 1, 1),
         # Whole seconds: Rasa reads TICKET_LOCK_LIFETIME with int().
         lock_lifetime_s=_at_least("LOCK_LIFETIME_S", 15, 1),
+        action_timeout_s=_action_timeout(_at_least("LOCK_LIFETIME_S", 15, 1)),
         trusted_proxies=_at_least("TRUSTED_PROXIES", 0, 0),
     )
 

@@ -74,6 +74,21 @@ def test_bad_production_settings_stop_the_start(monkeypatch: pytest.MonkeyPatch,
         load_settings(Path("/nonexistent/.env"))
 
 
+def test_an_action_is_given_less_time_than_the_lock_lives(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ACTION_TIMEOUT_S", raising=False)
+    monkeypatch.delenv("LOCK_LIFETIME_S", raising=False)
+    assert load_settings(Path("/nonexistent/.env")).action_timeout_s == 10.0
+    monkeypatch.setenv("LOCK_LIFETIME_S", "6")
+    assert load_settings(Path("/nonexistent/.env")).action_timeout_s == 4.0  # two thirds of a short lock
+    monkeypatch.setenv("ACTION_TIMEOUT_S", "5.5")
+    settings = load_settings(Path("/nonexistent/.env"))
+    assert settings.action_timeout_s == 5.5 and _child_env(settings)["ACTION_TIMEOUT_S"] == "5.5"
+    for bad in ("6", "30", "0", "soon"):
+        monkeypatch.setenv("ACTION_TIMEOUT_S", bad)
+        with pytest.raises(SystemExit, match="ACTION_TIMEOUT_S"):
+            load_settings(Path("/nonexistent/.env"))
+
+
 def test_several_instances_need_shared_locks_and_a_database_server() -> None:
     embedded = replace(load_settings(), tracker_store_url="sqlite:///x.db", lock_store_url="", rasa_instances=2)
     problems = " ".join(production_problems(embedded))

@@ -99,6 +99,7 @@ from bot.rasa_hooks import (
     ActionServerUnavailable,
     TrackerStoreUnavailable,
     refuse_unless_our_tracker_store,
+    wait_for_actions_as_set,
 )
 from bot.settings import load_settings
 
@@ -358,6 +359,7 @@ class TrustedRestInput(RestInput):
         if self._check_tracker_store:
             # After Rasa's own listener has loaded the agent, before the first message.
             hooks.listener("after_server_start")(refuse_unless_our_tracker_store)
+            hooks.listener("after_server_start")(wait_for_actions_as_set)
 
         @hooks.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:

@@ -42,7 +42,12 @@ from bot.channels.rest import (
     looks_like_command,
     parse_as_words,
 )
-from bot.rasa_hooks import ActionServerUnavailable, TrackerStoreUnavailable, refuse_unless_our_tracker_store
+from bot.rasa_hooks import (
+    ActionServerUnavailable,
+    TrackerStoreUnavailable,
+    refuse_unless_our_tracker_store,
+    wait_for_actions_as_set,
+)
 from bot.settings import PROJECT_ROOT
 
 TOKEN = "s3cret-token"
@@ -467,6 +472,7 @@ def test_rasa_run_gets_the_start_check_and_tests_may_leave_it_out() -> None:
 
     assert refuse_unless_our_tracker_store in listeners(TrustedRestInput.from_credentials({"token": "t"}))
     assert refuse_unless_our_tracker_store not in listeners(TrustedRestInput(token="t"))
+    assert wait_for_actions_as_set in listeners(TrustedRestInput.from_credentials({"token": "t"}))
 
 
 def test_no_model_loaded_is_a_503_for_a_slash_message(server: Server, agent: StandInAgent) -> None:

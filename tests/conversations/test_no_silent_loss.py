@@ -248,6 +248,32 @@ def test_a_killed_action_server_is_said_and_the_conversation_carries_on(own: Tup
     assert "Bot will continue" not in log
 
 
+def test_a_hung_action_server_is_said_in_time_and_the_conversation_carries_on(
+        own: Tuple[Services, Live]) -> None:
+    """Stopped (SIGSTOP), not dead: Rasa gives up after ACTION_TIMEOUT_S, not its own 5 minutes."""
+    services, live = own
+    enquiry = "NOSAVE-HUNG-1"
+    page = Page(live.web_url, _invite(live.msp, enquiry))
+    assert page.send("yes").status_code == 303 and ASK_SAFE in page.html
+    cid = _conversation_id(live.export, enquiry)
+    before = _events(live.url, live.token, cid)
+    process = services.process("actions")
+    assert process is not None and process.poll() is None
+    limit = services.settings.action_timeout_s
+    assert limit < services.settings.lock_lifetime_s < services.settings.rasa_timeout_s
+    os.killpg(process.pid, signal.SIGSTOP)
+    try:
+        # Within the lock's lifetime, well before the chat page would give up (RASA_TIMEOUT_S).
+        hung = requests.post(f"{live.url}/webhooks/rest/webhook", json={"sender": cid, "message": "yes"},
+                             timeout=services.settings.lock_lifetime_s)
+    finally:
+        os.killpg(process.pid, signal.SIGCONT)
+    assert hung.status_code == 503 and hung.json() == {"error": COULD_NOT_ANSWER, "reason": NOT_SAVED}
+    assert _events(live.url, live.token, cid) == before, "nothing of the message is stored"
+    assert page.send("yes").status_code == 303 and ASK_ADVOCATE in page.html, "carried on from the same question"
+    assert _said(_events(live.url, live.token, cid))[1:] == ["yes", "yes"]
+
+
 def test_the_action_server_runs_without_tensorflow(own: Tuple[Services, Live]) -> None:
     services, _ = own
     process = services.process("actions")
