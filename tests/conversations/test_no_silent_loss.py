@@ -215,13 +215,17 @@ def _start_again(services: Services, name: str, url: str, timeout: float = 120) 
     raise AssertionError(f"{name} did not come back within {timeout:.0f}s")
 
 
-def test_a_killed_action_server_is_said_and_the_conversation_carries_on(own: Tuple[Services, Live]) -> None:
-    services, live = own
-    enquiry = "NOSAVE-ACTIONS-1"
+def _at_the_safety_question(live: Live, enquiry: str) -> Tuple[Page, str, List[Dict[str, Any]]]:
+    """A conversation opened from an invitation, consent given: its page, id and events so far."""
     page = Page(live.web_url, _invite(live.msp, enquiry))
     assert page.send("yes").status_code == 303 and ASK_SAFE in page.html
     cid = _conversation_id(live.export, enquiry)
-    before = _events(live.url, live.token, cid)
+    return page, cid, _events(live.url, live.token, cid)
+
+
+def test_a_killed_action_server_is_said_and_the_conversation_carries_on(own: Tuple[Services, Live]) -> None:
+    services, live = own
+    page, cid, before = _at_the_safety_question(live, "NOSAVE-ACTIONS-1")
 
     _kill(services, "actions")
     failed = page.send("yes")
@@ -252,15 +256,10 @@ def test_a_hung_action_server_is_said_in_time_and_the_conversation_carries_on(
         own: Tuple[Services, Live]) -> None:
     """Stopped (SIGSTOP), not dead: Rasa gives up after ACTION_TIMEOUT_S, not its own 5 minutes."""
     services, live = own
-    enquiry = "NOSAVE-HUNG-1"
-    page = Page(live.web_url, _invite(live.msp, enquiry))
-    assert page.send("yes").status_code == 303 and ASK_SAFE in page.html
-    cid = _conversation_id(live.export, enquiry)
-    before = _events(live.url, live.token, cid)
+    page, cid, before = _at_the_safety_question(live, "NOSAVE-HUNG-1")
     process = services.process("actions")
     assert process is not None and process.poll() is None
-    limit = services.settings.action_timeout_s
-    assert limit < services.settings.lock_lifetime_s < services.settings.rasa_timeout_s
+    assert services.settings.action_timeout_s < services.settings.lock_lifetime_s < services.settings.rasa_timeout_s
     os.killpg(process.pid, signal.SIGSTOP)
     try:
         # Within the lock's lifetime, well before the chat page would give up (RASA_TIMEOUT_S).
