@@ -107,6 +107,7 @@ lint: $(STAMP)
 benchmark: $(MODEL)
 	$(PY) benchmarks/heldout.py
 	$(PY) benchmarks/encryption.py  # what encryption at rest adds per turn
+	$(PY) benchmarks/web_turns.py  # what the chat page adds per turn over calling Rasa directly
 	$(PY) benchmarks/scale.py  # 20,000 and 100,000 demo enquiries: report, export, list (a few minutes)
 	$(PY) benchmarks/concurrency.py  # 20 and 50 conversations at once: ours vs the starter bot (about 8 minutes)
 
