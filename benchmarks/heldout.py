@@ -5,8 +5,10 @@
 
 Sets (each written by an author who never saw the rules or the other sets,
 and measured once before any tuning on it; first figures in results/):
-- held-out v4 (tests/data/heldout_v4/, danger only): never tuned on. The
-  danger figures to trust.
+- held-out v5 (tests/data/heldout_v5/, danger and outcomes): never tuned
+  on. The figures to trust for both.
+- held-out v4 (tests/data/heldout_v4/, danger only): measured once
+  (results/), tuned on since: training data now.
 - held-out v3 (tests/data/heldout_v3/): its outcomes and answers were never
   tuned on (the figures to trust for those); its danger part was, after its
   first measurement.
@@ -58,7 +60,10 @@ Parse = Callable[[str], Tuple[Optional[str], float]]
 Decider = Callable[[str], str]
 
 SETS = {
-    "v4": ("held-out v4 (danger only), never tuned on", DATA / "heldout_v4" / "danger.yml", None, None),
+    "v5": ("held-out v5 (danger and outcomes), never tuned on", DATA / "heldout_v5" / "danger.yml",
+           DATA / "heldout_v5" / "outcomes.yml", None),
+    "v4": ("held-out v4 (danger only), measured once, tuned on since", DATA / "heldout_v4" / "danger.yml",
+           None, None),
     "v3": ("held-out v3: outcomes and answers never tuned on; its danger part measured once, tuned on since",
            DATA / "heldout_v3" / "danger.yml", DATA / "heldout_v3" / "outcomes.yml",
            DATA / "heldout_v3" / "answers.yml"),
@@ -163,7 +168,7 @@ def main() -> int:
     )
     parser.add_argument("--rules-only", action="store_true", help="skip the trained model")
     parser.add_argument("--misses", action="store_true", help="list every miss and false alarm")
-    parser.add_argument("--set", choices=("v4", "v3", "v2", "v1", "all"), default="all")
+    parser.add_argument("--set", choices=("v5", "v4", "v3", "v2", "v1", "all"), default="all")
     opts = parser.parse_args()
     parse = None if opts.rules_only else model_parser()
     if parse is None and not opts.rules_only:
@@ -181,7 +186,7 @@ def main() -> int:
         intent, confidence = parse(text) if parse else (None, 0.0)
         return decide(assess_danger(text), intent, confidence)
 
-    for key in (("v4", "v3", "v2", "v1") if opts.set == "all" else (opts.set,)):
+    for key in (tuple(SETS) if opts.set == "all" else (opts.set,)):
         title, danger_file, outcomes_file, answers_file = SETS[key]
         print(f"== {title} ==")
         data = load(danger_file)
@@ -193,10 +198,10 @@ def main() -> int:
         if parse is not None:
             score_danger(f"model alone (danger >= {MODEL_UNSURE})", danger, safe, model, False)
         score_danger("running decision (what the assistant does)", danger, safe, running, opts.misses)
-        if key == "v4":
+        if key == "v5":
             danger_by_type(danger, running)
         print(f"    rules: {took:.1f} ms per message")
-        if outcomes_file is None or answers_file is None:
+        if outcomes_file is None:
             print()
             continue
 
@@ -213,6 +218,9 @@ def main() -> int:
                 for line in s["misses"]:  # type: ignore[attr-defined]
                     print(line)
 
+        if answers_file is None:
+            print()
+            continue
         answers = load(answers_file)
         total = right = 0
         parts = []

@@ -13,8 +13,11 @@ The rules are data (`patterns/danger.yml`), and this module is the engine:
    past, a hope ("I want him to stop hitting me"), a hypothetical ("if he
    comes back"), a story (an accident, a pet) or an ordinary visit can make
    that match safe, or lower it to a gentle check. Nothing in another clause
-   can switch it off;
-3. one dangerous clause is enough: the message takes its highest tier.
+   can switch it off: a plain statement of present safety elsewhere ("I'm
+   home and safe now") can only lower a past account to the gentle check;
+3. a match inside an ordinary idiom ("the bleeding radiator", "I could
+   strangle my sister") is dropped;
+4. one dangerous clause is enough: the message takes its highest tier.
 """
 
 from __future__ import annotations
@@ -96,6 +99,8 @@ class _Rules:
     matcher: Matcher
     past_long: Matcher
     past_recent: Matcher
+    idioms: Matcher
+    safe_now: Matcher
     cry_words: FrozenSet[str]
     cry_core: FrozenSet[str]
     cues: Dict[str, FrozenSet[str]]
@@ -111,7 +116,9 @@ def _words(values: Sequence[Any], lemmas: bool = True) -> FrozenSet[str]:
 # Cue lists matched by lemma ("told" and "tell"); the others match the words as written,
 # so that "helping" in the visit list does not also make "help" an ordinary word.
 _LEMMA_CUES = frozenset({"negation", "opinion", "hope", "hope_clause", "stop", "fear_words", "reported", "justice", "short_times",
-                         "hypothetical", "conditional"})
+                         "hypothetical", "conditional", "thought"})
+# Cue lists that are patterns (matched as spans), not word lists.
+_PATTERN_CUES = ("past_long_ago", "past_recent", "idiom", "safe_now")
 
 
 @functools.lru_cache(maxsize=1)
@@ -145,7 +152,8 @@ def _rules() -> _Rules:
     negations = {str(w) for w in cues["negation"]} | {"n't", "cannot", "can't", "won't", "don't", "nobody"}
     keyed = {f"{gi}:{pi}": [pattern] for gi, g in enumerate(groups) for pi, pattern in enumerate(g.patterns)}
     negating = {
-        key: any(word.lstrip("~") in negations for raw in texts[0].split() for word in raw.rstrip("?").split("|"))
+        key: any(piece in negations for raw in texts[0].split() for word in raw.rstrip("?").split("|")
+                 for piece in word.lstrip("~").split("_"))
         for key, texts in keyed.items()
     }
     return _Rules(
@@ -154,12 +162,14 @@ def _rules() -> _Rules:
         matcher=build_matcher(keyed, macros),
         past_long=build_matcher({"PAST": cues["past_long_ago"]}, macros),
         past_recent=build_matcher({"RECENT": cues["past_recent"]}, macros),
+        idioms=build_matcher({"IDIOM": cues["idiom"]}, macros),
+        safe_now=build_matcher({"SAFE": cues["safe_now"]}, macros),
         cry_words=_words(data["cries"]["words"]),
         cry_core=_words(data["cries"]["core"]),
         cues={
             name: _words(values, lemmas=name in _LEMMA_CUES)
             for name, values in cues.items()
-            if isinstance(values, list) and name not in ("past_long_ago", "past_recent")
+            if isinstance(values, list) and name not in _PATTERN_CUES
         },
         hope_reach=int(cues.get("hope_reach", 4)),
     )
@@ -253,6 +263,12 @@ def _negated(doc: Doc, group: _Group, own_negation: bool, start: int, end: int, 
         return True
     if not group.negation_inside and any(_negated_at(doc, i) for i in range(max(cs, start - 4), start)):
         return True
+    # "I haven't got any thoughts of ending my life", "no intention of hurting myself":
+    # a negated thought reaches what it is about.
+    if not group.negation_inside:
+        for i in range(max(cs, start - 3), start):
+            if _cue(doc[i], "thought") and any(_negated_at(doc, j) for j in range(max(cs, i - 4), i)):
+                return True
     # "he doesn't know where I live": "don't know" is uncertainty, except right before what it negates.
     if not group.negation_inside and start >= 2 and doc[start - 1].lemma_ == "not" and doc[start].lower_ == "know":
         return True
@@ -332,7 +348,8 @@ def _clause_index(where: List[_Clause], i: int) -> int:
 
 
 def _judge(doc: Doc, group: _Group, own_negation: bool, start: int, end: int, where: List[_Clause],
-           past_long: List[Tuple[int, int]], past_recent: List[Tuple[int, int]]) -> Tuple[str, str]:
+           past_long: List[Tuple[int, int]], past_recent: List[Tuple[int, int]],
+           safe_now: List[Tuple[int, int]]) -> Tuple[str, str]:
     """This match's tier in its own clause, and the cue that changed it."""
     first = _clause_index(where, start)
     last = max(first, _clause_index(where, end - 1))
@@ -389,6 +406,13 @@ def _judge(doc: Doc, group: _Group, own_negation: bool, start: int, end: int, wh
         return NONE, "long ago"
     if not now and _in_ranges(past_recent, lo, hi):
         level, why = _lower(level), "recent past"
+    # "I'm home and safe now but they left me in soiled sheets for hours": a statement of present
+    # safety in another clause lowers an account with nothing present in its own clause to the gentle
+    # check (never to silence): "I'm safe but he's outside" keeps its tier.
+    if level == CLEAR and any(s < cs or e > ce for s, e in safe_now) and not any(
+        _cue(t, "present") or _two_word_cue(doc, t.i, "present") for t in doc[cs:ce]
+    ):
+        level, why = POSSIBLE, "safe now"
     # "if he comes to the door": the match is the condition itself, so not now.
     if any(_cue(t, "hypothetical") or _two_word_cue(doc, t.i, "hypothetical") for t in doc[cs:start]):
         return NONE, "hypothetical"
@@ -432,12 +456,22 @@ def assess_danger(text: str) -> DangerReading:
     where = clauses(doc)
     if not where:
         return DangerReading(NONE)
-    past_long = [(s, e) for _, s, e in match_spans(rules.past_long, doc) if not _recently(doc, s, e)]
-    past_recent = [(s, e) for _, s, e in match_spans(rules.past_recent, doc)]
+    # "since last night", "since yesterday": from then until now, so not the past; nor is "he wouldn't
+    # stop when I said no" ("stopped when" negated).
+    past_long = [(s, e) for _, s, e in match_spans(rules.past_long, doc)
+                 if not _recently(doc, s, e) and not _since(doc, s) and not _opens_clause(doc, s, e)
+                 and not (s > 0 and _negated_at(doc, s - 1))]
+    past_recent = [(s, e) for _, s, e in match_spans(rules.past_recent, doc) if not _since(doc, s)]
+    idioms = [(s, e) for _, s, e in match_spans(rules.idioms, doc)]
+    safe_now = [(s, e) for _, s, e in match_spans(rules.safe_now, doc)
+                if not any(_negated_at(doc, i) for i in range(max(0, s - 1), e))]
     signals: List[DangerSignal] = []
     for key, start, end in match_spans(rules.matcher, doc):
+        if any(s < end and start < e for s, e in idioms):
+            continue  # "the bleeding radiator", "I could strangle my sister": an idiom, not an account
         group = rules.groups[int(key.split(":")[0])]
-        level, why = _judge(doc, group, rules.negating[key], start, end, where, past_long, past_recent)
+        level, why = _judge(doc, group, rules.negating[key], start, end, where, past_long, past_recent,
+                            safe_now)
         if level != NONE:
             signals.append(DangerSignal(group.kind, doc[start:end].text, level, group.name, why))
     if not signals:
@@ -445,6 +479,21 @@ def assess_danger(text: str) -> DangerReading:
     best = max(signals, key=lambda s: _RANK[s.level]).level
     signals.sort(key=lambda s: -_RANK[s.level])
     return DangerReading(best, tuple(signals))
+
+
+def _opens_clause(doc: Doc, start: int, end: int) -> bool:
+    """ "before he gets home", "before it's too late": a word that opens a clause of its own is not
+    the past ("it's happened before", "before that" are)."""
+    if end != start + 1 or doc[start].lower_ not in _OPENERS or end >= len(doc):
+        return False
+    nxt = doc[end]
+    return not (nxt.is_punct or not nxt.text.strip() or nxt.lower_ in _JOINERS or
+                nxt.lower_ in ("that", "then", "now", "this", "anyway", "too", "as", "though"))
+
+
+def _since(doc: Doc, start: int) -> bool:
+    """ "since last night": a time that runs up to now."""
+    return start > 0 and doc[start - 1].lower_ == "since"
 
 
 def _recently(doc: Doc, start: int, end: int) -> bool:

@@ -9,7 +9,8 @@ know safeguarding rather than spaCy.
 Pattern syntax (tokens separated by spaces):
     word|other     token whose lemma is one of these (words are lemmatised, so
                    "prosecuted" and "prosecute" are the same)
-    a_b|c          an alternative with "_" is several tokens ("care_package|respite")
+    a_b|c          an alternative with "_" is several tokens ("care_package|respite");
+                   so is a word the tokenizer splits ("can't" is "ca" + "n't")
     ~word|other    token whose lower-case text is one of these (no lemmatising)
     @NAME          one of the words in MACROS[NAME]
     !word|other    any one token whose lemma is NOT one of these
@@ -157,13 +158,23 @@ def _variants(raw: str, macros: Optional[Macros] = None) -> List[List[Dict[str, 
     alternatives = _expand(spec[1:] if exact_all else spec, exact_all, macros)
     out: List[List[Dict[str, object]]] = []
     for exact in (True, False):
-        singles = [w for e, w in alternatives if e == exact and "_" not in w]
+        singles = [w for e, w in alternatives if e == exact and len(_pieces(w)) == 1]
         if singles:
             out.append([_single(singles, exact, optional)])
     for exact, multi in alternatives:
-        if "_" in multi:
-            out.append([_single([word], exact, optional) for word in multi.split("_")])
+        pieces = _pieces(multi)
+        if len(pieces) > 1:
+            out.append([_single([word], exact, optional) for word in pieces])
     return out
+
+
+@functools.lru_cache(maxsize=None)
+def _pieces(word: str) -> Tuple[str, ...]:
+    """The tokens one pattern word stands for: "a_b" is two, and so is "can't" ("ca" + "n't"), split
+    as the text is, so that "can't|cannot leave" matches "can't leave"."""
+    if word.startswith("'") or word in _BOUNDARY:
+        return (word,)  # "'s", "'ll": already one token
+    return tuple(t.text for part in word.split("_") if part for t in get_nlp().tokenizer(part))
 
 
 def compile_pattern(text: str, macros: Optional[Macros] = None) -> List[TokenPattern]:

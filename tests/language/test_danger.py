@@ -1,13 +1,14 @@
 """The danger reader: clear danger, a gentle check, or none, judged clause by clause.
 
-The gate is on the newest held-out set, v4 (written before any tuning on it,
+The gate is on the newest held-out set, v5 (written before any tuning on v4,
 never tuned on), scored as the assistant decides (the rules, then the trained
 model's second opinion): at least HELD_OUT_RECALL of its danger messages must
 be caught (the help, or the gentle check), and at most HELD_OUT_FALSE_ALARMS
 of its safe ones may get the help. These are floors against regression, set
-just under the first measurement (recall 0.871, false alarms 0.066); the goal
-is recall 1.00 with false alarms at most 0.05. The tuning sets are held to
-more, because the rules were written against them.
+just under its measurement after tuning on v4 (recall 0.834, false alarms
+0.067; before, 0.815 and 0.067); the goal is recall 1.00 with false alarms
+at most 0.05. The tuning sets (v1 to v4 among them) are held to more,
+because the rules were written against them.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from bot.language.matching import load_patterns
 from tests.language import danger_tuning
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-HELD_OUT_RECALL = 0.85
+HELD_OUT_RECALL = 0.82
 HELD_OUT_FALSE_ALARMS = 0.07
 
 
@@ -48,9 +49,9 @@ def _pairs(path: Path, key: str) -> List[Tuple[str, str]]:
 def _tuning() -> Tuple[List[str], List[str]]:
     danger = [t for t, _ in danger_tuning.DANGER] + [t for t, _ in _pairs(DATA / "danger_heldout.yml", "danger")]
     safe = list(danger_tuning.SAFE) + [t for t, _ in _pairs(DATA / "danger_heldout.yml", "safe")]
-    # v2 and v3 were held out, measured once each (results/), and tuned on since.
+    # v2, v3 and v4 were held out, measured once each (results/), and tuned on since.
     for path in (DATA / "tuning" / "danger_more.yml", DATA / "heldout_v2" / "danger.yml",
-                 DATA / "heldout_v3" / "danger.yml"):
+                 DATA / "heldout_v3" / "danger.yml", DATA / "heldout_v4" / "danger.yml"):
         danger += [t for t, _ in _pairs(path, "danger")]
         safe += [t for t, _ in _pairs(path, "safe")]
     return danger, safe
@@ -196,13 +197,13 @@ def test_self_harm_is_told_apart_from_danger() -> None:
     assert len(wrong) <= 0.05 * len(danger_tuning.DANGER), wrong
 
 
-def test_held_out_v4_gate() -> None:
+def test_held_out_v5_gate() -> None:
     from benchmarks.heldout import model_parser
 
     parse = model_parser()
     if parse is None:
         pytest.fail("no trained model: run `make train` (make test does)")
-    path = DATA / "heldout_v4" / "danger.yml"
+    path = DATA / "heldout_v5" / "danger.yml"
     danger = [t for t, _ in _pairs(path, "danger")]
     safe = [t for t, _ in _pairs(path, "safe")]
     caught = sum(decide(assess_danger(t), *parse(t)) != NONE for t in danger)
