@@ -9,9 +9,9 @@ and measured once before any tuning on it; first figures in results/):
   on. The figures to trust for both.
 - held-out v4 (tests/data/heldout_v4/, danger only): measured once
   (results/), tuned on since: training data now.
-- held-out v3 (tests/data/heldout_v3/): its outcomes and answers were never
-  tuned on (the figures to trust for those); its danger part was, after its
-  first measurement.
+- held-out v3 (tests/data/heldout_v3/): its answers were never tuned on (the
+  figures to trust for those); its danger and outcomes parts were, after
+  their first measurement.
 - held-out v2 (tests/data/heldout_v2/): measured once before any tuning on it
   (results/heldout-v2-first-measurement.txt), then tuned on: training data now.
 - held-out v1 (tests/data/*_heldout.yml): tuned on since, so training data too.
@@ -64,7 +64,7 @@ SETS = {
            DATA / "heldout_v5" / "outcomes.yml", None),
     "v4": ("held-out v4 (danger only), measured once, tuned on since", DATA / "heldout_v4" / "danger.yml",
            None, None),
-    "v3": ("held-out v3: outcomes and answers never tuned on; its danger part measured once, tuned on since",
+    "v3": ("held-out v3: answers never tuned on; danger and outcomes measured once, tuned on since",
            DATA / "heldout_v3" / "danger.yml", DATA / "heldout_v3" / "outcomes.yml",
            DATA / "heldout_v3" / "answers.yml"),
     "v2": ("held-out v2, measured once, tuned on since (training data now)",

@@ -22,8 +22,9 @@ Tuning sets (all may be looked at and tuned on):
   check    tests/data/tuning/outcomes_check.yml (written after the first round, to check generalisation)
   mixed    the `wishes` cases of tests/data/tuning/mixed_messages.yml
   v2       tests/data/heldout_v2/outcomes.yml (held-out set v2, measured once, now tuning data)
+  v3       tests/data/heldout_v3/outcomes.yml (held-out set v3, measured once, now tuning data)
 
-The current held-out set (tests/data/heldout_v3/) is never read here: it is
+The current held-out set (tests/data/heldout_v5/) is never read here: it is
 scored only by the benchmark, and its misses must not be tuned on.
 """
 
@@ -47,7 +48,7 @@ from bot.language.outcomes import expresses_no_wish, unplaced_wish  # noqa: E402
 from bot.language.wishes import WISH_INTENT_CONFIDENCE, WishReading, read_wishes  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
-FORBIDDEN = "heldout_v3"
+FORBIDDEN = "heldout_v5"
 Parser = Callable[[str], Tuple[Optional[str], float]]
 Case = Tuple[str, Set[str]]
 
@@ -79,6 +80,10 @@ def load_v2() -> List[Case]:
     return _coded(DATA / "heldout_v2" / "outcomes.yml")
 
 
+def load_v3() -> List[Case]:
+    return _coded(DATA / "heldout_v3" / "outcomes.yml")
+
+
 def load_mixed() -> List[Case]:
     cases = _read(DATA / "tuning" / "mixed_messages.yml")["cases"]
     return [
@@ -90,6 +95,7 @@ def load_mixed() -> List[Case]:
 
 SETS: Dict[str, Callable[[], List[Case]]] = {
     "heldout": load_heldout_v1, "more": load_more, "check": load_check, "mixed": load_mixed, "v2": load_v2,
+    "v3": load_v3,
 }
 
 

@@ -86,12 +86,22 @@ class _Rules:
     wish_matcher: Matcher
     no_wish_matcher: Matcher
     talk_matcher: Matcher
+    talk_whole_matcher: Matcher
+    preamble_matcher: Matcher
     suppresses: FrozenSet[Tuple[str, str]]
     still_dropped: FrozenSet[Tuple[str, str]]
     negated_means: FrozenSet[Tuple[str, str]]
     never_negated: FrozenSet[str]
     cues: Dict[str, FrozenSet[str]]
     uncertain: Tuple[Tuple[str, ...], ...]
+    not_negating: Tuple[Tuple[str, ...], ...]
+
+
+_PHRASE_CUES = ("uncertain", "not_negating")  # cue lists of phrases, matched as lemma sequences
+
+
+def _phrases(values: Sequence[Any]) -> Tuple[Tuple[str, ...], ...]:
+    return tuple(tuple(t.lemma_ for t in make_doc(str(p))) for p in values)
 
 
 def _words(values: Sequence[Any], lemmas: bool = True, macros: Optional[Mapping[str, List[str]]] = None
@@ -148,13 +158,16 @@ def _rules() -> _Rules:
         wish_matcher=build_matcher({"WISH": data["wish_words"]}, macros),
         no_wish_matcher=build_matcher({"NO_WISH": data["no_wish"]}, macros),
         talk_matcher=build_matcher({"TALK": data["about_the_conversation"]}, macros),
+        talk_whole_matcher=build_matcher({"TALK": data["about_the_conversation_whole"]}, macros),
+        preamble_matcher=build_matcher({"ROLE": data["speaker_preamble"]}, macros),
         suppresses=_pairs(data, "suppresses"),
         still_dropped=_pairs(data, "still_dropped"),
         negated_means=_pairs(data, "negated_means"),
         never_negated=frozenset(str(c) for c in data.get("never_negated") or ()),
         cues={name: _words(values, lemmas=name not in _EXACT_CUES) for name, values in cues.items()
-              if name != "uncertain"},
-        uncertain=tuple(tuple(t.lemma_ for t in make_doc(str(p))) for p in cues["uncertain"]),
+              if name not in _PHRASE_CUES},
+        uncertain=_phrases(cues["uncertain"]),
+        not_negating=_phrases(cues["not_negating"]),
     )
 
 
@@ -177,14 +190,32 @@ def _wish_positions(doc: Doc) -> List[Tuple[int, int]]:
             continue
         if s > 0 and doc[s - 1].lower_ in {"i", "we"} and _cue(doc[s], "own_duty"):
             continue  # "the kids say I should put him in a home": advice, not a wish
+        if _in_relative_clause(doc, s):
+            continue  # "not ones who just want my money": someone else's wish
         out.append((s, e))
     return out
 
 
+_ADVERBS = frozenset({"just", "really", "only", "also", "still", "actually", "always", "all", "do", "does", "did"})
+
+
+def _in_relative_clause(doc: Doc, start: int) -> bool:
+    """Does the wish word at `start` follow "who", "that", "which" (adverbs between)? ("people who want...")"""
+    i = start - 1
+    while i >= 0 and doc[i].lower_ in _ADVERBS:
+        i -= 1
+    return i >= 0 and i >= start - 3 and _cue(doc[i], "relative")
+
+
 def _has_uncertainty(doc: Doc, index: int) -> bool:
     """Is the negation at `index` part of "not sure" / "don't know" / "no idea"?"""
+    return _in_phrase(doc, index, _rules().uncertain)
+
+
+def _in_phrase(doc: Doc, index: int, phrases: Sequence[Tuple[str, ...]]) -> bool:
+    """Is the token at `index` part of one of these phrases (lemma sequences)?"""
     words = [t.lemma_ for t in doc]
-    for phrase in _rules().uncertain:
+    for phrase in phrases:
         for offset in range(len(phrase)):
             start = index - offset
             if start >= 0 and tuple(words[start:start + len(phrase)]) == phrase:
@@ -195,8 +226,8 @@ def _has_uncertainty(doc: Doc, index: int) -> bool:
 def _is_negation(doc: Doc, i: int) -> bool:
     """A negation word that really negates (not "no, I want...", not "not sure")."""
     token = doc[i]
-    if not _cue(token, "negation") or _has_uncertainty(doc, i):
-        return False
+    if not _cue(token, "negation") or _has_uncertainty(doc, i) or _in_phrase(doc, i, _rules().not_negating):
+        return False  # "not sure"; "I wouldn't say no to some company" says yes
     if token.lower_ == "no":
         nxt = doc[i + 1] if i + 1 < len(doc) else None
         if nxt is None or nxt.is_punct or _cue(nxt, "no_before_not_negation"):
@@ -229,7 +260,7 @@ def _negated(doc: Doc, start: int, end: int, wishes: List[Tuple[int, int]]) -> b
     if lem[0] == "no":
         return _is_negation(doc, 0 if doc[0].lemma_ == "no" else 1)
     return lem[0] in {"never", "without"} or (lem[0] == "do" and lem[1] == "not") or (
-        lem[0] == "not" and lem[1] in {"the", "any", "a", "him", "her", "them", "police"}
+        lem[0] == "not" and lem[1] in {"the", "any", "a", "him", "her", "them", "police", "one", "those"}
     )
 
 
@@ -289,6 +320,7 @@ class _Clause:
     talk: bool  # about this conversation ("I'd rather not say"): no code
     non_answer: bool = False  # says there is no answer yet ("no idea", "she couldn't say"): no last-resort code
     contrast: bool = False  # opens with "just", "only", "instead" or follows "but" ("..., I just want him gone")
+    preamble: int = 0  # tokens of `own_doc` that say who is speaking ("As his advocate:"): no code from them
 
     @property
     def short(self) -> bool:
@@ -318,6 +350,28 @@ def _opens_contrast(doc: Doc, after_but: bool) -> bool:
     return after_but or any(_cue(t, "contrast") for t in doc[:4])
 
 
+def _about_the_conversation(doc: Doc) -> bool:
+    """ "I'd rather not say", "stop asking me": the clause is about this conversation, not a wish."""
+    rules = _rules()
+    if match_spans(rules.talk_matcher, doc):
+        return True
+    return any(_only_fillers(doc, 0, s, 0) and _only_fillers(doc, e, len(doc), 0)
+               for _, s, e in match_spans(rules.talk_whole_matcher, doc))
+
+
+def _negates(frame: str) -> bool:
+    """Do these wish words carry a negation ("I don't want")?"""
+    doc = make_doc(frame, already_normal=True)
+    return any(_is_negation(doc, i) for i in range(len(doc)))
+
+
+def _preamble_end(doc: Doc) -> int:
+    """End of the words at the start of a clause that say who is speaking ("As his advocate:"), else 0."""
+    start = _first_content(doc)
+    ends = [e for _, s, e in match_spans(_rules().preamble_matcher, doc) if s <= start + 1]
+    return max(ends, default=0)
+
+
 def _clauses(text: str) -> List[_Clause]:
     """Split a message into clauses; a fragment borrows the wish words of an earlier clause of its sentence."""
     out: List[_Clause] = []
@@ -329,19 +383,21 @@ def _clauses(text: str) -> List[_Clause]:
             after_but = at >= 0 and bool(_BUT.search(sentence[cursor:at]))
             cursor = at + len(words) if at >= 0 else cursor
             own_doc = make_doc(normalise(words), already_normal=True)
-            if match_spans(_rules().talk_matcher, own_doc):
+            if _about_the_conversation(own_doc):
                 out.append(_Clause(words.strip(), own_doc, 0, own_doc, False, False, True))
                 continue
             has_wish = bool(_wish_positions(own_doc))
             statement = not has_wish and _is_statement(own_doc)
             doc, prefix_len = own_doc, 0
-            if frame and not has_wish and not statement:
+            # After "but", a fragment does not borrow a negated wish ("no charges, I don't want that,
+            # but help me feel stronger").
+            if frame and not has_wish and not statement and not (after_but and _negates(frame)):
                 doc = make_doc(frame + " " + own_doc.text, already_normal=True)
                 prefix_len = len(make_doc(frame, already_normal=True))
             wish = has_wish and not _is_non_answer(own_doc)
             non_answer = bool(match_spans(_rules().no_wish_matcher, own_doc))
             out.append(_Clause(words.strip(), doc, prefix_len, own_doc, wish, statement, False, non_answer,
-                               _opens_contrast(own_doc, after_but)))
+                               _opens_contrast(own_doc, after_but), _preamble_end(own_doc)))
             if has_wish:
                 frame = _wish_frame(own_doc)
             elif statement:
@@ -380,11 +436,15 @@ def _applies(group: _Group, clause: _Clause, place: _Place, start: int, end: int
     doc, prefix = clause.doc, clause.prefix_len
     if end <= prefix:
         return False  # the match lies inside the borrowed wish words
+    if start < prefix + clause.preamble:
+        return False  # "As his advocate:" says who is speaking
     if group.has("needs_wish") and not (wishes or clause.short or not clause.statement):
         return False
     if group.has("last_resort") and (prefix or clause.non_answer or _first_content(clause.own_doc) >= len(doc)
                                      or (not wishes and (clause.statement or not place.no_story))):
         return False  # not where the wish words are borrowed, nor in "no idea" or "sorry", nor in a story
+    if group.has("last_resort") and not place.first and _adjunct(clause):
+        return False  # "keep me updated, by letter not phone": how, not a wish of its own
     if group.has("opens_message") and not place.first:
         return False
     if place.story and clause.statement and not group.has("in_statements"):
@@ -398,6 +458,13 @@ def _applies(group: _Group, clause: _Clause, place: _Place, start: int, end: int
     if (group.has("whole_clause") or group.has("ends_clause")) and not _only_fillers(doc, end, len(doc), prefix):
         return False
     return True
+
+
+def _adjunct(clause: _Clause) -> bool:
+    """A fragment that opens with "by", "in", "every"...: it says how or when about the wish before it."""
+    i = _first_content(clause.own_doc)
+    return (not clause.wish and not clause.statement and i < len(clause.own_doc)
+            and _cue(clause.own_doc[i], "adjunct_starts"))
 
 
 def _clause_hits(clause: _Clause, place: _Place) -> Tuple[List[_Hit], bool]:
@@ -424,8 +491,13 @@ def _clause_hits(clause: _Clause, place: _Place) -> Tuple[List[_Hit], bool]:
     # A reason or condition after the wish ("... so I'm not on my own with him", "to be told if he
     # gets out of prison") gives no code of its own; a match that opens with it is the wish itself
     # ("to know what to do if it happens again"), and inside a match it is no reason ("not so scared").
+    # Only a bare word before it ("help so I know what to do": a `weak` group, nothing stronger) leaves
+    # what follows as the wish.
     reason = next((t.i for t in doc if t.i > clause.prefix_len and _cue(t, "reason_words")), None)
-    if (reason is not None and any(h.start < reason for h in hits)
+    before = [h for h in hits if reason is not None and h.start < reason]
+    bare = any(h.group.has("weak") for h in before) and all(
+        h.group.has("weak") or h.group.has("last_resort") for h in before)
+    if (reason is not None and before and not bare
             and not any(h.start < reason < h.end - 1 for h in hits)):
         hits = [h for h in hits if h.start <= reason]
     # Where two codes match overlapping words, the first of a `suppresses` pair wins. A weak or
@@ -558,8 +630,8 @@ def _read(text: str) -> Tuple[Tuple[_Clause, ...], Tuple[Tuple[_Found, int], ...
     story = any(c.wish for c in clauses) or any(fragments.values())
     raw: List[Tuple[_Found, int]] = []
     for i, clause in enumerate(clauses):
-        if clause.talk:
-            continue
+        if clause.talk or (clause.statement and clause.non_answer):
+            continue  # "I'd rather not say"; "I'll ask him when he's feeling better" says no answer yet
         found = fragments[i] if i in fragments else _clause_findings(
             clause, _Place(story=story, first=i == 0, no_story=no_story)
         )
@@ -574,7 +646,20 @@ def _read(text: str) -> Tuple[Tuple[_Clause, ...], Tuple[Tuple[_Found, int], ...
             and _goes_on(clauses[i].own_doc, clauses[i + 1].own_doc)
         )
     ]
+    # A clause that asks for the same again ("..., and I'd like my daughter to have some too") names no
+    # new wish: its something_else is dropped when an earlier clause found a code.
+    raw = [
+        (f, i) for f, i in raw
+        if f.named or not (_echoes(clauses[i].own_doc) and any(j < i for _, j in raw))
+    ]
     return tuple(clauses), tuple(raw)
+
+
+def _echoes(doc: Doc) -> bool:
+    """Does the clause end with "too", "also", "as well"?"""
+    words = [t for t in doc if not t.is_punct]
+    return bool(words) and (_cue(words[-1], "echo")
+                            or " ".join(t.lower_ for t in words[-2:]) in _rules().cues["echo"])
 
 
 def _set_aside(clauses: Sequence[_Clause], raw: Sequence[Tuple[_Found, int]], index: int) -> bool:
@@ -639,8 +724,9 @@ def expresses_no_wish(text: str) -> bool:
     for clause in clauses:
         if clause.talk or match_spans(_rules().no_wish_matcher, clause.own_doc):
             non_answers += 1
-        elif not clause.statement and _first_content(clause.own_doc) < len(clause.own_doc):
-            return False  # a clause with words of its own ("sorry", "right" say nothing)
+        elif (not clause.statement and _first_content(clause.own_doc) < len(clause.own_doc)
+              and not _only_fillers(clause.own_doc, 0, len(clause.own_doc), 0)):
+            return False  # a clause with words of its own ("sorry", "right", "please" say nothing)
     return non_answers > 0
 
 

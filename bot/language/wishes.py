@@ -10,6 +10,7 @@ that only says there is no wish yet, nor one that only tells what happened).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
@@ -47,7 +48,8 @@ def read_wishes(
 ) -> WishReading:
     """`follow_up`: the question was "anything else?", where a bare "nothing"
     means nothing more, not a wish for nothing to happen."""
-    if follow_up and (is_nothing_more(text) or text.strip().lower() in ("nothing", "nothing.")):
+    if follow_up and (is_nothing_more(text) or text.strip().lower() in ("nothing", "nothing.")
+                      or _nothing_more_then_talk(text)):
         return WishReading(NOTHING_MORE)
     if detect_repair(text):
         return WishReading(UNCLEAR)  # "I'd rather not say" is not a wish: the caller repairs
@@ -70,7 +72,8 @@ def read_wishes(
     if is_not_sure(text) or sure_intent == c.INTENT_DONT_KNOW:
         return WishReading(NOT_SURE)
     model_code = _wish_code(sure_intent)
-    if model_code:
+    if model_code and not expresses_no_wish(text):
+        # "Not sure what she'd want, I'll ask her": no wish yet, whatever the model guesses.
         return WishReading(WISHES, ((model_code, text.strip()),))
     if sure_intent == c.INTENT_AFFIRM:
         return WishReading(MORE_TO_SAY)
@@ -80,6 +83,16 @@ def read_wishes(
             and not expresses_no_wish(text) and not tells_only_a_story(text)):
         return WishReading(WISHES, ((c.SOMETHING_ELSE, text.strip()),))
     return WishReading(UNCLEAR)
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?\n])\s+")
+
+
+def _nothing_more_then_talk(text: str) -> bool:
+    """ "Nothing more, thank you. I feel better for having said it.": at "anything else?", nothing more,
+    then a sentence that asks for nothing."""
+    first, *rest = _SENTENCE_END.split(text.strip(), maxsplit=1)
+    return bool(rest) and is_nothing_more(first) and not carries_a_wish(rest[0])
 
 
 def _wish_code(intent: Optional[str]) -> Optional[str]:
