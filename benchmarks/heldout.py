@@ -5,8 +5,11 @@
 
 Sets (each written by an author who never saw the rules or the other sets,
 and measured once before any tuning on it; first figures in results/):
-- held-out v5 (tests/data/heldout_v5/, danger and outcomes): never tuned
-  on. The figures to trust for both.
+- held-out v6 (tests/data/heldout_v6/, danger only): never tuned on. The
+  danger figures to trust.
+- held-out v5 (tests/data/heldout_v5/): its outcomes were never tuned on (the
+  outcome figures to trust); its danger part was measured once, then tuned on
+  and taught to the model (data/nlu/danger_voices.yml).
 - held-out v4 (tests/data/heldout_v4/, danger only): measured once
   (results/), tuned on since: training data now.
 - held-out v3 (tests/data/heldout_v3/): its answers were never tuned on (the
@@ -60,8 +63,9 @@ Parse = Callable[[str], Tuple[Optional[str], float]]
 Decider = Callable[[str], str]
 
 SETS = {
-    "v5": ("held-out v5 (danger and outcomes), never tuned on", DATA / "heldout_v5" / "danger.yml",
-           DATA / "heldout_v5" / "outcomes.yml", None),
+    "v6": ("held-out v6 (danger only), never tuned on", DATA / "heldout_v6" / "danger.yml", None, None),
+    "v5": ("held-out v5: outcomes never tuned on; danger measured once, tuned on since",
+           DATA / "heldout_v5" / "danger.yml", DATA / "heldout_v5" / "outcomes.yml", None),
     "v4": ("held-out v4 (danger only), measured once, tuned on since", DATA / "heldout_v4" / "danger.yml",
            None, None),
     "v3": ("held-out v3: answers never tuned on; danger and outcomes measured once, tuned on since",
@@ -168,7 +172,7 @@ def main() -> int:
     )
     parser.add_argument("--rules-only", action="store_true", help="skip the trained model")
     parser.add_argument("--misses", action="store_true", help="list every miss and false alarm")
-    parser.add_argument("--set", choices=("v5", "v4", "v3", "v2", "v1", "all"), default="all")
+    parser.add_argument("--set", choices=("v6", "v5", "v4", "v3", "v2", "v1", "all"), default="all")
     opts = parser.parse_args()
     parse = None if opts.rules_only else model_parser()
     if parse is None and not opts.rules_only:
@@ -198,7 +202,7 @@ def main() -> int:
         if parse is not None:
             score_danger(f"model alone (danger >= {MODEL_UNSURE})", danger, safe, model, False)
         score_danger("running decision (what the assistant does)", danger, safe, running, opts.misses)
-        if key == "v5":
+        if key == "v6":
             danger_by_type(danger, running)
         print(f"    rules: {took:.1f} ms per message")
         if outcomes_file is None:

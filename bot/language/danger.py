@@ -14,7 +14,10 @@ The rules are data (`patterns/danger.yml`), and this module is the engine:
    comes back"), a story (an accident, a pet) or an ordinary visit can make
    that match safe, or lower it to a gentle check. Nothing in another clause
    can switch it off: a plain statement of present safety elsewhere ("I'm
-   home and safe now") can only lower a past account to the gentle check;
+   home and safe now") can only lower a past account to the gentle check. The
+   one reach across clauses is a programme, a book or the news named in the
+   sentence ("EastEnders last night, she pushed him down the stairs"), and only
+   for what happens to others, then (no first person, nothing present);
 3. a match inside an ordinary idiom ("the bleeding radiator", "I could
    strangle my sister") is dropped;
 4. one dangerous clause is enough: the message takes its highest tier.
@@ -47,6 +50,10 @@ PATTERNS_FILE = Path(__file__).with_name("patterns") / "danger.yml"
 # The model's `danger` intent alone (the rules found nothing) asks the gentle check from here.
 DANGER_INTENT = "danger"
 MODEL_UNSURE = 0.5
+# The model sure that a message is not present danger: a clear reading of the rules becomes the
+# gentle check (the two disagree). Set before measuring on the newest held-out set, not tuned on it.
+NOT_DANGER_INTENTS = frozenset({"harm_not_now", "out_of_scope"})
+MODEL_SURE_NOT_DANGER = 0.9
 
 
 @dataclass(frozen=True)
@@ -382,6 +389,8 @@ def _judge(doc: Doc, group: _Group, own_negation: bool, start: int, end: int, wh
         return NONE, "hope"
     if group.story_cancels and any(_cue(t, "story") for t in doc[cs:ce]):
         return NONE, "story"
+    if _about_others_in_media(doc, cs, ce, start, end, where, where[first].sentence):
+        return NONE, "media"
     if group.visit_cancels and any(_cue(t, "visit") or _two_word_cue(doc, t.i, "visit") for t in doc[cs:ce]):
         return NONE, "ordinary visit"
 
@@ -433,6 +442,26 @@ def _judge(doc: Doc, group: _Group, own_negation: bool, start: int, end: int, wh
     ):
         level, why = _lower(level), "reported or before the court"
     return level, why
+
+
+def _about_others_in_media(doc: Doc, cs: int, ce: int, start: int, end: int, where: List[_Clause],
+                           sentence: int) -> bool:
+    """ "EastEnders had a right carry on, she pushed him down the stairs": others, in a programme, a book
+    or the news. Never when the clause has a first person ("he hit me while I watched telly") or
+    anything present ("there's a man outside, it's on the news"), unless the match is what the
+    programme or book is about ("my book club is doing a novel about a woman locked in an attic")
+    or happens in it ("in the book a girl is kept prisoner")."""
+    if any(_cue(doc[i], "media") and doc[i + 1].lower_ in ("about", "where") for i in range(cs, start - 1)):
+        return True
+    if any(_cue(t, "first_person") for t in doc[cs:ce]):
+        return False
+    if any(_cue(doc[i], "media") and any(doc[j].lower_ in ("in", "on") for j in range(max(cs, i - 2), i))
+           for i in range(cs, start)):
+        return True
+    if any(_cue(t, "present") or _two_word_cue(doc, t.i, "present") for t in doc[cs:ce]):
+        return False
+    return any(_cue(t, "media") and not start <= t.i < end
+               for cl in where if cl.sentence == sentence for t in doc[cl.start:cl.end])
 
 
 def _cry_for_help(doc: Doc) -> bool:
@@ -508,7 +537,16 @@ def detect_danger(text: str) -> Optional[DangerSignal]:
 
 
 def decide(reading: DangerReading, intent: Optional[str], confidence: float) -> str:
-    """The running decision. Rules sure: clear. Rules unsure, or the model alone says danger: possible."""
+    """The running decision, in two tiers.
+
+    Rules sure, and the model not sure of the opposite: clear (the help at once).
+    Rules sure, but the model sure that this is about the past, a negation or
+    everyday talk ("I could strangle my sister", "the darts was a bloodbath"):
+    the two disagree, so possible (the gentle check, whose answer decides;
+    never silence). Rules unsure, or the model alone says danger: possible.
+    """
+    if reading.level == CLEAR and intent in NOT_DANGER_INTENTS and confidence >= MODEL_SURE_NOT_DANGER:
+        return POSSIBLE
     if reading.level != NONE:
         return reading.level
     if intent == DANGER_INTENT and confidence >= MODEL_UNSURE:

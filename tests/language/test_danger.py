@@ -1,14 +1,14 @@
 """The danger reader: clear danger, a gentle check, or none, judged clause by clause.
 
-The gate is on the newest held-out set, v5 (written before any tuning on v4,
+The gate is on the newest held-out set, v6 (written before any tuning on v5,
 never tuned on), scored as the assistant decides (the rules, then the trained
 model's second opinion): at least HELD_OUT_RECALL of its danger messages must
 be caught (the help, or the gentle check), and at most HELD_OUT_FALSE_ALARMS
 of its safe ones may get the help. These are floors against regression, set
-just under its measurement after tuning on v4 (recall 0.834, false alarms
-0.067; before, 0.815 and 0.067); the goal is recall 1.00 with false alarms
-at most 0.05. The tuning sets (v1 to v4 among them) are held to more,
-because the rules were written against them.
+just under its measurement after tuning on v5 and training the model on v2-v5
+(recall 0.914, false alarms 0.057; first measured at 0.698 and 0.104); the
+goal is recall 1.00 with false alarms at most 0.05. The tuning sets (v1 to v5
+among them) are held to more, because the rules were written against them.
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ from bot.language.matching import load_patterns
 from tests.language import danger_tuning
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-HELD_OUT_RECALL = 0.82
-HELD_OUT_FALSE_ALARMS = 0.07
+HELD_OUT_RECALL = 0.90
+HELD_OUT_FALSE_ALARMS = 0.065
 
 
 def _pairs(path: Path, key: str) -> List[Tuple[str, str]]:
@@ -49,9 +49,10 @@ def _pairs(path: Path, key: str) -> List[Tuple[str, str]]:
 def _tuning() -> Tuple[List[str], List[str]]:
     danger = [t for t, _ in danger_tuning.DANGER] + [t for t, _ in _pairs(DATA / "danger_heldout.yml", "danger")]
     safe = list(danger_tuning.SAFE) + [t for t, _ in _pairs(DATA / "danger_heldout.yml", "safe")]
-    # v2, v3 and v4 were held out, measured once each (results/), and tuned on since.
+    # v2, v3, v4 and v5 were held out, measured once each (results/), and tuned on since.
     for path in (DATA / "tuning" / "danger_more.yml", DATA / "heldout_v2" / "danger.yml",
-                 DATA / "heldout_v3" / "danger.yml", DATA / "heldout_v4" / "danger.yml"):
+                 DATA / "heldout_v3" / "danger.yml", DATA / "heldout_v4" / "danger.yml",
+                 DATA / "heldout_v5" / "danger.yml"):
         danger += [t for t, _ in _pairs(path, "danger")]
         safe += [t for t, _ in _pairs(path, "safe")]
     return danger, safe
@@ -159,6 +160,16 @@ def test_the_rules_decide_when_they_are_sure() -> None:
     assert decide(clear, "affirm", 0.99) == CLEAR
 
 
+def test_rules_and_model_disagreeing_ask_the_gentle_check_never_silence() -> None:
+    clear = assess_danger("he's at the door")
+    assert decide(clear, "out_of_scope", 0.95) == POSSIBLE
+    assert decide(clear, "harm_not_now", 0.95) == POSSIBLE
+    assert decide(clear, "harm_not_now", 0.6) == CLEAR, "the model must be sure"
+    assert decide(clear, "danger", 0.99) == CLEAR
+    possible = assess_danger("he hit me last night")
+    assert decide(possible, "harm_not_now", 0.99) == POSSIBLE
+
+
 def test_the_model_alone_asks_the_gentle_check() -> None:
     nothing = assess_danger("the thing with the stuff")
     assert nothing.level == NONE
@@ -197,13 +208,13 @@ def test_self_harm_is_told_apart_from_danger() -> None:
     assert len(wrong) <= 0.05 * len(danger_tuning.DANGER), wrong
 
 
-def test_held_out_v5_gate() -> None:
+def test_held_out_v6_gate() -> None:
     from benchmarks.heldout import model_parser
 
     parse = model_parser()
     if parse is None:
         pytest.fail("no trained model: run `make train` (make test does)")
-    path = DATA / "heldout_v5" / "danger.yml"
+    path = DATA / "heldout_v6" / "danger.yml"
     danger = [t for t, _ in _pairs(path, "danger")]
     safe = [t for t, _ in _pairs(path, "safe")]
     caught = sum(decide(assess_danger(t), *parse(t)) != NONE for t in danger)
