@@ -46,3 +46,7 @@ def _check_keys() -> None:
 
 if _is_action_server():
     _check_keys()
+    # Every rule set built before the first message, not during it (bot/language/__init__.py).
+    from bot.language import warm_up
+
+    warm_up()
