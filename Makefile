@@ -101,7 +101,7 @@ test: $(MODEL) assets
 	$(PY) -m pytest -q
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check bot tests benchmarks tools
+	$(VENV)/bin/ruff check bot tests benchmarks
 	$(VENV)/bin/mypy bot
 
 benchmark: $(MODEL)

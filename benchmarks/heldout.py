@@ -8,8 +8,7 @@ and measured once before any tuning on it; first figures in results/):
 - held-out v6 (tests/data/heldout_v6/, danger only): never tuned on. The
   danger figures to trust.
 - held-out v5 (tests/data/heldout_v5/): its outcomes were never tuned on (the
-  outcome figures to trust); its danger part was measured once, then tuned on
-  and taught to the model (data/nlu/danger_voices.yml).
+  outcome figures to trust); its danger part was measured once, then tuned on.
 - held-out v4 (tests/data/heldout_v4/, danger only): measured once
   (results/), tuned on since: training data now.
 - held-out v3 (tests/data/heldout_v3/): its answers were never tuned on (the
