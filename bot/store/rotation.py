@@ -71,14 +71,19 @@ def rotated(value: Optional[str], keys: Sequence[str]) -> Optional[str]:
     return crypto.encrypt(crypto.decrypt(value, keys), keys)
 
 
+def _table(table: str, id_col: str, col: str) -> Any:
+    """A lightweight Core table: names quoted by SQLAlchemy, values always bound."""
+    return sa.table(table, sa.column(id_col), sa.column(col))
+
+
 def _batches(connection: Any, table: str, id_col: str, col: str, size: int) -> Iterator[List[Any]]:
+    t = _table(table, id_col, col)
     last = None
     while True:
-        where = f"WHERE {id_col} > :last " if last is not None else ""
-        rows = connection.execute(
-            sa.text(f"SELECT {id_col}, {col} FROM {table} {where}ORDER BY {id_col} LIMIT :n"),
-            {"last": last, "n": size},
-        ).fetchall()
+        query = sa.select(t.c[id_col], t.c[col]).order_by(t.c[id_col]).limit(size)
+        if last is not None:
+            query = query.where(t.c[id_col] > last)
+        rows = connection.execute(query).fetchall()
         if not rows:
             return
         yield rows
@@ -110,8 +115,10 @@ def rotate_columns(
                         changes[row_id] = new
                 if changes:
                     with engine.begin() as writer:
+                        t = _table(table, id_col, col)
+                        update = sa.update(t).where(t.c[id_col] == sa.bindparam("i"))
                         writer.execute(
-                            sa.text(f"UPDATE {table} SET {col} = :v WHERE {id_col} = :i"),
+                            update.values({col: sa.bindparam("v")}),
                             [{"v": v, "i": i} for i, v in changes.items()],
                         )
                 result.examined += len(rows)
