@@ -93,6 +93,22 @@ HAPPIER = "happier"
 FEEDBACK_COMMENTS = "feedback_comments"
 CARRY_ON = "carry_on"
 SAFETY_CHECK = "safety_check"
+# Safe contact: asked once, after the help for danger or a request for a person.
+CONTACT_SAFE_TO_CALL = "contact_safe_to_call"
+CONTACT_WHEN = "contact_when"
+CONTACT_NUMBER = "contact_number"
+CONTACT_OTHERS_ANSWER = "contact_others_answer"
+CONTACT_IF_MISSED = "contact_if_missed"
+CONTACT_QUESTIONS: Tuple[str, ...] = (
+    CONTACT_SAFE_TO_CALL,
+    CONTACT_WHEN,
+    CONTACT_NUMBER,
+    CONTACT_OTHERS_ANSWER,
+    CONTACT_IF_MISSED,
+)
+# The closed ones, and the free-text ones (the person's words, encrypted at rest).
+CONTACT_CLOSED: FrozenSet[str] = frozenset({CONTACT_SAFE_TO_CALL, CONTACT_OTHERS_ANSWER})
+CONTACT_WORDS: FrozenSet[str] = frozenset({CONTACT_WHEN, CONTACT_NUMBER, CONTACT_IF_MISSED})
 FEEDBACK_QUESTIONS: Tuple[str, ...] = (
     GOALS_MET,
     CHANCE_TO_SAY,
@@ -111,6 +127,8 @@ QUESTION_KIND: Dict[str, str] = {
     OUTCOMES_CONFIRMED: "confirm",
     CARRY_ON: "carry_on",
     SAFETY_CHECK: "safe",
+    CONTACT_SAFE_TO_CALL: "safe",
+    CONTACT_OTHERS_ANSWER: "safe",
     OUTCOME_ACHIEVED: "achieved",
     **{q: "feedback" for q in FEEDBACK_QUESTIONS},
 }
@@ -128,6 +146,42 @@ DELIVERY_SENT = "sent"
 DELIVERY_FAILED = "failed"
 DELIVERY_NO_CHANNEL = "no_channel"
 DELIVERIES: Tuple[str, ...] = (DELIVERY_RETRYING, DELIVERY_SENT, DELIVERY_FAILED, DELIVERY_NO_CHANNEL)
+# Why an alert was raised: the first of its kind while none is open, or a follow-up linked to it.
+ALERT_REASON_FIRST = "first"
+ALERT_REASON_AGAIN = "again"  # another danger message (or request) while the first is open
+ALERT_REASON_QUICK_EXIT = "quick_exit"  # the person left with "Exit this page" soon after danger
+ALERT_REASON_ESCALATION = "escalation"  # nobody acknowledged it in ALERT_ESCALATE_MINUTES
+ALERT_REASONS: Tuple[str, ...] = (
+    ALERT_REASON_FIRST,
+    ALERT_REASON_AGAIN,
+    ALERT_REASON_QUICK_EXIT,
+    ALERT_REASON_ESCALATION,
+)
+# Where an alert goes: the duty team's channels, or the out-of-hours team's (an escalation).
+ROUTE_DUTY = "duty"
+ROUTE_OUT_OF_HOURS = "out_of_hours"
+
+# A wish taken away: by the person (it stays in the record, marked), or set aside by a practitioner.
+WITHDRAWN_BY_PERSON = "person"
+WITHDRAWN_NOT_A_WISH = "not_a_wish"
+
+# Danger marks (the workspace shows why a message was marked). Tiers:
+MARK_CLEAR = "clear"  # help at once and a duty alert
+MARK_POSSIBLE = "possible"  # the gentle check
+MARK_REVIEW = "review"  # the conversation carries on; a person reads it the same day
+MARK_TIERS: Tuple[str, ...] = (MARK_CLEAR, MARK_POSSIBLE, MARK_REVIEW)
+
+# Button presses. The web app sends a press in a field of its own (message metadata
+# "press"), checked against the buttons it offered; the text is the button's title.
+PRESS_KEY = "press"
+VISIT_KEY = "visit"  # message metadata: the browser visit (its words are read back only there)
+# The two buttons on every chat screen, sent as trusted commands with their own intents.
+COMMAND_NOT_SAFE = "/danger"
+COMMAND_TALK_TO_PERSON = "/ask_human"
+ALWAYS_BUTTONS: Dict[str, str] = {
+    COMMAND_NOT_SAFE: "I am not safe right now",
+    COMMAND_TALK_TO_PERSON: "I want to talk to a person",
+}
 
 # Detours: things a person may do at any question instead of answering it.
 REPAIR_STOP = "stop"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Dict, List, Tuple
 
@@ -44,12 +45,23 @@ class Settings:
     smtp_from: str = "msp-assistant@localhost"
     alert_max_delay_s: float = 60.0
     alert_give_up_hours: float = 24.0
+    # An urgent alert nobody has acknowledged after this long goes to the out-of-hours route too.
+    alert_escalate_minutes: float = 15.0
+    out_of_hours_webhook_url: str = ""
+    out_of_hours_webhook_secret: str = ""
+    out_of_hours_email: str = ""
+    # When the team works (local UK time), so the person is told truthfully when to expect a call.
+    office_hours: str = "09:00-17:00"
+    office_days: str = "mon-fri"
+    callback_within_hours: float = 2.0  # in office hours, the team aims to call back within this
     # Where a practitioner opens the workspace: alerts link to it.
     public_base_url: str = "http://127.0.0.1:8000"
     # Flags that could not be saved wait here (ids only) until the sender stores them.
     spool_dir: str = str(VAR_DIR / "spool")
     # The web app (bot/web): the chat page people are invited to.
     secret_key: str = ""  # signs invitations and web sessions; `make run` writes one into .env
+    # The web app signs each person's message to Rasa with it (X-MSP-Signature); `make run` writes one.
+    web_channel_secret: str = ""
     web_port: int = 8000
     invite_max_age_days: float = 14.0
     exit_url: str = "https://www.bbc.co.uk/weather"
@@ -120,9 +132,17 @@ class Settings:
             "SMTP_FROM": self.smtp_from,
             "ALERT_MAX_DELAY_S": repr(self.alert_max_delay_s),
             "ALERT_GIVE_UP_HOURS": repr(self.alert_give_up_hours),
+            "ALERT_ESCALATE_MINUTES": repr(self.alert_escalate_minutes),
+            "OUT_OF_HOURS_WEBHOOK_URL": self.out_of_hours_webhook_url,
+            "OUT_OF_HOURS_WEBHOOK_SECRET": self.out_of_hours_webhook_secret,
+            "OUT_OF_HOURS_EMAIL": self.out_of_hours_email,
+            "OFFICE_HOURS": self.office_hours,
+            "OFFICE_DAYS": self.office_days,
+            "CALLBACK_WITHIN_HOURS": repr(self.callback_within_hours),
             "PUBLIC_BASE_URL": self.public_base_url,
             "SPOOL_DIR": self.spool_dir,
             "SECRET_KEY": self.secret_key,
+            "WEB_CHANNEL_SECRET": self.web_channel_secret,
             "WEB_PORT": str(self.web_port),
             "INVITE_MAX_AGE_DAYS": repr(self.invite_max_age_days),
             "EXIT_URL": self.exit_url,
@@ -194,6 +214,39 @@ def _key_prefix() -> str:
     return prefix
 
 
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _office_hours() -> str:
+    """OFFICE_HOURS as HH:MM-HH:MM, checked at start (a typo must not make promises we cannot keep)."""
+    raw = _str("OFFICE_HOURS", "09:00-17:00")
+    try:
+        start, end = (datetime.strptime(part.strip(), "%H:%M") for part in raw.split("-"))
+    except ValueError:
+        raise SystemExit(f"OFFICE_HOURS must look like 09:00-17:00, not {raw!r}.") from None
+    if not start < end:
+        raise SystemExit(f"OFFICE_HOURS must start before it ends, not {raw!r}.")
+    return raw
+
+
+def _office_days() -> str:
+    """OFFICE_DAYS as a range (mon-fri) or a list (mon,tue,thu) of three-letter day names."""
+    raw = _str("OFFICE_DAYS", "mon-fri").lower()
+    parts = raw.split("-") if "-" in raw else raw.split(",")
+    if not parts or any(p.strip() not in _DAYS for p in parts) or ("-" in raw and len(parts) != 2):
+        raise SystemExit(f"OFFICE_DAYS must look like mon-fri or mon,tue,wed, not {raw!r}.")
+    return raw
+
+
+def office_weekdays(office_days: str) -> Tuple[int, ...]:
+    """The weekday numbers (Monday 0) an OFFICE_DAYS value names."""
+    if "-" in office_days:
+        first, last = (_DAYS.index(p.strip()) for p in office_days.split("-"))
+        return tuple(range(first, last + 1)) if first <= last else tuple(range(first, 7)) + tuple(
+            range(0, last + 1))
+    return tuple(_DAYS.index(p.strip()) for p in office_days.split(","))
+
+
 def _str(name: str, default: str = "") -> str:
     return os.environ.get(name, "").strip() or default
 
@@ -238,10 +291,18 @@ def load_settings(env_file: Path | None = None) -> Settings:
         smtp_from=_str("SMTP_FROM", "msp-assistant@localhost"),
         alert_max_delay_s=_float("ALERT_MAX_DELAY_S", 60.0),
         alert_give_up_hours=_float("ALERT_GIVE_UP_HOURS", 24.0),
+        alert_escalate_minutes=_float("ALERT_ESCALATE_MINUTES", 15.0),
+        out_of_hours_webhook_url=_str("OUT_OF_HOURS_WEBHOOK_URL"),
+        out_of_hours_webhook_secret=_str("OUT_OF_HOURS_WEBHOOK_SECRET"),
+        out_of_hours_email=_str("OUT_OF_HOURS_EMAIL"),
+        office_hours=_office_hours(),
+        office_days=_office_days(),
+        callback_within_hours=_float("CALLBACK_WITHIN_HOURS", 2.0),
         # Relative to the project, like var/: the action server and the sender must agree on it.
         spool_dir=str(PROJECT_ROOT / _str("SPOOL_DIR", str(VAR_DIR / "spool"))),
         public_base_url=_str("PUBLIC_BASE_URL", f"http://127.0.0.1:{_int('WEB_PORT', 8000)}").rstrip("/"),
         secret_key=_str("SECRET_KEY"),
+        web_channel_secret=_str("WEB_CHANNEL_SECRET"),
         web_port=_int("WEB_PORT", 8000),
         invite_max_age_days=_float("INVITE_MAX_AGE_DAYS", 14.0),
         exit_url=_str("EXIT_URL", "https://www.bbc.co.uk/weather"),
@@ -278,6 +339,7 @@ GENERATED_SECRETS = {
     "MSP_ENCRYPTION_KEYS": _fernet_key,
     "SECRET_KEY": lambda: secrets.token_urlsafe(48),
     "RASA_AUTH_TOKEN": lambda: secrets.token_urlsafe(24),
+    "WEB_CHANNEL_SECRET": lambda: secrets.token_urlsafe(32),
 }
 
 # What each secret protects, for the message `msp setup` prints.
@@ -285,6 +347,7 @@ SECRET_PURPOSES = {
     "MSP_ENCRYPTION_KEYS": "the person's words are encrypted with it; lose it and they cannot be read",
     "SECRET_KEY": "invitation links and sign-in sessions are signed with it",
     "RASA_AUTH_TOKEN": "only our own processes may talk to the assistant's server with it",
+    "WEB_CHANNEL_SECRET": "the chat page signs each person's message to the assistant with it",
 }
 
 

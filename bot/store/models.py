@@ -10,6 +10,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -56,6 +57,15 @@ class Conversation(Base):
     happier = Column(String(16))
     comments = Column(EncryptedText)  # the person's words: encrypted at rest
 
+    # Safe contact, asked after the help for danger or a request for a person. The
+    # free-text answers are the person's words: encrypted at rest.
+    contact_safe_to_call = Column(String(16))
+    contact_when = Column(EncryptedText)
+    contact_number = Column(EncryptedText)
+    contact_others_answer = Column(String(16))
+    contact_if_missed = Column(EncryptedText)
+    contact_answered_at = Column(DateTime)
+
     urgent_safety = Column(Boolean, nullable=False, default=False)
     advocacy_requested = Column(Boolean, nullable=False, default=False)
     wants_human_contact = Column(Boolean, nullable=False, default=False)
@@ -74,10 +84,14 @@ class Conversation(Base):
 
 
 class Outcome(Base):
-    """One wish: the code is for counting, the own words are the record."""
+    """One wish: the code is for counting, the own words are the record.
+
+    Two wishes may share a code: each keeps its own words. A wish taken away
+    is marked withdrawn, never deleted.
+    """
 
     __tablename__ = "outcomes"
-    __table_args__ = (UniqueConstraint("conversation_pk", "code", name="uq_outcome_code"),)
+    __table_args__ = (Index("ix_outcomes_conversation_code", "conversation_pk", "code"),)
 
     id = Column(Integer, primary_key=True)
     conversation_pk = Column(
@@ -89,8 +103,21 @@ class Outcome(Base):
     achieved = Column(String(16))
     position = Column(Integer, nullable=False, default=0)
     created_at = Column(DateTime, nullable=False, default=utcnow)
+    # Taken away: when, by which conversation (a check-in may take away an earlier wish), and why
+    # (c.WITHDRAWN_BY_PERSON, or c.WITHDRAWN_NOT_A_WISH when a practitioner set it aside).
+    withdrawn_at = Column(DateTime)
+    withdrawn_in = Column(String(255))
+    withdrawn_reason = Column(String(16))
+    # Picked with an answer button: the choice is recorded, and there are no own words.
+    chosen = Column(Boolean, nullable=False, default=False)
+    # A hash of the browser visit that wrote it: its words are read back in that visit only.
+    visit = Column(String(64))
 
     conversation = relationship("Conversation", back_populates="outcomes")
+
+    @property
+    def standing(self) -> bool:
+        return self.withdrawn_at is None
 
 
 class Alert(Base):
@@ -122,6 +149,12 @@ class Alert(Base):
     claimed_until = Column(DateTime)
     acknowledged_by = Column(String(255))
     acknowledged_at = Column(DateTime)
+    # A follow-up (another danger message, a quick exit, an escalation) links to the alert it follows.
+    follows_alert_id = Column(Integer, ForeignKey("alerts.id", ondelete="SET NULL"), index=True)
+    reason = Column(String(16), nullable=False, default=c.ALERT_REASON_FIRST)
+    route = Column(String(16), nullable=False, default=c.ROUTE_DUTY)  # or c.ROUTE_OUT_OF_HOURS
+    escalated_at = Column(DateTime)  # on the first: when it went to the out-of-hours route
+    message_id = Column(String(64))  # the message that raised it (Rasa's message id)
 
 
 class AlertAttempt(Base):
@@ -135,6 +168,41 @@ class AlertAttempt(Base):
     channel = Column(String(16), nullable=False)
     ok = Column(Boolean, nullable=False)
     error = Column(String(255))
+
+
+class Mark(Base):
+    """A message the danger reader marked, and why: a rule's name, or a classifier's kind and score.
+
+    Never the words: the message is found in the transcript by its id.
+    """
+
+    __tablename__ = "marks"
+
+    id = Column(Integer, primary_key=True)
+    conversation_pk = Column(
+        Integer, ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    at = Column(DateTime, nullable=False, default=utcnow)
+    tier = Column(String(16), nullable=False)  # clear, possible, review
+    kind = Column(String(32), nullable=False)  # what kind of danger, or how it was said (a press, an answer)
+    reason = Column(String(128))
+    message_id = Column(String(64))
+    reader_version = Column(String(32), nullable=False)
+
+
+class SignInFailure(Base):
+    """Failed sign-ins, counted per address and per account, in a window (every web process shares them)."""
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (UniqueConstraint("scope", "key", name="uq_sign_in_failures_scope_key"),)
+
+    id = Column(Integer, primary_key=True)
+    scope = Column(String(16), nullable=False)  # "address" or "account"
+    key = Column(String(255), nullable=False)
+    failures = Column(Integer, nullable=False, default=0)
+    window_started_at = Column(DateTime, nullable=False, default=utcnow)
+    last_failure_at = Column(DateTime, nullable=False, default=utcnow)
+    blocked_until = Column(DateTime)
 
 
 class KeyCheck(Base):

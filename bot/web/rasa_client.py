@@ -125,11 +125,19 @@ class RasaClient:
                 raise RasaUnavailable(type(exc).__name__) from exc
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    def send(self, sender: str, text: str, trusted: bool = False) -> List[Reply]:
-        """Send one message; `trusted` only for the server's own `/start`."""
+    def send(self, sender: str, text: str, trusted: bool = False,
+             metadata: Optional[Dict[str, Any]] = None) -> List[Reply]:
+        """Send one message; `trusted` only for the server's own commands (`/start`, the two help buttons).
+
+        `metadata` carries what the web app vouches for: the browser visit, and a
+        button press checked against the buttons it offered.
+        """
         params = {"token": self.token} if trusted else None
+        body: Dict[str, Any] = {"sender": sender, "message": text}
+        if metadata:
+            body["metadata"] = metadata
         response = self._each_instance(lambda base: self.http.post(
-            f"{base}/webhooks/rest/webhook", params=params, json={"sender": sender, "message": text},
+            f"{base}/webhooks/rest/webhook", params=params, json=body,
             timeout=self.timeout_s))
         if response.status_code != 200:
             raise _refusal(response)
