@@ -6,7 +6,8 @@ conversations at a time with keyset pagination (after the last row's
 corrections and alerts with one query each, and holds no session between
 batches, so memory stays flat and no connection waits on a slow reader.
 `stream_json` and `stream_csv` turn that into text chunks for `msp export`
-and the workspace's download.
+and the workspace's download. In CSV, a cell that a spreadsheet would run as
+a formula gets a ' in front (OWASP's advice); JSON keeps every word as given.
 
 v2 adds keys only (`contract`, `answers`, `corrections`, `alerts`): every v1
 key is still there with the same meaning.
@@ -265,6 +266,17 @@ CSV_FIELDS = [
 ]
 _RECORD_FIELDS = CSV_FIELDS[:9]
 
+# A spreadsheet runs a cell that starts with one of these as a formula ("=HYPERLINK(...)", "@SUM(1)").
+# OWASP's advice for CSV injection: start such a cell with a ' so that it is shown as the text it is.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def formula_safe(value: Any) -> Any:
+    """A text cell that a spreadsheet would run as a formula, with a ' in front; anything else as it is."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
 
 def csv_rows(records_: Iterable[Dict[str, Any]]) -> Iterator[Dict[str, Any]]:
     """One row per wish (a conversation with none still gets one row)."""
@@ -288,11 +300,17 @@ def stream_csv(
     batch: int = DEFAULT_BATCH,
 ) -> Iterator[str]:
     """The records as CSV, one row per wish, in chunks (header first)."""
+    return csv_chunks(iter_records(enquiry_ref, since, until, batch))
+
+
+def csv_chunks(records_: Iterable[Dict[str, Any]]) -> Iterator[str]:
+    """These records as `stream_csv` writes them. Every cell passes `formula_safe` on its way out;
+    JSON keeps the words exactly as they are."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS)
     writer.writeheader()
-    for row in csv_rows(iter_records(enquiry_ref, since, until, batch)):
-        writer.writerow(row)
+    for row in csv_rows(records_):
+        writer.writerow({name: formula_safe(value) for name, value in row.items()})
         if buffer.tell() >= CHUNK_CHARS:
             yield buffer.getvalue()
             buffer.seek(0)

