@@ -17,7 +17,7 @@ import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple
 
 from spacy.matcher import Matcher
 from spacy.tokens import Doc
@@ -321,6 +321,8 @@ class _Clause:
     non_answer: bool = False  # says there is no answer yet ("no idea", "she couldn't say"): no last-resort code
     contrast: bool = False  # opens with "just", "only", "instead" or follows "but" ("..., I just want him gone")
     preamble: int = 0  # tokens of `own_doc` that say who is speaking ("As his advocate:"): no code from them
+    start: int = -1  # where `words` starts in the message (-1: not found)
+    end: int = -1  # and where it ends
 
     @property
     def short(self) -> bool:
@@ -375,16 +377,21 @@ def _preamble_end(doc: Doc) -> int:
 def _clauses(text: str) -> List[_Clause]:
     """Split a message into clauses; a fragment borrows the wish words of an earlier clause of its sentence."""
     out: List[_Clause] = []
+    text_cursor = 0
     for sentence in _SENTENCE_END.split(text):
         frame = ""  # wish words are lent within a sentence only
         cursor = 0
+        sentence_at = text.find(sentence, text_cursor)
+        text_cursor = sentence_at + len(sentence) if sentence_at >= 0 else text_cursor
         for words in split_clauses(sentence):
             at = sentence.find(words, cursor)
             after_but = at >= 0 and bool(_BUT.search(sentence[cursor:at]))
             cursor = at + len(words) if at >= 0 else cursor
+            start = sentence_at + at if at >= 0 and sentence_at >= 0 else -1
+            end = start + len(words) if start >= 0 else -1
             own_doc = make_doc(normalise(words), already_normal=True)
             if _about_the_conversation(own_doc):
-                out.append(_Clause(words.strip(), own_doc, 0, own_doc, False, False, True))
+                out.append(_Clause(words.strip(), own_doc, 0, own_doc, False, False, True, start=start, end=end))
                 continue
             has_wish = bool(_wish_positions(own_doc))
             statement = not has_wish and _is_statement(own_doc)
@@ -397,7 +404,7 @@ def _clauses(text: str) -> List[_Clause]:
             wish = has_wish and not _is_non_answer(own_doc)
             non_answer = bool(match_spans(_rules().no_wish_matcher, own_doc))
             out.append(_Clause(words.strip(), doc, prefix_len, own_doc, wish, statement, False, non_answer,
-                               _opens_contrast(own_doc, after_but), _preamble_end(own_doc)))
+                               _opens_contrast(own_doc, after_but), _preamble_end(own_doc), start, end))
             if has_wish:
                 frame = _wish_frame(own_doc)
             elif statement:
@@ -670,27 +677,76 @@ def _set_aside(clauses: Sequence[_Clause], raw: Sequence[Tuple[_Found, int]], in
     )
 
 
+@dataclass
+class _Span:
+    """A mention being built: its code and the clauses [first, last] whose words are its own."""
+
+    code: str
+    negated: bool
+    first: int
+    last: int
+
+
+def _goes_on_from(clauses: Sequence[_Clause], index: int) -> bool:
+    """Does clause `index`, which found nothing, carry on the wish of the clause before it?
+
+    "i want him to stop coming round" + "take my money": the fragment has no
+    subject and no wish word of its own, so its words belong to that wish and
+    must not be lost. Background ("he's my son") and talk about the chat are
+    not wishes and stay out.
+    """
+    clause = clauses[index]
+    if clause.talk or clause.statement or clause.non_answer or clause.wish:
+        return False
+    return clause.prefix_len > 0 or _goes_on(clauses[index - 1].own_doc, clause.own_doc)
+
+
+def _span_words(text: str, clauses: Sequence[_Clause], span: _Span) -> str:
+    """The person's words from the first clause of a mention to its last, as they wrote them."""
+    first, last = clauses[span.first], clauses[span.last]
+    if span.first == span.last or first.start < 0 or last.end < 0:
+        return first.words if span.first == span.last else " ".join(
+            c.words for c in clauses[span.first:span.last + 1])
+    return text[first.start:last.end].strip(" \t\"'()-,;")
+
+
 def recognise_outcomes(text: str) -> List[OutcomeMention]:
-    """Find every desired outcome in a message, in order, one per code (the first one wanted)."""
+    """Find every desired outcome in a message, in order, each with its own words.
+
+    Nothing that carries a wish is lost on the way to the record: a wish said
+    again in the next clause keeps one mention whose words cover both; the
+    same code asked for again later, after another wish, is a wish of its own
+    with its own words; and a fragment that carries on a wish ("..., and take
+    my money") adds its words to that wish.
+    """
     if not text or not text.strip():
         return []
     clauses, raw = _read(text)
     wanted = {f.code for f, _ in raw if not f.negated and not f.negation_of}
-    seen: Set[str] = set()
-    mentions: List[OutcomeMention] = []
+    spans: List[_Span] = []
     for found, index in raw:
-        if found.code in seen or found.gives_way_to & (wanted - {found.code}):
+        if found.gives_way_to & (wanted - {found.code}):
             continue
         if found.negation_of and (found.negation_of in wanted or _set_aside(clauses, raw, index)):
             continue  # "no police, I just want him out": an option set aside, not a wish of its own
         if found.negated and found.code in wanted:
             continue  # wanted in another clause: that one is reported
-        seen.add(found.code)
-        mentions.append(OutcomeMention(code=found.code, own_words=clauses[index].words, negated=found.negated))
-    if len(mentions) == 1:
-        only = mentions[0]
-        mentions = [OutcomeMention(code=only.code, own_words=text.strip(), negated=only.negated)]
-    return mentions
+        same = [s for s in spans if s.code == found.code and s.negated == found.negated]
+        if same and (spans[-1] is same[-1] or any(s.first <= index <= s.last for s in same)):
+            same[-1].last = max(same[-1].last, index)  # said again at once: one wish, all its words
+            continue
+        if any(s.code == found.code for s in spans) and found.negated:
+            continue
+        spans.append(_Span(found.code, found.negated, index, index))
+    used = {i for s in spans for i in range(s.first, s.last + 1)}
+    for span in spans:
+        while span.last + 1 < len(clauses) and span.last + 1 not in used and _goes_on_from(clauses, span.last + 1):
+            span.last += 1
+            used.add(span.last)
+    if len(spans) == 1:
+        only = spans[0]
+        return [OutcomeMention(code=only.code, own_words=text.strip(), negated=only.negated)]
+    return [OutcomeMention(code=s.code, own_words=_span_words(text, clauses, s), negated=s.negated) for s in spans]
 
 
 def unplaced_wish(text: str) -> bool:
