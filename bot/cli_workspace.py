@@ -72,6 +72,24 @@ def cmd_user_password(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_user_unlock(args: argparse.Namespace) -> int:
+    """Forget the failed sign-ins counted at an account or an address: its next try is checked at once."""
+    from bot.store import users
+
+    scope, key = (users.ADDRESS, args.address) if args.address else (users.ACCOUNT, args.email)
+    try:
+        lifted = users.unlock(scope, key, getpass.getuser())  # audited in the same transaction
+    except users.UserError as problem:
+        print(f"Could not unlock: {problem}.", file=sys.stderr)
+        return 2
+    shown = users.normalise_email(key) if scope == users.ACCOUNT else key.strip()
+    if lifted is None:
+        print(f"There were no failed sign-ins to clear for {shown}.")
+        return 0
+    print(f"Cleared {lifted.failures} failed sign-in(s) for {shown}. The next try is checked at once.")
+    return 0
+
+
 def cmd_user_disable(args: argparse.Namespace) -> int:
     from bot.store import users
 
@@ -93,18 +111,34 @@ def render_table(heads: Sequence[str], rows: List[List[str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _shown(moment: Optional[datetime], empty: str) -> str:
+    return (_iso(moment) or empty).replace("T", " ").rstrip("Z")
+
+
 def cmd_user_list(_: argparse.Namespace) -> int:
     from bot.store import users
+    from bot.store.models import utcnow
 
     found = users.list_users()
     if not found:
         print("There are no accounts. Add one with: msp user add EMAIL --role manager")
         return 0
-    rows = [[u.email, u.role, "yes" if u.active else "no (disabled)",
-             (_iso(u.last_sign_in_at) or "never").replace("T", " ").rstrip("Z"),
-             (_iso(u.locked_until) or "-").replace("T", " ").rstrip("Z")] for u in found]
-    sys.stdout.write(render_table(["email", "role", "active", "last sign-in", "locked until"], rows))
-    print(f"\n{len(found)} account(s). Times are UTC.")
+    counted = users.failures(utcnow())
+    by_email = {w.key: w for w in counted if w.scope == users.ACCOUNT}
+    rows = []
+    for u in found:
+        wait = by_email.get(u.email)
+        rows.append([u.email, u.role, "yes" if u.active else "no (disabled)",
+                     _shown(u.last_sign_in_at, "never"), str(wait.failures) if wait else "0",
+                     _shown(wait.waiting_until if wait else None, "-")])
+    sys.stdout.write(render_table(["email", "role", "active", "last sign-in", "failed", "waits until"], rows))
+    addresses = [w for w in counted if w.scope == users.ADDRESS]
+    if addresses:
+        print("\nAddresses with failed sign-ins:")
+        table = [[w.key, str(w.failures), _shown(w.waiting_until, "-")] for w in addresses]
+        sys.stdout.write(render_table(["address", "failed", "waits until"], table))
+    print(f"\n{len(found)} account(s). Times are UTC. `msp user unlock EMAIL` (or --address ADDRESS) "
+          "lets the next try through at once.")
     return 0
 
 
@@ -144,7 +178,7 @@ def _positive(value: str) -> int:
 
 def add_commands(sub: Any) -> None:
     """Add `user` and `audit` to the `msp` parser's subcommands."""
-    user = sub.add_parser("user", help="workspace accounts: add, disable, list, change a password")
+    user = sub.add_parser("user", help="workspace accounts: add, disable, list, unlock, change a password")
     user_sub = user.add_subparsers(dest="user_command", required=True)
     add = user_sub.add_parser("add", help="add an account (asks for the password; or one line on stdin)")
     add.add_argument("email")
@@ -153,9 +187,15 @@ def add_commands(sub: Any) -> None:
     disable = user_sub.add_parser("disable", help="stop an account signing in")
     disable.add_argument("email")
     disable.set_defaults(func=cmd_user_disable)
-    password = user_sub.add_parser("password", help="set a new password (it also lifts a lock)")
+    password = user_sub.add_parser("password", help="set a new password (it also clears failed sign-ins)")
     password.add_argument("email")
     password.set_defaults(func=cmd_user_password)
+    unlock = user_sub.add_parser("unlock", help="clear the failed sign-ins of an account or an address, so "
+                                                "its next try is checked at once (audited)")
+    which = unlock.add_mutually_exclusive_group(required=True)
+    which.add_argument("email", nargs="?", help="the account's email")
+    which.add_argument("--address", help="an address (as the audit log shows it) instead of an account")
+    unlock.set_defaults(func=cmd_user_unlock)
     user_sub.add_parser("list", help="list the accounts").set_defaults(func=cmd_user_list)
 
     audit = sub.add_parser("audit", help="read the audit log, newest first")

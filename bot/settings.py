@@ -7,6 +7,7 @@ SQLite files under `var/` and the contract's ports.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from dataclasses import dataclass
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import Dict, List, Tuple
 
 from dotenv import dotenv_values, load_dotenv
+
+logger = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 VAR_DIR = PROJECT_ROOT / "var"
@@ -72,10 +75,15 @@ class Settings:
     # Privacy (bot/store/crypto.py, bot/store/privacy.py): keys newest first, and how long words are kept.
     encryption_keys: Tuple[str, ...] = ()
     retention_months: int = 24
-    # The practitioners' workspace (/review): sign-in, lockout and idle sessions.
-    signin_max_failures: int = 5  # failed sign-ins in a row before the account locks
-    signin_lock_minutes: float = 15.0
-    signin_delay_s: float = 0.5  # wait before answering a failed sign-in, per failure so far (capped)
+    # The practitioners' workspace (/review): sign-in, its waits after failures, and idle sessions.
+    # Failures are counted per address and per account in the database (every web process sees them);
+    # a wait is answered at once with 429 and Retry-After, never by holding a worker thread.
+    signin_window_minutes: float = 15.0  # failures are forgotten after this long with none (and no wait)
+    signin_address_failures: int = 10  # failures from one address before it must wait
+    signin_account_failures: int = 20  # failures at one account, from anywhere, before failed addresses wait
+    signin_wait_minutes: float = 1.0  # the first wait; an address's doubles with each further failure
+    signin_wait_max_minutes: float = 15.0  # the longest an address waits
+    signin_concurrent_checks: int = 2  # password checks (argon2) at once per web process; more: "busy"
     password_min_length: int = 12
     workspace_idle_minutes: float = 30.0
     # The production path (docs/production.md): Rasa's Redis lock store, several instances.
@@ -152,9 +160,12 @@ class Settings:
             "RASA_TIMEOUT_S": repr(self.rasa_timeout_s),
             "MSP_ENCRYPTION_KEYS": ",".join(self.encryption_keys),
             "RETENTION_MONTHS": str(self.retention_months),
-            "SIGNIN_MAX_FAILURES": str(self.signin_max_failures),
-            "SIGNIN_LOCK_MINUTES": repr(self.signin_lock_minutes),
-            "SIGNIN_DELAY_S": repr(self.signin_delay_s),
+            "SIGNIN_WINDOW_MINUTES": repr(self.signin_window_minutes),
+            "SIGNIN_ADDRESS_FAILURES": str(self.signin_address_failures),
+            "SIGNIN_ACCOUNT_FAILURES": str(self.signin_account_failures),
+            "SIGNIN_WAIT_MINUTES": repr(self.signin_wait_minutes),
+            "SIGNIN_WAIT_MAX_MINUTES": repr(self.signin_wait_max_minutes),
+            "SIGNIN_CONCURRENT_CHECKS": str(self.signin_concurrent_checks),
             "PASSWORD_MIN_LENGTH": str(self.password_min_length),
             "WORKSPACE_IDLE_MINUTES": repr(self.workspace_idle_minutes),
             "LOCK_STORE_URL": self.lock_store_url,
@@ -191,6 +202,27 @@ def _at_least(name: str, default: int, least: int) -> int:
     if value < least:
         raise SystemExit(f"{name} must be {least} or more, not {value}.")
     return value
+
+
+def _more_than_zero(name: str, default: float) -> float:
+    value = _float(name, default)
+    if not value > 0:
+        raise SystemExit(f"{name} must be more than 0, not {value:g}.")
+    return value
+
+
+# Settings that no longer do anything, and what took their place: said once at start, never silently ignored.
+RETIRED = {
+    "SIGNIN_MAX_FAILURES": "no account is locked now; see SIGNIN_ADDRESS_FAILURES, SIGNIN_ACCOUNT_FAILURES",
+    "SIGNIN_LOCK_MINUTES": "no account is locked now; see SIGNIN_WAIT_MINUTES, SIGNIN_WAIT_MAX_MINUTES",
+    "SIGNIN_DELAY_S": "a failed sign-in no longer waits before its answer; see SIGNIN_WAIT_MINUTES",
+}
+
+
+def _warn_retired() -> None:
+    for name, instead in RETIRED.items():
+        if _str(name):
+            logger.warning("%s is set but no longer used (%s). Remove it from .env.", name, instead)
 
 
 def _action_timeout(lock_lifetime_s: int) -> float:
@@ -262,6 +294,7 @@ def _sqlite_default(filename: str) -> str:
 def load_settings(env_file: Path | None = None) -> Settings:
     """Read settings once per call; `.env` never overrides the real environment."""
     load_dotenv(env_file or PROJECT_ROOT / ".env", override=False)
+    _warn_retired()
     token = os.environ.get("RASA_AUTH_TOKEN", "").strip()
     generated = False
     if not token:
@@ -313,9 +346,12 @@ def load_settings(env_file: Path | None = None) -> Settings:
         encryption_keys=tuple(k.strip() for k in _str("MSP_ENCRYPTION_KEYS").replace("\n", ",").split(",")
                               if k.strip()),
         retention_months=_int("RETENTION_MONTHS", 24),
-        signin_max_failures=_int("SIGNIN_MAX_FAILURES", 5),
-        signin_lock_minutes=_float("SIGNIN_LOCK_MINUTES", 15.0),
-        signin_delay_s=_float("SIGNIN_DELAY_S", 0.5),
+        signin_window_minutes=_more_than_zero("SIGNIN_WINDOW_MINUTES", 15.0),
+        signin_address_failures=_at_least("SIGNIN_ADDRESS_FAILURES", 10, 1),
+        signin_account_failures=_at_least("SIGNIN_ACCOUNT_FAILURES", 20, 1),
+        signin_wait_minutes=_more_than_zero("SIGNIN_WAIT_MINUTES", 1.0),
+        signin_wait_max_minutes=_more_than_zero("SIGNIN_WAIT_MAX_MINUTES", 15.0),
+        signin_concurrent_checks=_at_least("SIGNIN_CONCURRENT_CHECKS", 2, 1),
         password_min_length=_int("PASSWORD_MIN_LENGTH", 12),
         workspace_idle_minutes=_float("WORKSPACE_IDLE_MINUTES", 30.0),
         lock_store_url=_str("LOCK_STORE_URL"),

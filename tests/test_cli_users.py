@@ -98,3 +98,35 @@ def test_audit_lists_newest_first_with_filters_and_json(
     assert "No audit entries match" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         cli.main(["audit", "--limit", "0"])
+
+
+def test_user_unlock_clears_an_account_or_an_address_and_is_audited_as_the_os_user(
+    record_db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.store.models import utcnow
+
+    user = users.add_user("ann@example.org", PASSWORD, "practitioner")
+    now = utcnow()
+    for _ in range(10):
+        users.sign_in("ann@example.org", "wrong-guess", "203.0.113.9", now)
+    assert users.sign_in("ann@example.org", PASSWORD, "203.0.113.9", now).status == users.THROTTLED
+    assert cli.main(["user", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "203.0.113.9" in out and "waits until" in out
+    assert cli.main(["user", "unlock", "--address", "203.0.113.9"]) == 0
+    assert "Cleared 10 failed sign-in(s) for 203.0.113.9" in capsys.readouterr().out
+    assert cli.main(["user", "unlock", "ANN@example.org"]) == 0
+    assert "Cleared 10 failed sign-in(s) for ann@example.org" in capsys.readouterr().out
+    assert cli.main(["user", "unlock", "ann@example.org"]) == 0
+    assert "There were no failed sign-ins to clear for ann@example.org" in capsys.readouterr().out
+    assert cli.main(["user", "unlock", "nobody@example.org"]) == 2
+    assert "no account" in capsys.readouterr().err
+    me = getpass.getuser()
+    address, account = _actions()
+    assert address.startswith(f"{me} sign_in_unlock scope=address address=203.0.113.9 failures=10 waiting_until=20")
+    assert account == f"{me} sign_in_unlock scope=account user={user.id} email=ann@example.org failures=10 waiting_until=-"
+    assert users.sign_in("ann@example.org", PASSWORD, "203.0.113.9", now).ok
+    with pytest.raises(SystemExit):
+        cli.main(["user", "unlock"])
+    with pytest.raises(SystemExit):
+        cli.main(["user", "unlock", "ann@example.org", "--address", "203.0.113.9"])

@@ -1,4 +1,4 @@
-"""The workspace's door: sign-in on every route, roles, sessions, lockout and the audit of it all.
+"""The workspace's door: sign-in on every route, roles, sessions, waits after failures and the audit of it all.
 
 Flask's test client only, no Rasa. Routes are not listed by hand: they are
 read from the app's url_map, so a route added later is checked too.
@@ -10,10 +10,11 @@ import re
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Iterator, List, Optional, Tuple
+from typing import Any, List, Optional, Tuple
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from bot.settings import load_settings
@@ -44,10 +45,9 @@ class Clock:
 
 
 @pytest.fixture(autouse=True)
-def no_strangers() -> Iterator[None]:
-    users._strangers.clear()
-    yield
-    users._strangers.clear()
+def quick_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2id still, with small parameters: these tests are about the door, not the hash's cost."""
+    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 @pytest.fixture
@@ -58,8 +58,10 @@ def clock() -> Clock:
 @pytest.fixture
 def settings(record_db: str, tmp_path: Path) -> Any:
     return replace(load_settings(), database_url=record_db, secret_key=SECRET,
-                   web_session_dir=str(tmp_path / "sessions"), signin_delay_s=0.0, signin_max_failures=5,
-                   signin_lock_minutes=15.0, workspace_idle_minutes=30.0, password_min_length=12)
+                   web_session_dir=str(tmp_path / "sessions"), signin_address_failures=5,
+                   signin_account_failures=10, signin_wait_minutes=1.0, signin_wait_max_minutes=15.0,
+                   signin_window_minutes=15.0, signin_concurrent_checks=2, workspace_idle_minutes=30.0,
+                   password_min_length=12, trusted_proxies=0)
 
 
 @pytest.fixture
@@ -75,12 +77,13 @@ def _csrf(html: str) -> str:
     return match.group(1)
 
 
-def _sign_in(client: Any, email: str, password: str = PASSWORD, next_: Optional[str] = None) -> Any:
+def _sign_in(client: Any, email: str, password: str = PASSWORD, next_: Optional[str] = None,
+             address: str = "127.0.0.1", **kwargs: Any) -> Any:
     token = _csrf(client.get(SIGN_IN).get_data(as_text=True))
     data = {"email": email, "password": password, "csrf_token": token}
     if next_ is not None:
         data["next"] = next_
-    return client.post(SIGN_IN, data=data)
+    return client.post(SIGN_IN, data=data, environ_base={"REMOTE_ADDR": address}, **kwargs)
 
 
 def _signed_in(app: Any, email: str) -> Tuple[Any, str]:
@@ -263,29 +266,156 @@ def test_a_failed_sign_in_is_audited_as_the_typed_email_lower_cased_and_cut(app:
     assert "whatever" not in (event.detail or "")
 
 
-def test_lockout_after_too_many_failures_then_the_lock_passes(app: Any, clock: Clock) -> None:
+TOO_MANY = "Too many tries. Wait 1 minute, then try again"
+
+
+def test_an_address_that_fails_too_often_is_told_to_wait_at_once_with_429(app: Any, clock: Clock) -> None:
     client = app.test_client()
     for attempt in range(1, 6):
-        html = _sign_in(client, PRACTITIONER, f"wrong-password-{attempt}").get_data(as_text=True)
+        response = _sign_in(client, PRACTITIONER, f"wrong-password-{attempt}")
         if attempt < 5:
-            assert "The email or password is not right" in html
-    assert "This account is locked for 15 minutes" in html
-    locked = _sign_in(client, PRACTITIONER, PASSWORD)
-    assert locked.status_code == 401 and "This account is locked for 15 minutes" in locked.get_data(as_text=True)
-    assert len(_audit("lockout")) == 1 and len(_audit("sign_in_failed")) == 6
-    clock.move(minutes=14)
-    assert _sign_in(client, PRACTITIONER, PASSWORD).status_code == 401
-    clock.move(minutes=1, seconds=1)
+            assert response.status_code == 401
+            assert "The email or password is not right" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 429 and response.headers["Retry-After"] == "60"
+    assert TOO_MANY in html and "<title>Error: Workspace – Sign in</title>" in html
+    assert 'href="#email"' in html, "a GOV.UK error summary"
+    waiting = _sign_in(client, PRACTITIONER, PASSWORD)
+    assert waiting.status_code == 429 and TOO_MANY in waiting.get_data(as_text=True), "even the right password"
+    assert waiting.headers["Retry-After"] == "60"
+    clock.move(seconds=30)
+    assert _sign_in(client, PRACTITIONER, PASSWORD).headers["Retry-After"] == "30"
+    assert len(_audit("sign_in_failed")) == 5, "a try that had to wait was not checked, so not audited"
+    (blocked,) = _audit("sign_in_blocked")
+    assert blocked.actor == PRACTITIONER and blocked.address == "127.0.0.1"
+    assert blocked.detail == "scope=address failures=5 until=2026-11-28T09:01:00Z"
+    clock.move(seconds=31)
     assert _sign_in(client, PRACTITIONER, PASSWORD).status_code == 303
     assert client.get("/review/sign-in").headers["Location"] == "/review/"
 
 
-def test_an_unknown_email_is_locked_the_same_way(app: Any) -> None:
+def test_the_owner_signs_in_from_another_address_while_theirs_is_guessed_at(app: Any) -> None:
+    attacker = app.test_client()
+    for attempt in range(12):
+        _sign_in(attacker, PRACTITIONER, f"guess-number-{attempt}")
+    assert _sign_in(attacker, PRACTITIONER, PASSWORD).status_code == 429
+    owner = app.test_client()
+    assert _sign_in(owner, PRACTITIONER, PASSWORD, address="127.0.0.2").status_code == 303
+
+
+def test_an_unknown_email_is_told_to_wait_the_same_way(app: Any) -> None:
+    pages = []
+    for n, email in enumerate((PRACTITIONER, "nobody@example.org")):
+        client = app.test_client()
+        for attempt in range(6):
+            response = _sign_in(client, email, f"guess-number-{attempt}", address=f"192.0.2.{n}")
+        html = re.sub(r'value="[^"]*"', "", response.get_data(as_text=True))
+        pages.append((response.status_code, response.headers.get("Retry-After"), html.replace(email, "EMAIL")))
+    assert pages[0] == pages[1] and pages[0][0] == 429
+    assert len(_audit("sign_in_blocked")) == 2
+
+
+def test_a_failed_sign_in_never_sleeps_in_the_request(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    def no_sleep(_: float) -> None:
+        raise AssertionError("the request slept")
+
+    monkeypatch.setattr(time, "sleep", no_sleep)
+    client = app.test_client()
+    statuses = [_sign_in(client, PRACTITIONER, f"guess-number-{n}").status_code for n in range(7)]
+    assert statuses == [401] * 4 + [429] * 3
+
+
+def test_a_busy_web_process_says_so_with_429(app: Any, settings: Any) -> None:
+    slots = users._checks(settings.signin_concurrent_checks)
+    for _ in range(settings.signin_concurrent_checks):
+        slots.acquire()
+    try:
+        response = _sign_in(app.test_client(), PRACTITIONER)
+    finally:
+        for _ in range(settings.signin_concurrent_checks):
+            slots.release()
+    assert response.status_code == 429 and response.headers["Retry-After"] == str(users.BUSY_RETRY_S)
+    assert "The workspace is busy. Wait a few seconds, then try again" in response.get_data(as_text=True)
+
+
+def test_behind_a_trusted_proxy_each_client_address_is_counted_apart(settings: Any, clock: Clock) -> None:
+    users.add_user(PRACTITIONER, PASSWORD, users.PRACTITIONER, settings)
+    app = create_app(replace(settings, trusted_proxies=1), overrides={"TESTING": True, "MSP_CLOCK": clock})
     client = app.test_client()
     for attempt in range(5):
-        html = _sign_in(client, "nobody@example.org", f"guess-number-{attempt}").get_data(as_text=True)
-    assert "This account is locked for 15 minutes" in html
-    assert len(_audit("lockout")) == 1
+        _sign_in(client, PRACTITIONER, f"guess-number-{attempt}", headers={"X-Forwarded-For": "203.0.113.7"})
+    assert _sign_in(client, PRACTITIONER, headers={"X-Forwarded-For": "203.0.113.7"}).status_code == 429
+    assert _sign_in(client, PRACTITIONER, headers={"X-Forwarded-For": "203.0.113.8"}).status_code == 303
+    assert {e.address for e in _audit("sign_in_failed")} == {"203.0.113.7"}
+
+
+def test_without_a_proxy_a_forwarded_address_changes_nothing(app: Any) -> None:
+    client = app.test_client()
+    for attempt in range(5):
+        _sign_in(client, PRACTITIONER, f"guess-number-{attempt}", headers={"X-Forwarded-For": f"10.0.0.{attempt}"})
+    assert _sign_in(client, PRACTITIONER, headers={"X-Forwarded-For": "10.9.9.9"}).status_code == 429
+
+
+# --- managers see the waits and lift them ------------------------------------------------------
+
+
+def test_a_manager_sees_who_is_waiting_and_unlocks_them_audited(app: Any) -> None:
+    guesser = app.test_client()
+    for attempt in range(5):
+        _sign_in(guesser, PRACTITIONER, f"guess-number-{attempt}", address="192.0.2.50")
+    manager, token = _signed_in(app, MANAGER)
+    html = manager.get("/review/accounts").get_data(as_text=True)
+    assert "<title>Workspace – Accounts</title>" in html
+    assert re.search(r'href="/review/accounts"[^>]*>\s*(<strong[^>]*>)?Accounts', html), "in the navigation"
+    row = re.search(r"<tr[^>]*>\s*<td[^>]*>192\.0\.2\.50</td>(.*?)</tr>", html, re.S)
+    assert row, "the address is listed"
+    assert "5 since 28 Nov 2026 09:00" in row.group(1) and "28 Nov 2026 09:01" in row.group(1)
+    response = manager.post("/review/accounts/unlock", data={"csrf_token": token, "scope": "address",
+                                                             "key": "192.0.2.50"})
+    assert response.status_code == 303 and response.headers["Location"] == "/review/accounts"
+    page = manager.get("/review/accounts").get_data(as_text=True)
+    assert "The failed tries of 192.0.2.50 are cleared" in page and "192.0.2.50</td>" not in page
+    (entry,) = _audit("sign_in_unlock")
+    assert entry.actor == MANAGER and entry.address == "127.0.0.1"
+    assert entry.detail == "scope=address address=192.0.2.50 failures=5 waiting_until=2026-11-28T09:01:00Z"
+    assert _sign_in(guesser, PRACTITIONER, address="192.0.2.50").status_code == 303
+
+
+def test_a_manager_unlocks_an_account(app: Any) -> None:
+    for n in range(10):
+        _sign_in(app.test_client(), PRACTITIONER, "guess-number-1", address=f"192.0.2.{n}")
+    assert _sign_in(app.test_client(), PRACTITIONER, address="192.0.2.3").status_code == 429
+    manager, token = _signed_in(app, MANAGER)
+    html = manager.get("/review/accounts").get_data(as_text=True)
+    assert "10 since" in html and 'name="key" value="pat@example.org"' in html
+    manager.post("/review/accounts/unlock", data={"csrf_token": token, "scope": "account", "key": PRACTITIONER})
+    (entry,) = _audit("sign_in_unlock")
+    assert entry.detail.startswith("scope=account user=") and "email=pat@example.org failures=10" in entry.detail
+    assert _sign_in(app.test_client(), PRACTITIONER, address="192.0.2.3").status_code == 303
+    again = manager.post("/review/accounts/unlock", data={"csrf_token": token, "scope": "account",
+                                                          "key": PRACTITIONER})
+    assert "There were no failed tries to clear for pat@example.org" in manager.get(
+        again.headers["Location"]).get_data(as_text=True)
+    assert len(_audit("sign_in_unlock")) == 1, "nothing lifted, nothing audited"
+
+
+def test_unlock_refuses_what_is_not_an_account_or_an_address(app: Any) -> None:
+    manager, token = _signed_in(app, MANAGER)
+    for data in ({"scope": "everyone", "key": "x"}, {"scope": "account", "key": ""}):
+        assert manager.post("/review/accounts/unlock", data={"csrf_token": token, **data}).status_code == 400
+    missing = manager.post("/review/accounts/unlock", data={"csrf_token": token, "scope": "account",
+                                                            "key": "nobody@example.org"})
+    assert missing.status_code == 404 and not _audit("sign_in_unlock")
+
+
+def test_the_accounts_page_is_for_managers(app: Any) -> None:
+    practitioner, token = _signed_in(app, PRACTITIONER)
+    assert practitioner.get("/review/accounts").status_code == 403
+    assert practitioner.post("/review/accounts/unlock", data={"csrf_token": token, "scope": "address",
+                                                              "key": "127.0.0.1"}).status_code == 403
+    assert 'href="/review/accounts"' not in practitioner.get("/review/").get_data(as_text=True)
 
 
 def test_a_disabled_account_cannot_sign_in_and_its_session_ends(app: Any) -> None:

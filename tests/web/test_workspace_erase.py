@@ -30,7 +30,7 @@ def tracker(tmp_path: Path) -> str:
 @pytest.fixture
 def app(record_db: str, tracker: str, tmp_path: Path) -> Any:
     settings = replace(load_settings(), database_url=record_db, secret_key=SECRET, tracker_store_url=tracker,
-                       web_session_dir=str(tmp_path / "sessions"), signin_delay_s=0.0)
+                       web_session_dir=str(tmp_path / "sessions"))
     users.add_user(PRACTITIONER, PASSWORD, users.PRACTITIONER, settings)
     users.add_user(MANAGER, PASSWORD, users.MANAGER, settings)
     return create_app(settings, overrides={"TESTING": True})

@@ -11,8 +11,11 @@ The workspace keeps its own key in the app's server-side session. A person's
 chat (keys `cid`, `opening`, `since`) never touches it, and nothing of a chat
 session can stand for it. Signing in clears the session and gives it a new
 id (no fixation); signing out, or WORKSPACE_IDLE_MINUTES without a request,
-ends it at once. Every sign-in, failed sign-in, lockout and sign-out goes to
-the audit log with the address it came from.
+ends it at once. Every sign-in, failed sign-in, wait begun and sign-out goes
+to the audit log with the address it came from. Failed sign-ins are counted
+per address (`request.remote_addr`: the client's, behind TRUSTED_PROXIES
+proxies, as bot/web/__init__.py's ProxyFix sets it) and per account, and a try
+that must wait gets 429 with Retry-After at once (bot/store/users.py).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 from flask_session.base import ServerSideSessionInterface
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from bot.settings import Settings
 from bot.store import audit as audit_store
@@ -221,8 +225,7 @@ def sign_in() -> Any:
     if errors:
         return _sign_in_page(errors, email, target, 400)
 
-    settings = _settings()
-    result = users.verify(email, password, now(), settings)
+    result = users.sign_in(email, password, request.remote_addr, now(), _settings())
     address = request.remote_addr
     if result.ok and result.user is not None:
         _start_session(result.user)
@@ -231,20 +234,36 @@ def sign_in() -> Any:
                            address)
         return redirect(target, code=303)
 
+    if result.status == users.BUSY:
+        return _wait_page("The workspace is busy. Wait a few seconds, then try again", email, target,
+                          result.retry_after)
+    if result.status == users.THROTTLED:
+        # Nothing was checked, so nothing is audited: a flood of tries cannot flood the audit log.
+        return _wait_page(_too_many(result.retry_after), email, target, result.retry_after)
     typed = users.normalise_email(email)[:audit_store.ACTOR_MAX]
     audit_store.record(typed, "sign_in_failed", f"result={result.status}", address)
-    if result.just_locked:
-        until = result.locked_until.strftime("%Y-%m-%dT%H:%M:%SZ") if result.locked_until else "-"
-        audit_store.record(typed, "lockout", f"failures={result.failures} until={until}", address)
-    if result.status == users.LOCKED:
-        minutes = _minutes(settings.signin_lock_minutes)
-        message = (f"This account is locked for {minutes} minutes after too many tries. "
-                   "Try again later, or ask your manager to help")
-    elif result.status == users.DISABLED:
-        message = "This account cannot be used any more. Ask your manager if you need one"
-    else:
-        message = "The email or password is not right"
-    return _sign_in_page({"email": message}, email, target, 401)
+    for scope, failures, until in result.began:
+        audit_store.record(typed, "sign_in_blocked",
+                           f"scope={scope} failures={failures} until={until.strftime('%Y-%m-%dT%H:%M:%SZ')}",
+                           address)
+    if result.status == users.DISABLED:
+        disabled = "This account cannot be used any more. Ask your manager if you need one"
+        return _sign_in_page({"email": disabled}, email, target, 401)
+    if result.retry_after:
+        return _wait_page(_too_many(result.retry_after), email, target, result.retry_after)
+    return _sign_in_page({"email": "The email or password is not right"}, email, target, 401)
+
+
+def _too_many(seconds: int) -> str:
+    minutes = max(1, -(-seconds // 60))
+    return (f"Too many tries. Wait {minutes} minute{'' if minutes == 1 else 's'}, then try again, "
+            "or ask a manager to lift the wait")
+
+
+def _wait_page(message: str, email: str, target: str, seconds: int) -> Any:
+    """429 with Retry-After (seconds): answered at once, no worker thread held while they wait."""
+    page, status = _sign_in_page({"email": message}, email, target, 429)
+    return page, status, {"Retry-After": str(max(1, seconds))}
 
 
 @review.post("/sign-out")
@@ -279,6 +298,25 @@ def not_found(_error: Exception) -> Any:
     return _problem("not_found", 404)
 
 
-# The pages (urgent alerts, enquiries, a conversation, invitations, export, report, audit, erase) register
-# their routes on `review` when imported; they need the names above, so they come last.
-from bot.web.workspace import pages, privacy  # noqa: E402,F401
+@review.before_app_request
+def routing_problem() -> Any:
+    """A /review address that no route has (404), or a route asked the wrong way (405): workspace pages.
+
+    Flask hands routing errors to the app's handlers (the chat's pages), never
+    to a blueprint's, so the workspace answers its own before they are raised.
+    """
+    problem = request.routing_exception
+    if not isinstance(problem, (NotFound, MethodNotAllowed)):
+        return None
+    if not (request.path == "/review" or request.path.startswith("/review/")):
+        return None
+    g.review_user = _session_user()
+    if isinstance(problem, MethodNotAllowed):
+        page = render_template("review/problem.html", problem="wrong_method", workspace_user=g.review_user)
+        return page, 405, {"Allow": ", ".join(sorted(problem.valid_methods or ()))}
+    return render_template("review/problem.html", problem="not_found", workspace_user=g.review_user), 404
+
+
+# The pages (urgent alerts, enquiries, a conversation, invitations, export, report, audit, erase, accounts)
+# register their routes on `review` when imported; they need the names above, so they come last.
+from bot.web.workspace import accounts, pages, privacy  # noqa: E402,F401
