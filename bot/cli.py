@@ -227,7 +227,9 @@ def cmd_transcript(args: argparse.Namespace) -> int:
         text = turn.text
         if turn.opened and text.startswith("/start"):
             text = f"(chat opened: {text[len('/start'):] or 'no details'})"
-        print(f"{turn.at}  {who}: {text}{note}")
+        elif turn.pressed:  # a button: its title, never the command behind it
+            text = f"(pressed) {text}"
+        print(f"{turn.iso}  {who}: {text}{note}")
         if turn.buttons:
             print(" " * 33 + "buttons: " + " | ".join(turn.buttons))
     return 0

@@ -489,7 +489,7 @@ def with_transcripts(records: Iterable[Dict[str, Any]],
     for record in records:
         cid = str(record["conversation_id"])
         if cid not in read:
-            read[cid] = [{"at": turn.at, "speaker": turn.speaker, "text": turn.text,
+            read[cid] = [{"at": turn.iso, "speaker": turn.speaker, "text": turn.text,
                           "buttons": list(turn.buttons), "question": turn.question}
                          for turn in read_transcript(url, cid)]
         yield {**record, "transcript": read[cid]}
