@@ -229,6 +229,34 @@ def test_duplicate_outcomes_conversations_count_the_newest_only() -> None:
     assert report.records == 2
 
 
+def withdrawn(record: Dict[str, Any], code: str, achieved: Optional[str] = None,
+              reason: str = c.WITHDRAWN_NOT_A_WISH) -> Dict[str, Any]:
+    """The record with one more wish, taken away (as a dictionary marks it): kept, never counted."""
+    wish = {"code": code, "own_words": f"words for {code}", "may_not_be_achievable": False,
+            "achieved": achieved, "withdrawn_at": "2026-05-02T10:00:00Z", "withdrawn_reason": reason}
+    return {**record, "outcomes": [*record["outcomes"], wish]}
+
+
+def test_wishes_taken_away_are_not_counted() -> None:
+    report = compute_report([
+        withdrawn(rec("o", OUT, DONE, "E1", asked=c.ASKED_EXPRESSED, outcomes=[(c.FEEL_SAFER, None)]),
+                  c.SOMETHING_ELSE),
+        # Its only answered wish was set aside: nothing left to roll up.
+        withdrawn(rec("r", R, DONE, "E1", outcomes=[(c.FEEL_SAFER, c.DONT_KNOW)]), c.MAKE_FRIENDS, c.FULLY),
+        withdrawn(rec("r2", R, DONE, "E2", outcomes=[(c.FEEL_SAFER, c.FULLY)]), c.BE_INVOLVED, c.NOT,
+                  reason=c.WITHDRAWN_BY_PERSON),
+    ])
+    assert {k: v for k, v in report.outcome_codes.items() if v} == {c.FEEL_SAFER: 1}
+    assert report.outcomes_achieved == {"fully": 1, "partially": 0, "not": 0, "not_recorded": 1}
+
+
+def test_the_table_says_what_the_wish_counts_are() -> None:
+    table = render_table(compute_report(hand_built()))
+    assert "Enquiries that wished for each" in table
+    assert "Wishes taken away, or set aside as not a wish, are not counted." in table
+    assert "Times each wish was given" not in table  # a record with a code twice counts once
+
+
 def test_paused_review_is_not_counted_as_achieved() -> None:
     report = compute_report([rec("p", R, PAUSED, "E1", outcomes=[(c.FEEL_SAFER, c.FULLY)],
                                  feedback={c.GOALS_MET: c.YES})])

@@ -1,5 +1,8 @@
 """The report's figures: counted by SQL aggregates in the database, or from contract dictionaries.
 
+Wishes taken away (`withdrawn_at` set: by the person, or set aside by a
+practitioner as not a wish) stay in the record and are never counted.
+
 `compute_report_between(since, until)` is what `msp report` and the
 workspace use. It sends four aggregate queries and gets back a few dozen
 small rows, however many records there are: "one per enquiry" is a window
@@ -149,6 +152,8 @@ def _compute(session: Any, since: Optional[datetime], until: Optional[datetime])
     )
     # Newest first; on a tie the record the export lists first (started later, then higher id).
     newest = (conv.c.updated_at.desc(), conv.c.started_at.desc(), conv.c.id.desc())
+    # A wish taken away (by the person, or set aside as not a wish) is kept in the record, never counted.
+    standing = out.c.withdrawn_at.is_(None)
     report = Report()
 
     # 1. Every record in the period: counts by stage and status, and flags, in one pass.
@@ -173,7 +178,7 @@ def _compute(session: Any, since: Optional[datetime], until: Optional[datetime])
     codes = (
         select(literal("code").label("part"), out.c.code.label("key"),
                func.count(func.distinct(out.c.conversation_pk)).label("n"))
-        .select_from(chosen_outcomes.join(out, out.c.conversation_pk == chosen_outcomes.c.id))
+        .select_from(chosen_outcomes.join(out, and_(out.c.conversation_pk == chosen_outcomes.c.id, standing)))
         .group_by(out.c.code)
     )
     for part, key, n in session.execute(union_all(asked, codes)):
@@ -193,7 +198,8 @@ def _compute(session: Any, since: Optional[datetime], until: Optional[datetime])
 
     tallies = (
         select(answered(c.FULLY).label("f"), answered(c.PARTLY).label("p"), answered(c.NOT).label("n"))
-        .select_from(chosen_reviews.outerjoin(out, out.c.conversation_pk == chosen_reviews.c.id))
+        .select_from(chosen_reviews.outerjoin(
+            out, and_(out.c.conversation_pk == chosen_reviews.c.id, standing)))
         .group_by(chosen_reviews.c.id)
         .subquery("tallies")
     )
@@ -274,6 +280,11 @@ def _keep_newest(chosen: Dict[str, Record], record: Record) -> None:
         chosen[key] = record
 
 
+def _standing(record: Record) -> List[Dict[str, Any]]:
+    """The record's wishes that still stand: one taken away is never counted, however it is shown."""
+    return [o for o in record.get("outcomes") or [] if not o.get("withdrawn_at")]
+
+
 def compute_report(records: Iterable[Record], progress: Progress = _identity) -> Report:
     """Count the figures from contract dictionaries. Pure: no I/O.
 
@@ -304,12 +315,12 @@ def compute_report(records: Iterable[Record], progress: Progress = _identity) ->
 
     for record in newest_outcomes.values():
         report.asked_about_outcomes[_asked_key(record.get("asked_about_outcomes"))] += 1
-        for code in {o.get("code") for o in record.get("outcomes") or []}:
+        for code in {o.get("code") for o in _standing(record)}:
             if code in report.outcome_codes:
                 report.outcome_codes[code] += 1
 
     for record in newest_completed_review.values():
-        report.outcomes_achieved[roll_up_achieved(record.get("outcomes") or [])] += 1
+        report.outcomes_achieved[roll_up_achieved(_standing(record))] += 1
 
     feedback_reviews = dict(newest_paused_review)
     feedback_reviews.update(newest_completed_review)  # a completed review wins

@@ -171,7 +171,8 @@ def render_table(report: Report) -> str:
     lines += _wrap("How this is worked out: " + ROLL_UP_RULE, 78, "  ")
 
     _heading(lines, "What people wanted",
-             "Times each wish was given, one outcomes conversation per enquiry.")
+             "Enquiries that wished for each (each enquiry's newest outcomes conversation).")
+    lines.append("  Wishes taken away, or set aside as not a wish, are not counted.")
     _count_section(lines, report.outcome_codes, OUTCOME_LABELS, total=False)
 
     _heading(lines, "What people said at the end (closing feedback)",

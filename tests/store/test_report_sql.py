@@ -82,6 +82,33 @@ def test_sql_period_is_updated_at_in_from_inclusive_to_exclusive(store: str) -> 
     assert compute_report_between(datetime(2030, 1, 1)).records == 0
 
 
+def test_sql_does_not_count_wishes_taken_away(store: str) -> None:
+    """Codes and the SG4a roll-up skip a wish taken away or set aside; the record still holds it."""
+    _write([
+        rec("o", c.STAGE_OUTCOMES, c.STATUS_COMPLETED, "E1", asked=c.ASKED_EXPRESSED,
+            outcomes=[(c.FEEL_SAFER, None), (c.SOMETHING_ELSE, None)]),
+        rec("r", c.STAGE_REVIEW, c.STATUS_COMPLETED, "E1",
+            outcomes=[(c.FEEL_SAFER, c.DONT_KNOW), (c.MAKE_FRIENDS, c.FULLY)]),
+        rec("r2", c.STAGE_REVIEW, c.STATUS_COMPLETED, "E2",
+            outcomes=[(c.FEEL_SAFER, c.FULLY), (c.BE_INVOLVED, c.NOT)]),
+    ])
+    before = compute_report_between()
+    assert (before.outcome_codes[c.SOMETHING_ELSE], before.outcomes_achieved["fully"]) == (1, 1)
+    assert before.outcomes_achieved["partially"] == 1
+    workspace.set_aside("o", c.STAGE_OUTCOMES, 1, "sw@example.org")
+    workspace.set_aside("r", c.STAGE_REVIEW, 1, "sw@example.org")
+    with session_scope() as session:  # taken away by the person in a later conversation
+        session.execute(update(Outcome).where(Outcome.code == c.BE_INVOLVED).values(
+            withdrawn_at=NOW, withdrawn_in="r3", withdrawn_reason=c.WITHDRAWN_BY_PERSON))
+    after = compute_report_between()
+    assert {k: v for k, v in after.outcome_codes.items() if v} == {c.FEEL_SAFER: 1}
+    # E1: only dont_know is left -> not recorded; E2: only fully is left -> fully.
+    assert after.outcomes_achieved == {"fully": 1, "partially": 0, "not": 0, "not_recorded": 1}
+    assert after.asked_about_outcomes == before.asked_about_outcomes
+    with session_scope() as session:
+        assert session.query(Outcome).count() == 6, "kept, never deleted"
+
+
 def _awkward() -> List[Dict[str, Any]]:
     """Records that the rules must treat the same way in SQL as in Python."""
     R, OUT = c.STAGE_REVIEW, c.STAGE_OUTCOMES

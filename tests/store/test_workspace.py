@@ -15,7 +15,7 @@ from bot import constants as c
 from bot.report import compute_report_between
 from bot.store import alerts, records, workspace
 from bot.store.db import session_scope
-from bot.store.models import Alert, AuditEvent, Conversation, Correction, utcnow
+from bot.store.models import Alert, AuditEvent, Conversation, Correction, Mark, Outcome, utcnow
 
 S, R = c.STAGE_OUTCOMES, c.STAGE_REVIEW
 T0 = datetime(2026, 5, 1, 9, 0, 0)
@@ -180,7 +180,6 @@ def test_correcting_to_the_same_code_changes_nothing(store: str) -> None:
     (S, 2, c.FEEL_SAFER, "no wish 2"),
     (S, -1, c.FEEL_SAFER, "no wish -1"),
     (R, 0, c.FEEL_SAFER, "no review record"),
-    (S, 0, c.BE_INVOLVED, "already has a wish coded be_involved"),
 ])
 def test_correct_code_refuses_what_it_cannot_do(store: str, stage: str, index: int, code: str,
                                                 problem: str) -> None:
@@ -212,3 +211,120 @@ def test_open_alerts_oldest_first_with_the_wait(store: str) -> None:
     assert 5 * 3600 <= found[0].waited_s < 5 * 3600 + 60
     assert 2 * 3600 <= found[1].waited_s < 2 * 3600 + 60
     assert [a.id for a in workspace.open_alerts(limit=1)] == [second]  # a cut keeps the newest
+
+
+def test_two_wishes_may_share_a_code(store: str) -> None:
+    records.add_outcomes("conv-1", S, [(c.FEEL_SAFER, "for it to stop"), (c.BE_INVOLVED, "to be told")])
+    record = workspace.correct_code("conv-1", S, 1, c.FEEL_SAFER, "sw@example.org")
+    assert [(o["code"], o["own_words"]) for o in record["outcomes"]] == [
+        (c.FEEL_SAFER, "for it to stop"), (c.FEEL_SAFER, "to be told")]
+    assert workspace.recode("conv-1", S, 1, c.FEEL_SAFER, "sw@example.org") is False  # already so
+    assert compute_report_between().outcome_codes[c.FEEL_SAFER] == 1  # one enquiry wished for it
+
+
+def _wish_rows(conversation_id: str) -> List[Outcome]:
+    with session_scope() as session:
+        rows = list(session.execute(
+            select(Outcome).join(Conversation).where(Conversation.conversation_id == conversation_id)
+            .order_by(Outcome.position)).scalars())
+        session.expunge_all()
+        return rows
+
+
+def test_not_a_wish_sets_the_wish_aside_and_keeps_it(store: str) -> None:
+    records.start_conversation("conv-1", S, "NR-1", c.ROLE_PERSON)
+    records.add_outcomes("conv-1", S, [(c.SOMETHING_ELSE, "hello is this working"),
+                                       (c.FEEL_SAFER, "for the hitting to stop")])
+    records.set_status("conv-1", S, c.STATUS_COMPLETED)
+    before = records.get_record("conv-1", S)
+    assert before is not None
+    assert compute_report_between().outcome_codes[c.SOMETHING_ELSE] == 1
+
+    assert workspace.set_aside("conv-1", S, 0, "sw@example.org", address="10.0.0.7") is True
+    junk, kept = _wish_rows("conv-1")
+    assert (junk.code, junk.own_words) == (c.SOMETHING_ELSE, "hello is this working"), "never deleted"
+    assert junk.withdrawn_at is not None and junk.withdrawn_in is None
+    assert junk.withdrawn_reason == c.WITHDRAWN_NOT_A_WISH and kept.withdrawn_at is None
+    with session_scope() as session:
+        (fix,) = session.execute(select(Correction)).scalars()
+        assert (fix.outcome_index, fix.from_code, fix.to_code, fix.by) == (
+            0, c.SOMETHING_ELSE, "not_a_wish", "sw@example.org")
+    (entry,) = [a for a in _audits() if a.action == "not_a_wish"]
+    assert (entry.actor, entry.address) == ("sw@example.org", "10.0.0.7")
+    assert entry.detail == "conversation=conv-1 stage=outcomes outcome=0 code=something_else"
+    after = records.get_record("conv-1", S)
+    assert after is not None and after["updated_at"] == before["updated_at"]  # not the person's activity
+
+    # Reports no longer count it; the other wish still counts.
+    codes = compute_report_between().outcome_codes
+    assert (codes[c.SOMETHING_ELSE], codes[c.FEEL_SAFER]) == (0, 1)
+
+    # The page shows it apart, with who set it aside; the standing wish keeps its number.
+    (page,) = workspace.conversation_page("conv-1")
+    assert [(w.index, w.code) for w in page.standing_wishes] == [(1, c.FEEL_SAFER)]
+    (aside,) = page.withdrawn_wishes
+    assert (aside.index, aside.own_words, aside.set_aside_by) == (0, "hello is this working", "sw@example.org")
+
+    # Twice changes nothing; a wish set aside has no code to correct.
+    assert workspace.set_aside("conv-1", S, 0, "sw@example.org") is False
+    with pytest.raises(ValueError, match="taken away"):
+        workspace.recode("conv-1", S, 0, c.FEEL_SAFER, "sw@example.org")
+    assert len([a for a in _audits() if a.action == "not_a_wish"]) == 1
+    with pytest.raises(ValueError, match="no wish 5"):
+        workspace.set_aside("conv-1", S, 5, "sw@example.org")
+
+
+def test_conversation_page_has_marks_alerts_and_safe_contact(store: str) -> None:
+    records.start_conversation("conv-1", S, "NR-1", c.ROLE_PERSON)
+    alert_id = records.set_flag("conv-1", S, c.FLAG_URGENT_SAFETY, ("webhook",))
+    raised = T0 + timedelta(minutes=5)
+    with session_scope() as session:
+        row = session.execute(select(Conversation).where(Conversation.conversation_id == "conv-1")).scalar_one()
+        row.contact_safe_to_call = c.YES
+        row.contact_when = "after 6pm on weekdays"
+        row.contact_number = "07700 900123"
+        row.contact_others_answer = c.NOT_SURE
+        row.contact_answered_at = raised + timedelta(minutes=2)
+        session.add_all([
+            Mark(conversation_pk=row.id, at=raised + timedelta(minutes=1), tier=c.MARK_POSSIBLE, kind="harm",
+                 reason="model 0.61", message_id="m-2", reader_version="t"),
+            Mark(conversation_pk=row.id, at=raised, tier=c.MARK_CLEAR, kind="violence",
+                 reason="rule hitting_now", message_id="m-1", reader_version="t"),
+        ])
+        session.execute(update(Alert).where(Alert.id == alert_id).values(message_id="m-1", raised_at=raised))
+
+    (page,) = workspace.conversation_page("conv-1")
+    assert [(m.tier, m.message_id, m.reason) for m in page.marks] == [
+        (c.MARK_CLEAR, "m-1", "rule hitting_now"), (c.MARK_POSSIBLE, "m-2", "model 0.61")]
+    (alert,) = page.alerts
+    assert (alert.id, alert.message_id, alert.reason, alert.raised_at) == (alert_id, "m-1", "first", raised)
+    assert page.danger_at == raised and page.danger_message_id == "m-1"
+    contact = page.safe_contact
+    assert contact is not None
+    assert (contact.safe_to_call, contact.when, contact.number, contact.others_answer, contact.if_missed) == (
+        c.YES, "after 6pm on weekdays", "07700 900123", c.NOT_SURE, None)
+    assert workspace.conversation_page("nobody") == []
+
+
+def test_open_alerts_name_the_message_and_say_when_safe_contact_answers_exist(store: str) -> None:
+    first = records.set_flag("conv-a", S, c.FLAG_URGENT_SAFETY, ("webhook",))
+    second = records.set_flag("conv-b", S, c.FLAG_WANTS_HUMAN_CONTACT, ("webhook",))
+    with session_scope() as session:
+        session.execute(update(Alert).where(Alert.id == first).values(message_id="m-9"))
+        session.execute(update(Conversation).where(Conversation.conversation_id == "conv-b")
+                        .values(contact_when="mornings"))
+    found = {a.id: a for a in workspace.open_alerts()}
+    assert (found[first].message_id, found[first].safe_contact) == ("m-9", False)
+    assert (found[second].message_id, found[second].safe_contact) == (None, True)
+    assert found[first].reason == c.ALERT_REASON_FIRST
+
+
+def test_alert_state_says_whether_an_alert_exists_and_who_acknowledged_it(store: str) -> None:
+    alert_id = records.set_flag("conv-a", S, c.FLAG_URGENT_SAFETY, ("webhook",))
+    assert alert_id is not None
+    state = workspace.alert_state(alert_id)
+    assert state is not None and state.acknowledged_by is None
+    alerts.acknowledge(alert_id, "duty@example.org")
+    state = workspace.alert_state(alert_id)
+    assert state is not None and state.acknowledged_by == "duty@example.org" and state.acknowledged_at
+    assert workspace.alert_state(alert_id + 1000) is None
