@@ -44,12 +44,18 @@ def iso(moment: Optional[datetime]) -> Optional[str]:
 
 
 def _alert(view: AlertView) -> Dict[str, Any]:
+    """One alert of the record. Added with issue 15 (new keys only): why it was raised (`reason`:
+    first, again, quick_exit, escalation), the id of the first alert a follow-up follows (as in
+    `msp alerts`), and its `route` (duty, or out_of_hours for an escalation)."""
     return {
         "kind": view.kind,
         "raised_at": iso(view.raised_at),
         "delivery": view.delivery,
         "acknowledged_by": view.acknowledged_by,
         "acknowledged_at": iso(view.acknowledged_at),
+        "reason": view.reason,
+        "follows_alert_id": view.follows_alert_id,
+        "route": view.route,
     }
 
 

@@ -15,10 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from bot import constants as c
+from bot.store import alerts as alert_store
 from bot.store import audit as audit_log
 from bot.store.db import session_scope
 from bot.store.export import contracts, iter_records
-from bot.store.models import Alert, AuditEvent, Conversation, Outcome, utcnow
+from bot.store.models import AuditEvent, Conversation, Outcome, utcnow
 
 # Columns an answer may be written to, so a slot name can never reach SQL unchecked.
 ANSWER_COLUMNS = frozenset(
@@ -125,15 +126,18 @@ def set_flag(
     flag: str,
     channels: Sequence[str] = (),
     raised_at: Optional[datetime] = None,
+    message_id: Optional[str] = None,
 ) -> Optional[int]:
     """Raise a flag for the practitioner. Flags are never lowered by the assistant.
 
     An urgent flag (danger, or asking for a person) also writes a duty alert in
     the same transaction, so there is never a flag without its alert, nor an
-    alert without its flag. While an earlier alert of that kind is still
-    unacknowledged it stands for this one too. Returns the alert's id, or None
-    when the flag raises no alert. `channels`: the configured alert channels;
-    with none, the alert is stored as `no_channel`.
+    alert without its flag. While a first alert of that kind is open
+    (unacknowledged, not failed), each new message writes a follow-up linked
+    to it (reason `again`), so every message reaches the duty team. Returns
+    the id of the alert written for this message, or None when the flag
+    raises no alert. `channels`: the configured duty channels; with none, the
+    alert is stored as `no_channel`. `message_id`: the message that raised it.
     """
     if flag not in c.FLAGS:
         raise ValueError(f"not a flag: {flag}")
@@ -145,31 +149,15 @@ def set_flag(
             return None
         # Lock the conversation row (PostgreSQL; SQLite serialises writers anyway) so that two
         # writers at once, say the action server and the sender storing a spooled flag, cannot
-        # both see "no open alert" and write two.
+        # both see "no open alert" and write two first alerts.
         session.execute(
             select(Conversation.id).where(Conversation.id == conversation.id).with_for_update()
         )
-        open_alert = session.execute(
-            select(Alert.id).where(
-                Alert.conversation_pk == conversation.id,
-                Alert.kind == flag,
-                Alert.acknowledged_at.is_(None),
-                Alert.delivery != c.DELIVERY_FAILED,
-            )
-        ).scalar()
-        if open_alert is not None:
-            return int(open_alert)
-        now = raised_at or utcnow()
-        alert = Alert(
-            conversation_pk=conversation.id,
-            conversation_id=conversation_id,
-            stage=stage,
-            enquiry_ref=conversation.enquiry_ref,
-            kind=flag,
-            raised_at=now,
-            next_attempt_at=utcnow(),
-            delivery=c.DELIVERY_RETRYING if channels else c.DELIVERY_NO_CHANNEL,
-        )
+        first = alert_store.open_first(session, conversation.id, flag)
+        if first is not None:
+            return alert_store.write_follow_up(
+                session, first, c.ALERT_REASON_AGAIN, channels, raised_at=raised_at, message_id=message_id)
+        alert = alert_store.new_alert(conversation, flag, channels, raised_at, message_id)
         session.add(alert)
         session.flush()
         return int(alert.id)

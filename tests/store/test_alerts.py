@@ -98,30 +98,74 @@ def test_a_failed_transaction_leaves_neither_flag_nor_alert(store: str, existing
     assert _alert_count() == 0
 
 
-def test_one_open_alert_per_conversation_and_kind(store: str) -> None:
-    first = records.set_flag(CID, S, c.FLAG_URGENT_SAFETY, WEBHOOK)
-    assert records.set_flag(CID, S, c.FLAG_URGENT_SAFETY, WEBHOOK) == first
+def _chain(first: int) -> List[Alert]:
+    """The alerts that follow `first`, in order."""
+    with session_scope() as session:
+        rows = list(session.execute(
+            select(Alert).where(Alert.follows_alert_id == first).order_by(Alert.id)).scalars())
+        session.expunge_all()
+        return rows
+
+
+def test_each_danger_message_while_one_is_open_writes_a_follow_up(store: str) -> None:
+    first = records.set_flag(CID, S, c.FLAG_URGENT_SAFETY, WEBHOOK, message_id="m1")
+    again = records.set_flag(CID, S, c.FLAG_URGENT_SAFETY, WEBHOOK, message_id="m2")
+    third = records.set_flag(CID, S, c.FLAG_URGENT_SAFETY, (), message_id="m3")
+    assert first is not None and len({first, again, third}) == 3 and None not in (again, third)
+    head = _row(first)
+    assert (head.reason, head.follows_alert_id, head.route, head.message_id) == (
+        c.ALERT_REASON_FIRST, None, c.ROUTE_DUTY, "m1")
+    # Every follow-up links to the first, not to the one before it; each is sent like any alert.
+    assert [(a.id, a.reason, a.route, a.message_id, a.delivery) for a in _chain(first)] == [
+        (again, c.ALERT_REASON_AGAIN, c.ROUTE_DUTY, "m2", c.DELIVERY_RETRYING),
+        (third, c.ALERT_REASON_AGAIN, c.ROUTE_DUTY, "m3", c.DELIVERY_NO_CHANNEL),
+    ]
+    assert {a.id for a in alerts.claim_due("w", retry_no_channel=False)} == {first, again}
+    # Other kinds and other stages have chains of their own.
     human = records.set_flag(CID, S, c.FLAG_WANTS_HUMAN_CONTACT, WEBHOOK)
     other_stage = records.set_flag(CID, c.STAGE_REVIEW, c.FLAG_URGENT_SAFETY, WEBHOOK)
-    assert len({first, human, other_stage}) == 3
-    assert _alert_count() == 3
-    # Sent but not yet acknowledged: it still stands for the new danger.
-    assert first is not None
-    alerts.record_delivery(first, WEBHOOK, {"webhook": None})
-    assert records.set_flag(CID, S, c.FLAG_URGENT_SAFETY, WEBHOOK) == first
-    # Once seen by a practitioner, new danger is a new alert.
-    assert alerts.acknowledge(first, "duty-worker")
-    second = records.set_flag(CID, S, c.FLAG_URGENT_SAFETY, WEBHOOK)
-    assert second not in (first, None)
-    # A failed alert does not stand for anything: new danger tries again.
-    with session_scope() as session:
-        session.execute(update(Alert).where(Alert.id == second).values(delivery=c.DELIVERY_FAILED))
-    third = records.set_flag(CID, S, c.FLAG_URGENT_SAFETY, WEBHOOK)
-    assert third not in (first, second, None)
+    assert human is not None and other_stage is not None
+    assert _row(human).reason == _row(other_stage).reason == c.ALERT_REASON_FIRST
     assert _alert_count() == 5
 
 
-def test_two_writers_at_once_still_make_one_alert(store: str) -> None:
+def test_sent_still_open_acknowledged_closed_failed_closed(store: str) -> None:
+    first = records.set_flag(CID, S, c.FLAG_URGENT_SAFETY, WEBHOOK)
+    assert first is not None
+    # Sent but not yet acknowledged: the chain is still open.
+    alerts.record_delivery(first, WEBHOOK, {"webhook": None})
+    again = records.set_flag(CID, S, c.FLAG_URGENT_SAFETY, WEBHOOK)
+    assert again is not None and _row(again).follows_alert_id == first
+    # Once seen by a practitioner, new danger is a new first alert.
+    assert alerts.acknowledge(first, "duty-worker")
+    second = records.set_flag(CID, S, c.FLAG_URGENT_SAFETY, WEBHOOK)
+    assert second not in (first, again, None)
+    assert second is not None and (_row(second).reason, _row(second).follows_alert_id) == (
+        c.ALERT_REASON_FIRST, None)
+    # A failed alert does not stand for anything: new danger starts a new chain.
+    with session_scope() as session:
+        session.execute(update(Alert).where(Alert.id == second).values(delivery=c.DELIVERY_FAILED))
+    third = records.set_flag(CID, S, c.FLAG_URGENT_SAFETY, WEBHOOK)
+    assert third is not None and third not in (first, again, second)
+    assert _row(third).reason == c.ALERT_REASON_FIRST
+    assert _alert_count() == 4
+
+
+def test_acknowledging_one_alert_acknowledges_its_chain(store: str) -> None:
+    first = records.set_flag(CID, S, c.FLAG_URGENT_SAFETY, WEBHOOK)
+    again = records.set_flag(CID, S, c.FLAG_URGENT_SAFETY, WEBHOOK)
+    other = records.set_flag("another", S, c.FLAG_URGENT_SAFETY, WEBHOOK)
+    assert first is not None and again is not None and other is not None
+    assert alerts.acknowledge(again, "duty-worker")  # the follow-up, seen first
+    assert not alerts.acknowledge(first, "someone else")  # already covered by that decision
+    for alert_id in (first, again):
+        row = _row(alert_id)
+        assert (row.acknowledged_by, row.acknowledged_at is not None) == ("duty-worker", True)
+    assert _row(other).acknowledged_at is None
+    assert [a.id for a in alerts.claim_due("w")] == [other]  # the chain is sent no more
+
+
+def test_two_writers_at_once_make_one_first_alert_and_follow_ups(store: str) -> None:
     """The action server and the sender (storing a spooled flag) may raise the same flag at once."""
     records.start_conversation(CID, S, "NR-1")
     barrier = threading.Barrier(4)
@@ -136,8 +180,13 @@ def test_two_writers_at_once_still_make_one_alert(store: str) -> None:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    assert len(ids) == 4 and len(set(ids)) == 1 and None not in ids
-    assert _alert_count() == 1
+    assert len(ids) == 4 and len(set(ids)) == 4 and None not in ids
+    with session_scope() as session:
+        rows = list(session.execute(select(Alert.id, Alert.reason, Alert.follows_alert_id)))
+    (first,) = [r.id for r in rows if r.reason == c.ALERT_REASON_FIRST]  # never two
+    assert sorted((r.reason, r.follows_alert_id) for r in rows if r.id != first) == [
+        (c.ALERT_REASON_AGAIN, first)] * 3
+    assert {r.id for r in rows} == set(ids)
 
 
 def test_advocacy_flag_raises_no_alert(store: str) -> None:
@@ -317,3 +366,164 @@ def test_list_alerts_filters_and_a_limit_keeps_the_newest(store: str) -> None:
     assert [a.id for a in alerts.list_alerts(limit=2)] == ids[3:]
     assert [a.id for a in alerts.list_alerts(delivery=c.DELIVERY_SENT)] == [ids[0]]
     assert [a.id for a in alerts.list_alerts(open_only=True)] == [ids[0], *ids[2:]]
+
+
+# Escalated when nobody acknowledges ------------------------------------------------------------
+
+AFTER = timedelta(minutes=15)
+OOH = ("webhook",)
+
+
+def test_escalated_once_after_the_time_to_the_out_of_hours_route(store: str) -> None:
+    first = records.set_flag(CID, S, c.FLAG_URGENT_SAFETY, WEBHOOK)
+    assert first is not None
+    raised = _row(first).raised_at
+    # Not before the time ...
+    assert alerts.escalate_overdue(AFTER, OOH, now=raised + timedelta(minutes=14, seconds=59)) == []
+    # ... then once.
+    later = raised + timedelta(minutes=15, seconds=1)
+    ((escalated, escalation),) = alerts.escalate_overdue(AFTER, OOH, now=later)
+    assert escalated == first
+    assert alerts.escalate_overdue(AFTER, OOH, now=later + timedelta(minutes=30)) == []
+    assert _row(first).escalated_at == later
+    row = _row(escalation)
+    assert (row.reason, row.route, row.follows_alert_id, row.kind, row.conversation_id, row.delivery) == (
+        c.ALERT_REASON_ESCALATION, c.ROUTE_OUT_OF_HOURS, first, c.FLAG_URGENT_SAFETY, CID, c.DELIVERY_RETRYING)
+    # It is claimed and retried like any alert.
+    assert escalation in {a.id for a in alerts.claim_due("w")}
+
+
+def test_escalation_with_no_out_of_hours_channel_is_stored_as_no_channel(store: str) -> None:
+    first = records.set_flag(CID, S, c.FLAG_URGENT_SAFETY, WEBHOOK, raised_at=utcnow() - AFTER * 2)
+    ((_, escalation),) = alerts.escalate_overdue(AFTER, ())
+    assert _row(escalation).delivery == c.DELIVERY_NO_CHANNEL
+    # Taken up by a sender only once the out-of-hours route has a channel.
+    assert {a.id for a in alerts.claim_due("w", retry_no_channel=(c.ROUTE_DUTY,))} == {first}
+    assert [a.id for a in alerts.claim_due("w2", retry_no_channel=(c.ROUTE_OUT_OF_HOURS,))] == [escalation]
+
+
+def test_only_open_first_urgent_alerts_are_escalated(store: str) -> None:
+    long_ago = utcnow() - timedelta(minutes=20)
+    acknowledged = records.set_flag("acked", S, c.FLAG_URGENT_SAFETY, WEBHOOK, raised_at=long_ago)
+    human = records.set_flag("human", S, c.FLAG_WANTS_HUMAN_CONTACT, WEBHOOK, raised_at=long_ago)
+    ancient = records.set_flag("ancient", S, c.FLAG_URGENT_SAFETY, WEBHOOK, raised_at=utcnow() - timedelta(days=3))
+    recent = records.set_flag("recent", S, c.FLAG_URGENT_SAFETY, WEBHOOK)
+    overdue = records.set_flag(CID, S, c.FLAG_URGENT_SAFETY, (), raised_at=long_ago)  # no duty channel
+    follow_up = records.set_flag(CID, S, c.FLAG_URGENT_SAFETY, (), raised_at=long_ago)
+    assert acknowledged is not None and alerts.acknowledge(acknowledged, "duty-worker")
+    assert None not in (human, ancient, recent, follow_up)
+    # Only the overdue first alert: not the acknowledged one, a request for a person, one past
+    # sending (a flood of old alerts), a recent one, or a follow-up (its first stands for it).
+    assert [first for first, _ in alerts.escalate_overdue(AFTER, OOH)] == [overdue]
+
+
+def test_acknowledging_stops_escalation_and_acknowledges_the_escalation(store: str) -> None:
+    first = records.set_flag(CID, S, c.FLAG_URGENT_SAFETY, WEBHOOK)
+    assert first is not None and alerts.acknowledge(first, "duty-worker")
+    assert alerts.escalate_overdue(AFTER, OOH, now=utcnow() + AFTER * 2) == []
+    second = records.set_flag(CID, S, c.FLAG_URGENT_SAFETY, WEBHOOK)
+    assert second is not None
+    ((_, escalation),) = alerts.escalate_overdue(AFTER, OOH, now=utcnow() + AFTER * 2)
+    assert alerts.acknowledge(second, "duty-worker")
+    assert _row(escalation).acknowledged_by == "duty-worker"
+    assert alerts.claim_due("w") == []
+
+
+def test_follow_ups_of_an_escalated_chain_go_to_the_out_of_hours_team_too(store: str) -> None:
+    first = records.set_flag(CID, S, c.FLAG_URGENT_SAFETY, WEBHOOK, raised_at=utcnow() - AFTER * 2)
+    assert first is not None
+    ((_, escalation),) = alerts.escalate_overdue(AFTER, OOH)
+    again = records.set_flag(CID, S, c.FLAG_URGENT_SAFETY, WEBHOOK, message_id="m9")
+    assert again is not None and _row(again).route == c.ROUTE_DUTY
+    copies = [(a.reason, a.route, a.message_id) for a in _chain(first) if a.id not in (escalation, again)]
+    assert copies == [(c.ALERT_REASON_AGAIN, c.ROUTE_OUT_OF_HOURS, "m9")]
+
+
+def test_several_senders_at_once_escalate_an_alert_once(store: str) -> None:
+    long_ago = utcnow() - AFTER * 2
+    firsts = {records.set_flag(f"esc-{i}", S, c.FLAG_URGENT_SAFETY, WEBHOOK, raised_at=long_ago)
+              for i in range(12)}
+    workers = 4
+    barrier = threading.Barrier(workers)
+    made: List[Any] = []
+    errors: List[BaseException] = []
+
+    def work() -> None:
+        try:
+            barrier.wait(timeout=30)
+            made.extend(alerts.escalate_overdue(AFTER, OOH))
+        except BaseException as exc:  # noqa: BLE001 (reported by the test thread)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    assert sorted(first for first, _ in made) == sorted(firsts), "an alert escalated twice, or never"
+    with session_scope() as session:
+        escalations = list(session.execute(
+            select(Alert.follows_alert_id).where(Alert.reason == c.ALERT_REASON_ESCALATION)).scalars())
+    assert sorted(escalations) == sorted(firsts)
+
+
+# A quick exit after danger ---------------------------------------------------------------------
+
+
+def test_quick_exit_with_no_danger_is_nothing_to_do(store: str) -> None:
+    assert alerts.note_quick_exit("never-seen", WEBHOOK) is None
+    records.set_flag(CID, S, c.FLAG_WANTS_HUMAN_CONTACT, WEBHOOK)
+    assert alerts.note_quick_exit(CID, WEBHOOK) is None
+    assert _alert_count() == 1
+
+
+def test_quick_exit_while_danger_is_open_is_a_follow_up_to_the_first(store: str) -> None:
+    first = records.set_flag(CID, S, c.FLAG_URGENT_SAFETY, WEBHOOK, raised_at=utcnow() - timedelta(hours=3))
+    again = records.set_flag(CID, S, c.FLAG_URGENT_SAFETY, WEBHOOK)
+    assert first is not None and again is not None
+    left = alerts.note_quick_exit(CID, WEBHOOK)
+    assert left is not None
+    row = _row(left)
+    assert (row.reason, row.follows_alert_id, row.route, row.delivery, row.stage) == (
+        c.ALERT_REASON_QUICK_EXIT, first, c.ROUTE_DUTY, c.DELIVERY_RETRYING, S)
+    # Leaving twice (a second request) tells the team once; danger after that, and leaving again, is new.
+    assert alerts.note_quick_exit(CID, WEBHOOK) == left
+    records.set_flag(CID, S, c.FLAG_URGENT_SAFETY, WEBHOOK, raised_at=utcnow() + timedelta(seconds=1))
+    newer = alerts.note_quick_exit(CID, (), now=utcnow() + timedelta(seconds=2))
+    assert newer not in (None, left) and newer is not None
+    assert _row(newer).delivery == c.DELIVERY_NO_CHANNEL
+
+
+def test_quick_exit_soon_after_acknowledged_danger_still_tells_the_team(store: str) -> None:
+    first = records.set_flag(CID, S, c.FLAG_URGENT_SAFETY, WEBHOOK)
+    assert first is not None and alerts.acknowledge(first, "duty-worker")
+    left = alerts.note_quick_exit(CID, WEBHOOK, within_minutes=30)
+    assert left is not None and _row(left).follows_alert_id == first
+    assert _row(left).acknowledged_at is None  # a new thing to see
+    # Long after an acknowledged alert, leaving says nothing new.
+    assert alerts.acknowledge(left, "duty-worker")
+    assert alerts.note_quick_exit(CID, WEBHOOK, now=utcnow() + timedelta(minutes=31)) is None
+
+
+# What readers see -------------------------------------------------------------------------------
+
+
+def test_views_say_whether_safe_contact_answers_exist_and_the_export_has_the_chain(store: str) -> None:
+    from bot.store.models import Conversation
+
+    records.start_conversation(CID, S, "NR-7", "person")
+    first = records.set_flag(CID, S, c.FLAG_URGENT_SAFETY, WEBHOOK)
+    again = records.set_flag(CID, S, c.FLAG_URGENT_SAFETY, WEBHOOK)
+    assert [a.safe_contact for a in alerts.list_alerts()] == [False, False]
+    with session_scope() as session:
+        session.execute(update(Conversation).where(Conversation.conversation_id == CID)
+                        .values(contact_answered_at=utcnow()))
+    views = alerts.list_alerts()
+    assert [(a.id, a.reason, a.follows_alert_id, a.route, a.safe_contact) for a in views] == [
+        (first, c.ALERT_REASON_FIRST, None, c.ROUTE_DUTY, True),
+        (again, c.ALERT_REASON_AGAIN, first, c.ROUTE_DUTY, True)]
+    assert [a.safe_contact for a in alerts.claim_due("w")] == [True, True]
+    (record,) = records.export_records(enquiry_ref="NR-7")
+    assert [(a["reason"], a["follows_alert_id"], a["route"]) for a in record["alerts"]] == [
+        (c.ALERT_REASON_FIRST, None, c.ROUTE_DUTY), (c.ALERT_REASON_AGAIN, first, c.ROUTE_DUTY)]

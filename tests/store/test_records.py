@@ -77,7 +77,8 @@ def test_export_matches_contract_shape(record_db: str) -> None:
     assert record["answers"] == {"consent_to_talk": "yes", "feels_safe_now": None, "wants_advocate": None}
     assert record["corrections"] == []
     (alert,) = record["alerts"]  # the urgent flag raised its duty alert
-    assert set(alert) == {"kind", "raised_at", "delivery", "acknowledged_by", "acknowledged_at"}
+    assert set(alert) == {"kind", "raised_at", "delivery", "acknowledged_by", "acknowledged_at",
+                          "reason", "follows_alert_id", "route"}  # the last three added with issue 15
     assert alert["kind"] == "urgent_safety" and alert["raised_at"].endswith("Z")
     assert set(record["feedback"]) == {*c.FEEDBACK_QUESTIONS, "comments"}
     assert record["flags"] == {
