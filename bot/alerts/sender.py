@@ -1,10 +1,12 @@
 """The duty alert sender: one process beside the servers (`msp serve` starts it).
 
 Each round it stores any flags that were spooled while the database was away,
-then claims the alerts that are due and tries each configured channel that
-has not had it yet. A failed try is retried with back-off (1 s, 2 s, 4 s ...,
-at most ALERT_MAX_DELAY_S apart) until ALERT_GIVE_UP_HOURS have passed; then
-the alert is `failed`, and stays visible to practitioners.
+escalates the urgent alerts nobody acknowledged in ALERT_ESCALATE_MINUTES
+(an escalation alert for the out-of-hours team), then claims the alerts that
+are due and tries each channel of the alert's route that has not had it yet.
+A failed try is retried with back-off (1 s, 2 s, 4 s ..., at most
+ALERT_MAX_DELAY_S apart) until ALERT_GIVE_UP_HOURS have passed; then the
+alert is `failed`, and stays visible to practitioners.
 
 Usage: python -m bot.alerts.sender   (or `msp send-alerts`)
 """
@@ -24,7 +26,7 @@ from typing import Dict, Optional, Sequence
 
 from bot import constants as c
 from bot.alerts import spool
-from bot.alerts.channels import CHANNELS
+from bot.alerts.channels import CHANNELS, out_of_hours_channels, route_channels
 from bot.settings import Settings, load_settings
 from bot.store import alerts, records
 from bot.store.alerts import LEASE, AlertView
@@ -54,8 +56,8 @@ def _try_channel(name: str, alert: AlertView, settings: Settings) -> Optional[st
 
 
 def deliver(alert: AlertView, settings: Settings, give_up: timedelta) -> str:
-    """Try each configured channel that has not had this alert yet; record the round."""
-    channels = settings.alert_channels
+    """Try each channel of the alert's route that has not had it yet; record the round."""
+    channels = route_channels(settings, alert.route)
     results: Dict[str, Optional[str]] = {
         name: _try_channel(name, alert, settings) for name in channels if name not in alert.channels_done
     }
@@ -63,25 +65,46 @@ def deliver(alert: AlertView, settings: Settings, give_up: timedelta) -> str:
         alert.id, channels, results, settings.alert_max_delay_s, give_up, claim=alert.claim
     )
     failed = {k: v for k, v in results.items() if v}
+    what = alert.kind if alert.reason == c.ALERT_REASON_FIRST else f"{alert.kind}, {alert.reason}"
+    if alert.route != c.ROUTE_DUTY:
+        what += f", {alert.route}"
     if failed:
-        logger.warning("alert %s (%s) not delivered by %s: now %s", alert.id, alert.kind,
+        logger.warning("alert %s (%s) not delivered by %s: now %s", alert.id, what,
                        ", ".join(f"{k} ({v})" for k, v in failed.items()), state)
     else:
-        logger.info("alert %s (%s) %s", alert.id, alert.kind, state)
+        logger.info("alert %s (%s) %s", alert.id, what, state)
     return state
 
 
-def run_once(settings: Settings, worker: str) -> int:
-    """One round: store spooled flags, then deliver what is due. Returns alerts tried."""
+def escalate(settings: Settings, give_up: timedelta, now: Optional[datetime] = None) -> int:
+    """Write an escalation for each urgent alert nobody acknowledged in time; returns how many."""
+    made = alerts.escalate_overdue(timedelta(minutes=max(0.0, settings.alert_escalate_minutes)),
+                                   out_of_hours_channels(settings), now=now, give_up=give_up)
+    for first, escalation in made:
+        logger.warning("alert %s not acknowledged after %g minutes: escalated (alert %s, out of hours)",
+                       first, settings.alert_escalate_minutes, escalation)
+    return len(made)
+
+
+def run_once(settings: Settings, worker: str, now: Optional[datetime] = None) -> int:
+    """One round: store spooled flags, escalate, then deliver what is due. Returns alerts tried.
+
+    `now`: the time escalation is judged by (tests pass a later one; the rest uses the clock).
+    """
     channels = settings.alert_channels
 
-    def store_flag(conversation_id: str, stage: str, flag: str, raised_at: datetime) -> None:
-        records.set_flag(conversation_id, stage, flag, channels, raised_at=raised_at)
+    def store_flag(conversation_id: str, stage: str, flag: str, raised_at: datetime,
+                   message_id: Optional[str] = None) -> None:
+        # Through set_flag: a follow-up when an alert of that kind is open, like any new message.
+        records.set_flag(conversation_id, stage, flag, channels, raised_at=raised_at, message_id=message_id)
 
     spool.drain(settings.spool_dir, store_flag)
     give_up = timedelta(hours=settings.alert_give_up_hours)
     alerts.give_up_overdue(give_up)
-    claimed = alerts.claim_due(worker, limit=BATCH, give_up=give_up, retry_no_channel=bool(channels))
+    escalate(settings, give_up, now)
+    # A no_channel alert is taken up again once its route has a channel.
+    routes = tuple(route for route in (c.ROUTE_DUTY, c.ROUTE_OUT_OF_HOURS) if route_channels(settings, route))
+    claimed = alerts.claim_due(worker, limit=BATCH, give_up=give_up, retry_no_channel=routes)
     # Stop trying this batch at half the lease: past that, another sender could take the
     # rest over and send them twice. What is left is released, due again at once.
     deadline = time.monotonic() + LEASE.total_seconds() / 2
@@ -105,6 +128,9 @@ def run(settings: Settings, stop: threading.Event, poll_s: float = POLL_S) -> No
     if not settings.alert_channels:
         logger.warning("no duty alert channel is set (DUTY_ALERT_WEBHOOK_URL, DUTY_ALERT_EMAIL + SMTP_HOST): "
                        "alerts are stored as %s", c.DELIVERY_NO_CHANNEL)
+    if not out_of_hours_channels(settings):
+        logger.warning("no out-of-hours channel is set (OUT_OF_HOURS_WEBHOOK_URL, OUT_OF_HOURS_EMAIL + "
+                       "SMTP_HOST): escalations are stored as %s", c.DELIVERY_NO_CHANNEL)
     failures = 0
     while not stop.is_set():
         try:

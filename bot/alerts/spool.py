@@ -4,6 +4,9 @@ The help is shown before anything that can fail. When saving a flag (and its
 alert) fails, the action writes a small file here instead (ids only, never
 the person's words), and the sender keeps trying to store it. A file is
 written whole and then renamed, so a half-written one is never read.
+
+The sender stores it through `records.set_flag` like any flag, so when an
+alert of that kind is already open by then, it becomes a follow-up to it.
 """
 
 from __future__ import annotations
@@ -14,16 +17,19 @@ import os
 import uuid
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, List, Tuple
+from typing import Callable, List, Optional, Tuple
 
 from bot.store.models import utcnow
 
 logger = logging.getLogger(__name__)
 
-SaveFlag = Callable[[str, str, str, datetime], object]
+# (conversation id, stage, flag, when it was raised, the message that raised it or None)
+SaveFlag = Callable[[str, str, str, datetime, Optional[str]], object]
 
 
-def spool_flag(spool_dir: str, conversation_id: str, stage: str, flag: str) -> Path:
+def spool_flag(
+    spool_dir: str, conversation_id: str, stage: str, flag: str, message_id: Optional[str] = None
+) -> Path:
     """Keep a flag that could not be saved, for the sender to store later.
 
     Synced to disk before the rename: the database is already away, so this
@@ -34,8 +40,10 @@ def spool_flag(spool_dir: str, conversation_id: str, stage: str, flag: str) -> P
     now = utcnow()
     name = f"{now.strftime('%Y%m%dT%H%M%S%f')}-{uuid.uuid4().hex}.json"
     tmp = folder / (name + ".tmp")
-    data = json.dumps({"conversation_id": conversation_id, "stage": stage, "flag": flag,
-                       "at": now.isoformat()})
+    item = {"conversation_id": conversation_id, "stage": stage, "flag": flag, "at": now.isoformat()}
+    if message_id:
+        item["message_id"] = message_id
+    data = json.dumps(item)
     with open(tmp, "w", encoding="utf-8") as handle:
         handle.write(data)
         handle.flush()
@@ -50,17 +58,20 @@ def pending(spool_dir: str) -> List[Path]:
     return sorted(folder.glob("*.json")) if folder.is_dir() else []
 
 
-def _read(path: Path) -> Tuple[str, str, str, datetime]:
+def _read(path: Path) -> Tuple[str, str, str, datetime, Optional[str]]:
     """The flag in a spool file; ValueError when it cannot be one."""
     try:
         item = json.loads(path.read_text(encoding="utf-8"))
         found = (item["conversation_id"], item["stage"], item["flag"])
         at = datetime.fromisoformat(item["at"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+        message_id = item.get("message_id")  # files spooled before it was kept have none
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ValueError(f"unreadable spooled flag ({type(exc).__name__})") from exc
     if not all(isinstance(part, str) and part for part in found):
         raise ValueError("unreadable spooled flag (missing ids)")
-    return found[0], found[1], found[2], at
+    if message_id is not None and not isinstance(message_id, str):
+        raise ValueError("unreadable spooled flag (message id)")
+    return found[0], found[1], found[2], at, message_id or None
 
 
 def _set_aside(path: Path, why: str) -> None:
@@ -81,12 +92,12 @@ def drain(spool_dir: str, save: SaveFlag) -> int:
     stored = 0
     for path in pending(spool_dir):
         try:
-            conversation_id, stage, flag, at = _read(path)
+            conversation_id, stage, flag, at, message_id = _read(path)
         except ValueError as exc:
             _set_aside(path, str(exc))
             continue
         try:
-            save(conversation_id, stage, flag, at)
+            save(conversation_id, stage, flag, at, message_id)
         except ValueError as exc:
             _set_aside(path, f"refused: {type(exc).__name__}")
             continue

@@ -32,7 +32,10 @@ S = c.STAGE_OUTCOMES
 REF = "NR-2026-0042"
 # Distinctive words the person "said": they must never travel in an alert.
 OWN_WORDS = ("marmalade", "xylophone", "quokka", "zeppelin")
-PAYLOAD_KEYS = {"alert_id", "kind", "enquiry_ref", "conversation_id", "stage", "raised_at", "link"}
+PAYLOAD_KEYS = {"alert_id", "kind", "reason", "follows_alert_id", "route", "enquiry_ref", "conversation_id",
+                "stage", "raised_at", "link", "safe_contact", "safe_contact_link"}
+# Safe-contact answers the person gave: they stay in the workspace, never in an alert.
+CONTACT_WORDS = ("tangerine", "07700 900456")
 BROKEN_DATABASE = "postgresql://nobody@127.0.0.1:1/not_there"  # nothing listens on port 1
 
 
@@ -44,11 +47,15 @@ def settings(tmp_path: Path) -> Settings:
         duty_alert_webhook_url="",
         duty_alert_webhook_secret="",
         duty_alert_email="",
+        out_of_hours_webhook_url="",
+        out_of_hours_webhook_secret="",
+        out_of_hours_email="",
         smtp_host="",
         smtp_username="",
         smtp_starttls=False,
         alert_max_delay_s=0.05,
         alert_give_up_hours=24.0,
+        alert_escalate_minutes=15.0,
         public_base_url="https://workspace.example.test",
         spool_dir=str(tmp_path / "spool"),
     )
@@ -95,6 +102,8 @@ def test_webhook_gets_ids_and_a_link_and_no_words(settings: Settings, conversati
     assert data["alert_id"] == alert_id
     assert (data["kind"], data["enquiry_ref"], data["conversation_id"], data["stage"]) == (
         c.FLAG_URGENT_SAFETY, REF, CID, S)
+    assert (data["reason"], data["follows_alert_id"], data["route"]) == (c.ALERT_REASON_FIRST, None, c.ROUTE_DUTY)
+    assert (data["safe_contact"], data["safe_contact_link"]) == (False, None)
     assert data["raised_at"].endswith("Z")
     assert data["link"] == f"https://workspace.example.test/review/conversations/{CID}"
     assert delivery.headers["Content-Type"] == "application/json"
@@ -311,3 +320,150 @@ def test_run_keeps_going_after_a_failed_round_and_stops_when_told(
     worker.start()
     worker.join(timeout=10)
     assert not worker.is_alive() and len(calls) == 3
+
+
+# Follow-ups, safe contact, escalation -----------------------------------------------------------
+
+LATER = timedelta(minutes=16)  # past ALERT_ESCALATE_MINUTES (15)
+
+
+def _with_email(settings: Settings, sink: Any, **more: Any) -> Settings:
+    return replace(settings, duty_alert_email="duty@example.test", smtp_host=sink.host, smtp_port=sink.port,
+                   smtp_from="msp@example.test", **more)
+
+
+def test_each_danger_message_sends_a_follow_up_linked_to_the_first(settings: Settings, conversation: str) -> None:
+    with http_receiver() as hook, smtp_sink() as sink:
+        settings = _with_email(settings, sink, duty_alert_webhook_url=hook.url)
+        first = records.set_flag(conversation, S, c.FLAG_URGENT_SAFETY, settings.alert_channels, message_id="m1")
+        again = records.set_flag(conversation, S, c.FLAG_URGENT_SAFETY, settings.alert_channels, message_id="m2")
+        assert run_once(settings, "test") == 2
+        deliveries = sorted((d.json for d in hook.received), key=lambda d: d["alert_id"])
+        messages = list(sink.messages)
+    assert [(d["alert_id"], d["reason"], d["follows_alert_id"], d["route"]) for d in deliveries] == [
+        (first, c.ALERT_REASON_FIRST, None, c.ROUTE_DUTY), (again, c.ALERT_REASON_AGAIN, first, c.ROUTE_DUTY)]
+    (follow_up,) = [m for m in messages if "Follow-up" in m["Subject"]]
+    assert follow_up["Subject"] == f"Follow-up: another danger message (enquiry {REF})"
+    body = follow_up.get_content()
+    assert "Follow-up: another danger message" in body and f"It follows alert {first}." in body
+    assert f"Alert: {again} (follows alert {first})" in body
+    for message in messages:
+        _assert_no_own_words(message.as_string())
+    assert again is not None and _alert(again).delivery == c.DELIVERY_SENT
+
+
+def test_safe_contact_answers_are_linked_to_never_sent(settings: Settings, conversation: str) -> None:
+    from bot.store.models import Conversation
+
+    with session_scope() as session:  # the person answered the safe-contact questions
+        row = session.execute(select(Conversation).where(Conversation.conversation_id == CID)).scalar_one()
+        row.contact_safe_to_call = c.YES
+        row.contact_when = f"after six, the {CONTACT_WORDS[0]} door"
+        row.contact_number = CONTACT_WORDS[1]
+        row.contact_answered_at = utcnow()
+    with http_receiver() as hook, smtp_sink() as sink:
+        settings = _with_email(settings, sink, duty_alert_webhook_url=hook.url)
+        records.set_flag(conversation, S, c.FLAG_URGENT_SAFETY, settings.alert_channels)
+        run_once(settings, "test")
+        (delivery,) = hook.received
+        (message,) = sink.messages
+    link = f"https://workspace.example.test/review/conversations/{CID}#safe-contact"
+    assert (delivery.json["safe_contact"], delivery.json["safe_contact_link"]) == (True, link)
+    assert "Safe contact: the person has said how to reach them safely" in message.get_content()
+    assert link in message.get_content()
+    for text in (delivery.body.decode(), message.as_string()):
+        _assert_no_own_words(text)
+        for words in CONTACT_WORDS:
+            assert words not in text, "a safe-contact answer travelled in an alert"
+
+
+def test_quick_exit_after_danger_is_told_to_the_duty_team(settings: Settings, conversation: str) -> None:
+    with smtp_sink() as sink:
+        settings = _with_email(settings, sink)
+        first = records.set_flag(conversation, S, c.FLAG_URGENT_SAFETY, settings.alert_channels)
+        left = alerts.note_quick_exit(conversation, settings.alert_channels)
+        assert run_once(settings, "test") == 2
+        (message,) = [m for m in sink.messages if "left the chat" in m["Subject"]]
+    assert message["Subject"] == f"Follow-up: the person left the chat quickly (enquiry {REF})"
+    assert "The person left the chat quickly with Exit this page" in message.get_content()
+    assert f"It follows alert {first}." in message.get_content()
+    assert left is not None and _alert(left).delivery == c.DELIVERY_SENT
+
+
+def test_unacknowledged_alert_is_escalated_once_to_the_out_of_hours_team_only(
+    settings: Settings, conversation: str
+) -> None:
+    with http_receiver() as duty, http_receiver("/out-of-hours") as ooh, smtp_sink() as sink:
+        settings = _with_email(settings, sink, duty_alert_webhook_url=duty.url, out_of_hours_webhook_url=ooh.url,
+                               out_of_hours_webhook_secret="ooh-secret", out_of_hours_email="ooh@example.test")
+        first = records.set_flag(conversation, S, c.FLAG_URGENT_SAFETY, settings.alert_channels)
+        assert first is not None
+        assert run_once(settings, "test") == 1
+        assert run_once(settings, "test", now=utcnow() + timedelta(minutes=14)) == 0  # not yet
+        assert ooh.received == []
+        assert run_once(settings, "test", now=utcnow() + LATER) == 1  # the escalation, sent at once
+        assert run_once(settings, "test", now=utcnow() + LATER * 3) == 0  # once
+        (escalated,) = ooh.received
+        assert len(duty.received) == 1  # the duty route did not get the escalation
+        # A danger message after the escalation reaches both teams.
+        again = records.set_flag(conversation, S, c.FLAG_URGENT_SAFETY, settings.alert_channels)
+        assert run_once(settings, "test") == 2
+        assert [d.json["alert_id"] for d in duty.received[1:]] == [again]
+        assert [(d.json["reason"], d.json["route"]) for d in ooh.received[1:]] == [
+            (c.ALERT_REASON_AGAIN, c.ROUTE_OUT_OF_HOURS)]
+        envelopes = list(sink.envelopes)
+        subjects = [m["Subject"] for m in sink.messages]
+        escalation_mail = [m for m in sink.messages if "escalated" in m["Subject"]]
+    data = escalated.json
+    assert (data["reason"], data["route"], data["follows_alert_id"], data["kind"]) == (
+        c.ALERT_REASON_ESCALATION, c.ROUTE_OUT_OF_HOURS, first, c.FLAG_URGENT_SAFETY)
+    assert escalated.signature_ok("ooh-secret") and escalated.path == "/out-of-hours"
+    _assert_no_own_words(escalated.body.decode())
+    (mail,) = escalation_mail
+    assert mail["To"] == "ooh@example.test"
+    assert mail["Subject"] == f"Not acknowledged after 15 minutes: escalated (enquiry {REF})"
+    assert "Not acknowledged after 15 minutes: escalated" in mail.get_content()
+    _assert_no_own_words(mail.as_string())
+    assert [to for _, to in envelopes] == [["duty@example.test"], ["ooh@example.test"], ["duty@example.test"],
+                                           ["ooh@example.test"]], subjects
+    head = _alert(first)
+    assert head.escalated_at is not None and head.acknowledged_at is None
+    (escalation,) = [a for a in alerts.list_alerts() if a.reason == c.ALERT_REASON_ESCALATION]
+    assert (escalation.delivery, escalation.channels_done) == (c.DELIVERY_SENT, ("webhook", "email"))
+
+
+def test_escalation_with_no_out_of_hours_channel_is_stored_not_sent(settings: Settings, conversation: str) -> None:
+    with http_receiver() as duty:
+        settings = replace(settings, duty_alert_webhook_url=duty.url)
+        first = records.set_flag(conversation, S, c.FLAG_URGENT_SAFETY, settings.alert_channels)
+        run_once(settings, "test")
+        assert run_once(settings, "test", now=utcnow() + LATER) == 0
+        assert len(duty.received) == 1
+    (escalation,) = [a for a in alerts.list_alerts() if a.reason == c.ALERT_REASON_ESCALATION]
+    assert (escalation.follows_alert_id, escalation.route, escalation.delivery) == (
+        first, c.ROUTE_OUT_OF_HOURS, c.DELIVERY_NO_CHANNEL)
+
+
+def test_an_acknowledged_alert_is_not_escalated(settings: Settings, conversation: str) -> None:
+    with http_receiver() as duty, http_receiver() as ooh:
+        settings = replace(settings, duty_alert_webhook_url=duty.url, out_of_hours_webhook_url=ooh.url)
+        first = records.set_flag(conversation, S, c.FLAG_URGENT_SAFETY, settings.alert_channels)
+        run_once(settings, "test")
+        assert first is not None and alerts.acknowledge(first, "duty-worker")
+        assert run_once(settings, "test", now=utcnow() + LATER) == 0
+        assert ooh.received == []
+    assert _alert(first).escalated_at is None
+
+
+def test_a_spooled_flag_stored_while_an_alert_is_open_is_a_follow_up(
+    settings: Settings, conversation: str
+) -> None:
+    with http_receiver() as hook:
+        settings = replace(settings, duty_alert_webhook_url=hook.url)
+        first = records.set_flag(conversation, S, c.FLAG_URGENT_SAFETY, settings.alert_channels)
+        spool.spool_flag(settings.spool_dir, conversation, S, c.FLAG_URGENT_SAFETY, message_id="m-spooled")
+        assert run_once(settings, "test") == 2
+        assert spool.pending(settings.spool_dir) == []
+    (follow_up,) = [a for a in alerts.list_alerts() if a.id != first]
+    assert (follow_up.reason, follow_up.follows_alert_id, follow_up.message_id, follow_up.delivery) == (
+        c.ALERT_REASON_AGAIN, first, "m-spooled", c.DELIVERY_SENT)

@@ -1,26 +1,30 @@
-"""The spool: flags kept on disk while the database is away, stored in order, never blocked."""
+"""The spool: flags kept on disk while the database is away, stored in order, never blocked.
+
+Here `save` is a stand-in; the sender saves through `records.set_flag`, so a flag stored while an
+alert of its kind is open becomes a follow-up (tests/alerts/test_sender.py checks that).
+"""
 
 from __future__ import annotations
 
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 from bot import constants as c
 from bot.alerts import spool
 
 S = c.STAGE_OUTCOMES
-Saved = List[Tuple[str, str, str, datetime]]
+Saved = List[Tuple[str, str, str, datetime, Optional[str]]]
 
 
 def _saver(saved: Saved, fail_on: str = "", refuse: str = ""):  # type: ignore[no-untyped-def]
-    def save(conversation_id: str, stage: str, flag: str, at: datetime) -> None:
+    def save(conversation_id: str, stage: str, flag: str, at: datetime, message_id: Optional[str]) -> None:
         if conversation_id == fail_on:
             raise ConnectionError("database away")
         if conversation_id == refuse:
             raise ValueError("not a flag")
-        saved.append((conversation_id, stage, flag, at))
+        saved.append((conversation_id, stage, flag, at, message_id))
 
     return save
 
@@ -35,6 +39,18 @@ def test_spooled_flags_hold_ids_only_and_are_stored_in_order(tmp_path: Path) -> 
     assert spool.drain(folder, _saver(saved)) == 2
     assert [(s[0], s[2]) for s in saved] == [("a", c.FLAG_URGENT_SAFETY), ("b", c.FLAG_WANTS_HUMAN_CONTACT)]
     assert spool.pending(folder) == []
+
+
+def test_the_message_that_raised_it_is_kept_and_older_files_still_read(tmp_path: Path) -> None:
+    folder = tmp_path
+    # A file spooled before the message id was kept.
+    (folder / "00000000T000000-0.json").write_text(json.dumps(
+        {"conversation_id": "old", "stage": S, "flag": c.FLAG_URGENT_SAFETY, "at": "2026-12-01T10:00:00"}))
+    with_id = spool.spool_flag(str(folder), "new", S, c.FLAG_URGENT_SAFETY, message_id="msg-42")
+    assert json.loads(with_id.read_text())["message_id"] == "msg-42"
+    saved: Saved = []
+    assert spool.drain(str(folder), _saver(saved)) == 2
+    assert [(s[0], s[4]) for s in saved] == [("old", None), ("new", "msg-42")]
 
 
 def test_database_still_away_keeps_the_file_and_the_order(tmp_path: Path) -> None:
