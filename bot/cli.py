@@ -40,6 +40,22 @@ NO_CHANNEL_WARNING = (
     "Warning: no duty alert channel is set (DUTY_ALERT_WEBHOOK_URL, or DUTY_ALERT_EMAIL with "
     "SMTP_HOST). Urgent alerts are stored but not sent; people are asked to call the council themselves."
 )
+NO_OUT_OF_HOURS_WARNING = (
+    "Warning: no out-of-hours channel is set (OUT_OF_HOURS_WEBHOOK_URL, or OUT_OF_HOURS_EMAIL with "
+    "SMTP_HOST). An urgent alert nobody acknowledges in {minutes:g} minutes is escalated, but the "
+    "escalation has nowhere to go: it is stored, not sent."
+)
+
+
+def _warn_channels(settings: Any) -> None:
+    """Say at start where alerts cannot go: no duty channel, no out-of-hours channel."""
+    from bot.alerts.channels import out_of_hours_channels
+
+    if not settings.alert_channels:
+        print(NO_CHANNEL_WARNING, file=sys.stderr, flush=True)
+    if not out_of_hours_channels(settings):
+        print(NO_OUT_OF_HOURS_WARNING.format(minutes=settings.alert_escalate_minutes), file=sys.stderr,
+              flush=True)
 
 
 def _shown(url: str) -> str:
@@ -62,8 +78,7 @@ def cmd_serve(_: argparse.Namespace) -> int:
     from bot.runner import Services
 
     settings = load_settings()
-    if not settings.alert_channels:
-        print(NO_CHANNEL_WARNING, file=sys.stderr, flush=True)
+    _warn_channels(settings)
     if not settings.secret_key:
         print("SECRET_KEY is not set: run `msp setup` (make run does) or set it in .env.", file=sys.stderr)
         return 1
@@ -236,13 +251,17 @@ def cmd_transcript(args: argparse.Namespace) -> int:
 
 
 ALERT_COLUMNS = (
-    "id", "raised_at", "kind", "enquiry_ref", "conversation_id", "delivery", "attempts",
-    "last_error", "acknowledged",
+    "id", "raised_at", "kind", "reason", "follows", "route", "enquiry_ref", "conversation_id", "delivery",
+    "attempts", "last_error", "acknowledged", "escalated_at",
 )
 
 
 def _alert_row(alert: AlertView) -> Dict[str, Any]:
-    """One alert as `msp alerts` shows it: ids, kind, times and delivery, never words."""
+    """One alert as `msp alerts` shows it: ids, kind, why, route, times and delivery, never words.
+
+    `follows`: the first alert of the chain a follow-up belongs to. `escalated_at`, on a first
+    alert: when nobody had acknowledged it in time and it went to the out-of-hours team.
+    """
     def iso(moment: Optional[datetime]) -> Optional[str]:
         return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
 
@@ -250,9 +269,14 @@ def _alert_row(alert: AlertView) -> Dict[str, Any]:
         "id": alert.id,
         "raised_at": iso(alert.raised_at),
         "kind": alert.kind,
+        "reason": alert.reason,
+        "follows_alert_id": alert.follows_alert_id,
+        "route": alert.route,
         "enquiry_ref": alert.enquiry_ref,
         "conversation_id": alert.conversation_id,
         "stage": alert.stage,
+        "message_id": alert.message_id,
+        "safe_contact": alert.safe_contact,
         "delivery": alert.delivery,
         "attempts": alert.attempts,
         "channels_done": list(alert.channels_done),
@@ -261,6 +285,7 @@ def _alert_row(alert: AlertView) -> Dict[str, Any]:
         "acknowledged": alert.acknowledged_at is not None,
         "acknowledged_by": alert.acknowledged_by,
         "acknowledged_at": iso(alert.acknowledged_at),
+        "escalated_at": iso(alert.escalated_at),
     }
 
 
@@ -270,10 +295,10 @@ def render_alerts(rows: List[Dict[str, Any]]) -> str:
         return "No alerts match.\n"
 
     def cell(row: Dict[str, Any], column: str) -> str:
-        value = row[column]
+        value = row["follows_alert_id"] if column == "follows" else row[column]
         if column == "acknowledged":
             return f"yes, by {row['acknowledged_by']}" if value else "no"
-        if column == "raised_at" and value:
+        if column in ("raised_at", "escalated_at") and value:
             return str(value).replace("T", " ").rstrip("Z")
         return "-" if value is None or value == "" else str(value)
 
@@ -306,8 +331,7 @@ def cmd_alerts(args: argparse.Namespace) -> int:
 def cmd_send_alerts(_: argparse.Namespace) -> int:
     from bot.alerts.sender import main as sender_main
 
-    if not load_settings().alert_channels:
-        print(NO_CHANNEL_WARNING, file=sys.stderr, flush=True)
+    _warn_channels(load_settings())
     return sender_main()
 
 
