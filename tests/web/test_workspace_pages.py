@@ -5,16 +5,22 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
+from sqlalchemy import select, update
 
 from bot import constants as c
 from bot.settings import load_settings
 from bot.store import audit as audit_store
 from bot.store import records, users
+from bot.store.db import session_scope
+from bot.store.models import Alert, Conversation, Mark
 from bot.web import create_app
+from tests.privacy_data import make_tracker
+from tests.tracker_events import add_events, asked, replied, said
 
 SECRET = "test-secret-key-" + "p" * 40
 PASSWORD = "kettle-sunflower-march"
@@ -25,7 +31,7 @@ WHO = "pat@example.org"
 def client(record_db: str, tmp_path: Path) -> Any:
     settings = replace(load_settings(), database_url=record_db, secret_key=SECRET,
                        tracker_store_url=f"sqlite:///{tmp_path / 'tracker.db'}",
-                       web_session_dir=str(tmp_path / "sessions"), signin_delay_s=0.0,
+                       web_session_dir=str(tmp_path / "sessions"),
                        duty_alert_webhook_url="http://127.0.0.1:9/hook",
                        public_base_url="https://chat.example.gov.uk")
     users.add_user(WHO, PASSWORD, users.PRACTITIONER, settings)
@@ -128,3 +134,190 @@ def test_report_page_and_chart(client: Any) -> None:
 
 def test_audit_log_is_for_managers(client: Any) -> None:
     assert client.get("/review/audit").status_code == 403
+
+
+# --- for a busy duty worker ----------------------------------------------------------------------
+
+T = datetime(2026, 7, 1, 14, 15)  # naive UTC: 3:15pm in the UK (summer time)
+OPENING = '/start{"stage": "outcomes", "enquiry_ref": "NR-D", "role": "person"}'
+
+
+def _minutes(n: int) -> datetime:
+    return T + timedelta(minutes=n)
+
+
+@pytest.fixture
+def tracker(tmp_path: Path) -> str:
+    """The tracker store the client's app reads (the same file)."""
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    make_tracker(url)
+    return url
+
+
+def _danger(tracker: str, safe_first: bool = True) -> str:
+    """A conversation: opened, "safe now: yes" pressed and a danger message (in either order), then the
+    danger button. The danger message is marked clear and raised the alert."""
+    cid = "conv-d"
+    records.start_conversation(cid, c.STAGE_OUTCOMES, "NR-D", c.ROLE_PERSON)
+    records.save_answer(cid, c.STAGE_OUTCOMES, c.FEELS_SAFE_NOW, c.YES)
+    alert_id = records.set_flag(cid, c.STAGE_OUTCOMES, c.FLAG_URGENT_SAFETY, ("webhook",))
+    safe_at, danger_at = (_minutes(2), _minutes(3)) if safe_first else (_minutes(3), _minutes(2))
+    with session_scope() as session:
+        session.execute(update(Alert).where(Alert.id == alert_id).values(message_id="m-danger",
+                                                                          raised_at=danger_at))
+        pk = session.execute(select(Conversation.id).where(Conversation.conversation_id == cid)).scalar_one()
+        session.add(Mark(conversation_pk=pk, at=danger_at, tier=c.MARK_CLEAR, kind="weapon",
+                         reason="rule knife_at_door", message_id="m-danger", reader_version="test"))
+    safe = [asked(c.FEELS_SAFE_NOW, safe_at), replied("Do you feel safe right now?", safe_at, ["Yes", "No"]),
+            said("Yes", safe_at + timedelta(seconds=5), "m-yes", metadata={c.PRESS_KEY: "/affirm"}),
+            asked(c.WANTS_ADVOCATE, safe_at + timedelta(seconds=6))]
+    danger = [said("he is at the door with a knife", danger_at, "m-danger")]
+    add_events(tracker, cid, [
+        said(OPENING, T, "m-open", command=True),
+        *(safe + danger if safe_first else danger + safe),
+        said("/danger", _minutes(4), "m-button", command=True),
+    ])
+    return cid
+
+
+def _danger_turn(page: str, message_id: str) -> str:
+    match = re.search(rf'<li class="([^"]*)"\s*id="message-{message_id}"', page)
+    assert match, f"no turn for {message_id}"
+    return match.group(1)
+
+
+def test_danger_messages_are_highlighted_and_the_alert_links_to_them(client: Any, tracker: str) -> None:
+    cid = _danger(tracker)
+    alerts = client.get("/review/").get_data(as_text=True)
+    assert f'href="/review/conversations/{cid}#message-m-danger"' in alerts
+    assert "Go to the message that raised it" in alerts
+
+    page = client.get(f"/review/conversations/{cid}").get_data(as_text=True)
+    assert "msp-chat__turn--danger" in _danger_turn(page, "m-danger")
+    assert "msp-chat__turn--danger" not in _danger_turn(page, "m-yes")
+    assert "rule knife_at_door" in page and "This message raised the alert" in page
+    assert 'href="#message-m-danger"' in page  # from the alert at the top
+
+
+def test_times_are_uk_time_in_plain_words(client: Any, tracker: str) -> None:
+    cid = _danger(tracker)
+    page = client.get(f"/review/conversations/{cid}").get_data(as_text=True)
+    assert "Wed 1 Jul 2026, 3:15pm" in page  # the opening, 14:15 UTC
+    assert "2026-07-01T14:15" not in page and "14:15" not in page
+    alerts = client.get("/review/").get_data(as_text=True)
+    assert "Raised Wed 1 Jul 2026, 3:18pm." in alerts and "UTC" not in alerts
+
+
+def test_the_opening_and_presses_read_as_what_happened(client: Any, tracker: str) -> None:
+    cid = _danger(tracker)
+    page = client.get(f"/review/conversations/{cid}").get_data(as_text=True)
+    assert "Conversation opened from an invitation (outcomes, the person)" in page
+    assert "/start" not in page and "enquiry_ref" not in page
+    assert f'<span class="msp-muted">(pressed)</span> {c.ALWAYS_BUTTONS["/danger"]}' in page
+    assert '<span class="msp-muted">(pressed)</span> Yes' in page
+    assert "/danger" not in page
+
+
+@pytest.mark.parametrize("safe_first, said", [
+    (True, "Yes (said at 3:17pm, before the danger message at 3:18pm)"),
+    (False, "Yes (said at 3:18pm, after the danger message at 3:17pm)"),
+])
+def test_safe_now_yes_beside_an_urgent_flag_says_which_came_later(client: Any, tracker: str, safe_first: bool,
+                                                                   said: str) -> None:
+    cid = _danger(tracker, safe_first)
+    page = client.get(f"/review/conversations/{cid}").get_data(as_text=True)
+    assert said in page
+
+
+def test_safe_contact_answers_are_shown_beside_the_alert_and_only_named_in_the_list(
+        client: Any, tracker: str) -> None:
+    cid = _danger(tracker)
+    alerts = client.get("/review/").get_data(as_text=True)
+    assert "Safe-contact answers" not in alerts
+    with session_scope() as session:
+        session.execute(update(Conversation).where(Conversation.conversation_id == cid).values(
+            contact_safe_to_call=c.YES, contact_when="after 6pm when he is at work",
+            contact_number="07700 900123", contact_others_answer=c.NO, contact_answered_at=_minutes(6)))
+    alerts = client.get("/review/").get_data(as_text=True)
+    assert f'href="/review/conversations/{cid}#safe-contact">Safe-contact answers' in alerts
+    assert "07700 900123" not in alerts and "after 6pm" not in alerts, "the list never holds their words"
+    page = client.get(f"/review/conversations/{cid}").get_data(as_text=True)
+    section = page[page.index('id="safe-contact"'):page.index("Transcript")]
+    for words in ("after 6pm when he is at work", "07700 900123", "Might someone else answer",
+                  "If the call cannot be taken", "Not answered"):
+        assert words in section
+    assert page.index('id="alerts"') < page.index('id="safe-contact"')
+
+
+def test_a_junk_wish_is_set_aside_with_a_confirmation_and_kept(client: Any) -> None:
+    cid = _a_conversation()
+    token = _csrf(client.get(f"/review/conversations/{cid}").get_data(as_text=True))
+    response = client.post(f"/review/conversations/{cid}/outcomes/outcomes/0/not-a-wish",
+                           data={"csrf_token": token})
+    assert response.status_code == 303
+    page = client.get(f"/review/conversations/{cid}").get_data(as_text=True)
+    assert "Wish 1 is set aside as not a wish." in page and 'href="#wish-outcomes-0"' in page
+    assert f"Set aside as not a wish by {WHO}" in page
+    assert "for him to stop shouting" in page, "the words are kept"
+    assert "No wishes recorded." in page
+    assert "not_a_wish" in _actions()
+    again = client.get(f"/review/conversations/{cid}").get_data(as_text=True)
+    assert "is set aside as not a wish." not in again, "said once"
+
+    client.post(f"/review/conversations/{cid}/outcomes/outcomes/0/not-a-wish", data={"csrf_token": token})
+    assert "Wish 1 was already taken away. Nothing was changed." in client.get(
+        f"/review/conversations/{cid}").get_data(as_text=True)
+    assert client.post(f"/review/conversations/{cid}/outcomes/outcomes/7/not-a-wish",
+                       data={"csrf_token": token}).status_code == 400
+
+
+def test_a_code_correction_is_confirmed(client: Any) -> None:
+    cid = _a_conversation()
+    token = _csrf(client.get(f"/review/conversations/{cid}").get_data(as_text=True))
+    client.post(f"/review/conversations/{cid}/outcomes/outcomes/0",
+                data={"code": c.ABUSER_STAYS_AWAY, "csrf_token": token})
+    page = client.get(f"/review/conversations/{cid}").get_data(as_text=True)
+    assert "Wish 1 is now coded “The person who hurt them to stay away”." in page
+    client.post(f"/review/conversations/{cid}/outcomes/outcomes/0",
+                data={"code": c.ABUSER_STAYS_AWAY, "csrf_token": token})
+    assert "Wish 1 already had that code. Nothing was changed." in client.get(
+        f"/review/conversations/{cid}").get_data(as_text=True)
+
+
+def test_the_reports_wish_table_has_the_right_headings(client: Any) -> None:
+    _a_conversation()
+    page = client.get("/review/report").get_data(as_text=True)
+    table = page[page.index("What people wanted"):]
+    table = table[:table.index("</table>")]
+    assert '<th scope="col" class="govuk-table__header">What they wanted</th>' in table
+    assert "Answer</th>" not in table and "times each wish was given" not in table
+    flags = page[page.index("Flags raised"):]
+    assert '<th scope="col" class="govuk-table__header">Flag</th>' in flags and "Records</th>" in flags
+
+
+def test_workspace_404_and_405_are_workspace_pages(client: Any) -> None:
+    missing = client.get("/review/no-such-page")
+    assert missing.status_code == 404
+    text = missing.get_data(as_text=True)
+    assert "Page not found" in text and "Safeguarding workspace" in text and "Sign out" in text
+    wrong = client.get("/review/alerts/1/acknowledge")
+    assert wrong.status_code == 405 and "POST" in wrong.headers["Allow"]
+    text = wrong.get_data(as_text=True)
+    assert "This address is for a button in the workspace" in text and "Safeguarding workspace" in text
+    chat = client.get("/no-such-page")
+    assert chat.status_code == 404 and "Safeguarding workspace" not in chat.get_data(as_text=True)
+
+
+def test_acknowledging_an_alert_that_does_not_exist_says_so(client: Any) -> None:
+    _a_conversation()
+    page = client.get("/review/").get_data(as_text=True)
+    token = _csrf(page)
+    alert_id = re.search(r"/review/alerts/(\d+)/acknowledge", page).group(1)  # type: ignore[union-attr]
+    missing = client.post("/review/alerts/99999/acknowledge", data={"csrf_token": token})
+    assert missing.status_code == 404 and "Alert not found" in missing.get_data(as_text=True)
+    assert "acknowledge" not in _actions()
+
+    client.post(f"/review/alerts/{alert_id}/acknowledge", data={"csrf_token": token})
+    assert "Alert acknowledged for NR-9." in client.get("/review/").get_data(as_text=True)
+    client.post(f"/review/alerts/{alert_id}/acknowledge", data={"csrf_token": token})
+    assert f"was already acknowledged by {WHO}" in client.get("/review/").get_data(as_text=True)

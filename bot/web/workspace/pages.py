@@ -8,13 +8,17 @@ new route here cannot forget them.
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from flask import (
     Response,
     abort,
     current_app,
+    flash,
+    get_flashed_messages,
     redirect,
     render_template,
     request,
@@ -30,9 +34,9 @@ from bot.store import audit as audit_store
 from bot.store import export as export_store
 from bot.store import invitations as invitation_store
 from bot.store import workspace as store
-from bot.store.transcripts import read_transcript
+from bot.store.transcripts import Turn, answer_turn, read_transcript
 from bot.web import invitations
-from bot.web.workspace import audit, current_user, manager_only, review
+from bot.web.workspace import _problem, audit, current_user, manager_only, now, review, times
 
 PER_PAGE = 25
 
@@ -50,6 +54,47 @@ def _date(name: str) -> Tuple[Optional[datetime], Optional[str]]:
         return datetime.strptime(raw, "%Y-%m-%d"), None
     except ValueError:
         return None, "Enter the date as year, month and day, like 2026-04-01"
+
+
+# --- times: UK time, in plain words (bot/web/workspace/times.py) --------------------------------
+
+
+@review.app_template_filter("uk_time")
+def uk_time(moment: Any) -> str:
+    """ "today, 3:15pm", "Mon 7 Dec 2026, 9:02am": a stored time (naive UTC) as a duty worker reads it."""
+    return times.uk_time(moment, now())
+
+
+@review.app_template_filter("uk_clock")
+def uk_clock(moment: Any) -> str:
+    """ "3:15pm": the time of day only, in UK time."""
+    return times.clock(moment)
+
+
+# --- notices: what the last action did, said once on the next page ------------------------------
+
+
+def _notify(notice: Dict[str, Any], category: str = "success") -> None:
+    """Ids and codes only (review/_notices.html has the words); Flask keeps it until the next page."""
+    flash(json.dumps(notice), category)
+
+
+def _notices() -> List[Tuple[str, Dict[str, Any]]]:
+    found = []
+    flashed: List[Tuple[str, str]] = get_flashed_messages(with_categories=True)  # type: ignore[assignment]
+    for category, message in flashed:
+        try:
+            notice = json.loads(message)
+        except ValueError:
+            continue
+        if isinstance(notice, dict):
+            found.append((category, notice))
+    return found
+
+
+@review.context_processor
+def notices() -> Dict[str, Any]:
+    return {"notices": _notices, "code_words": CODE_WORDS}
 
 
 def waited(seconds: float) -> str:
@@ -70,7 +115,7 @@ def waited(seconds: float) -> str:
 @review.get("/")
 def alerts() -> str:
     found = store.open_alerts()
-    return render_template("review/alerts.html", alerts=found, waited=waited)
+    return render_template("review/alerts.html", alerts=found, waited=waited, reason_words=REASON_WORDS)
 
 
 @review.post("/alerts/<int:alert_id>/acknowledge")
@@ -78,6 +123,14 @@ def acknowledge(alert_id: int) -> Any:
     user = current_user()
     if alert_store.acknowledge(alert_id, user.email):
         audit("acknowledge", f"alert={alert_id}")
+        state = store.alert_state(alert_id)
+        _notify({"done": "acknowledged", "enquiry": state.enquiry_ref if state else None})
+        return redirect(url_for(".alerts"), code=303)
+    state = store.alert_state(alert_id)
+    if state is None:  # never was, or erased since the page was loaded
+        return _problem("no_alert", 404)
+    _notify({"done": "already_acknowledged", "enquiry": state.enquiry_ref, "by": state.acknowledged_by,
+             "at": state.acknowledged_at.isoformat() if state.acknowledged_at else None}, "info")
     return redirect(url_for(".alerts"), code=303)
 
 
@@ -102,16 +155,82 @@ def enquiries() -> str:
 # --- 3. a conversation -------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class SafeNowNote:
+    """A record says "safe now: yes" and has an urgent flag: which came later.
+
+    `order`: "before" or "after" (the answer, against the first message that
+    showed danger), "same" (one message did both), or "unknown".
+    """
+
+    said_at: Optional[datetime]
+    danger_at: Optional[datetime]
+    order: str
+
+    @property
+    def same_day(self) -> bool:
+        said, danger = times.as_uk(self.said_at), times.as_uk(self.danger_at)
+        return bool(said and danger and said.date() == danger.date())
+
+
+def safe_now_note(page: store.RecordPage, turns: Sequence[Turn]) -> Optional[SafeNowNote]:
+    """For a record with an urgent flag whose "safe now" answer is yes; else None.
+
+    The answer's time is its turn in the transcript (the question it answered:
+    feels_safe_now, or else the gentle check); danger's is the turn of the
+    first message marked clear or that raised the urgent alert, or else the
+    mark's or alert's own time. Turns are compared by their order in the
+    transcript, which a same-second timestamp cannot confuse.
+    """
+    record = page.record
+    if not record["flags"].get(c.FLAG_URGENT_SAFETY) or record["answers"].get(c.FEELS_SAFE_NOW) != c.YES:
+        return None
+    said = answer_turn(turns, c.FEELS_SAFE_NOW) or answer_turn(turns, c.SAFETY_CHECK, last=False)
+    danger_id = page.danger_message_id
+    danger = next((t for t in turns if danger_id and t.message_id == danger_id), None)
+    said_at = said.at if said else None
+    danger_at = danger.at if danger and danger.at else page.danger_at
+    if said is not None and danger is not None:
+        where = {id(t): n for n, t in enumerate(turns)}
+        first, second = where[id(said)], where[id(danger)]
+        order = "same" if first == second else ("before" if first < second else "after")
+    elif said_at and danger_at and said_at != danger_at:
+        order = "before" if said_at < danger_at else "after"
+    else:
+        order = "unknown"
+    return SafeNowNote(said_at, danger_at, order)
+
+
 @review.get("/conversations/<conversation_id>")
 def conversation(conversation_id: str) -> str:
-    records = store.conversation_records(conversation_id)
+    pages = store.conversation_page(conversation_id)
     turns = read_transcript(_settings().tracker_store_url, conversation_id)
-    if not records and not turns:
+    if not pages and not turns:
         abort(404)
     audit("view", f"conversation={conversation_id}")
-    return render_template("review/conversation.html", conversation_id=conversation_id, records=records,
-                           turns=turns, codes=CODE_WORDS, stage_words=STAGE_WORDS, status_words=STATUS_WORDS,
-                           flag_words=FLAG_WORDS, answer_words=ANSWER_WORDS, question_words=QUESTION_WORDS)
+    marks: Dict[str, List[store.MarkView]] = {}
+    raised: Dict[str, List[store.AlertLine]] = {}
+    for page in pages:
+        for mark in page.marks:
+            if mark.message_id:
+                marks.setdefault(mark.message_id, []).append(mark)
+        for alert in page.alerts:
+            if alert.message_id:
+                raised.setdefault(alert.message_id, []).append(alert)
+    in_transcript = {t.message_id for t in turns if t.message_id}
+    return render_template(
+        "review/conversation.html", conversation_id=conversation_id, pages=pages, turns=turns,
+        marks=marks, raised=raised, in_transcript=in_transcript,
+        safe_now={page.record["stage"]: safe_now_note(page, turns) for page in pages},
+        codes=CODE_WORDS, stage_words=STAGE_WORDS, status_words=STATUS_WORDS, flag_words=FLAG_WORDS,
+        answer_words=ANSWER_WORDS, question_words=QUESTION_WORDS, role_words=ROLE_WORDS,
+        tier_words=TIER_WORDS, reason_words=REASON_WORDS, contact_words=CONTACT_ANSWER_WORDS)
+
+
+def _confirm(done: str, conversation_id: str, stage: str, index: int, **more: Any) -> Any:
+    """Back to the conversation, where a banner at the top says what was done, with a link to the wish."""
+    _notify({"done": done, "wish": index + 1, "anchor": f"wish-{stage}-{index}", **more})
+    return redirect(url_for(".conversation", conversation_id=conversation_id), code=303)
 
 
 @review.post("/conversations/<conversation_id>/<stage>/outcomes/<int:index>")
@@ -120,12 +239,23 @@ def correct(conversation_id: str, stage: str, index: int) -> Any:
     if stage not in c.STAGES or to_code not in c.OUTCOME_CODES:
         abort(400)
     try:
-        store.correct_code(conversation_id, stage, index, to_code, current_user().email,
-                           address=request.remote_addr)  # audited in the same transaction
+        changed = store.recode(conversation_id, stage, index, to_code, current_user().email,
+                               address=request.remote_addr)  # audited in the same transaction
     except ValueError:
         abort(400)
-    return redirect(url_for(".conversation", conversation_id=conversation_id, _anchor=f"{stage}-outcomes"),
-                    code=303)
+    return _confirm("recoded" if changed else "unchanged", conversation_id, stage, index, code=to_code)
+
+
+@review.post("/conversations/<conversation_id>/<stage>/outcomes/<int:index>/not-a-wish")
+def not_a_wish(conversation_id: str, stage: str, index: int) -> Any:
+    if stage not in c.STAGES:
+        abort(400)
+    try:
+        changed = store.set_aside(conversation_id, stage, index, current_user().email,
+                                  address=request.remote_addr)  # audited in the same transaction
+    except ValueError:
+        abort(400)
+    return _confirm("set_aside" if changed else "already_withdrawn", conversation_id, stage, index)
 
 
 # --- 4. invitations ----------------------------------------------------------------------------
@@ -249,6 +379,18 @@ QUESTION_WORDS = {
     c.SAFETY_CHECK: "Are you safe (check)",
     **labels.FEEDBACK_LABELS, "comments": "Comments",
 }
+REASON_WORDS = {
+    c.ALERT_REASON_FIRST: "First alert",
+    c.ALERT_REASON_AGAIN: "Another message showed danger",
+    c.ALERT_REASON_QUICK_EXIT: "The person left quickly with “Exit this page”",
+    c.ALERT_REASON_ESCALATION: "Nobody acknowledged it in time: sent to the out-of-hours team",
+}
+TIER_WORDS = {
+    c.MARK_CLEAR: "Danger",
+    c.MARK_POSSIBLE: "Possible danger",
+    c.MARK_REVIEW: "Read today",
+}
+CONTACT_ANSWER_WORDS = {c.YES: "Yes", c.NO: "No", c.NOT_SURE: "Not sure", None: "Not answered"}
 ANSWER_WORDS: Dict[Any, str] = {
     **labels.ANSWER_LABELS, c.LATER: "Later", c.NOT_SURE: "Not sure", c.ALREADY_HAVE: "Already has one",
     c.DECLINED: "Chose not to answer", c.FULLY: "Fully", c.NOT: "Not achieved", None: "Not asked yet",
