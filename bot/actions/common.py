@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
 import logging
 from functools import lru_cache
 from typing import Any, Awaitable, Callable, Coroutine, Dict, List, Optional, Tuple
@@ -83,6 +84,52 @@ def latest_intent(tracker: Tracker) -> Tuple[Optional[str], float]:
 def confident_intent(tracker: Tracker) -> Optional[str]:
     name, confidence = latest_intent(tracker)
     return name if confidence >= INTENT_CONFIDENCE else None
+
+
+def _metadata(tracker: Tracker) -> Dict[str, Any]:
+    metadata = tracker.latest_message.get("metadata")
+    return metadata if isinstance(metadata, dict) else {}
+
+
+def pressed(tracker: Tracker) -> Optional[str]:
+    """The answer button the person pressed, as the web app vouched for it (message metadata), or None.
+
+    The REST channel takes a body only from our own callers (the token, or the
+    web app's signature), and the web app sets `press` only for a button it
+    offered; the text is then the button's title, which is never kept as words.
+    """
+    press = _metadata(tracker).get(c.PRESS_KEY)
+    return str(press) if isinstance(press, str) and press else None
+
+
+def visit_of(tracker: Tracker) -> Optional[str]:
+    """A hash of the browser visit that sent this message (None from the terminal chat or a test client).
+
+    A wish's own words are read back only in the visit that wrote them: someone
+    else holding the phone, or coming back through the browser's history, sees
+    only what the codes mean.
+    """
+    visit = _metadata(tracker).get(c.VISIT_KEY)
+    if not isinstance(visit, str) or not visit:
+        return None
+    return hashlib.sha256(visit.encode("utf-8")).hexdigest()[:32]
+
+
+def same_visit(written_by: Optional[str], tracker: Tracker) -> bool:
+    """Was a wish written in the visit this message comes from? Both unknown (no browser) counts as yes."""
+    return written_by == visit_of(tracker)
+
+
+def message_id(tracker: Tracker) -> Optional[str]:
+    found = tracker.latest_message.get("message_id")
+    return str(found)[:64] if found else None
+
+
+def client_intent(tracker: Tracker) -> Optional[str]:
+    """The intent of a trusted client's command (`/start{...}`, `/danger`, `/ask_human`), else None."""
+    if not is_client_command(tracker.latest_message):
+        return None
+    return (tracker.latest_message.get("intent") or {}).get("name")
 
 
 def start_entities(tracker: Tracker) -> Dict[str, Any]:

@@ -15,10 +15,12 @@ from bot.actions.common import (
     in_thread,
     is_client_command,
     kind_on_failure,
+    same_visit,
     stage_of,
     start_entities,
 )
 from bot.actions.forms.review import next_outcome_updates
+from bot.actions.phrases import wish_words
 from bot.actions.safety import (
     danger_level,
     respond_to_danger,
@@ -48,11 +50,13 @@ STAGE_SLOTS = (
     c.FEEDBACK_COMMENTS,
     c.CARRY_ON,
     c.SAFETY_CHECK,
+    *c.CONTACT_QUESTIONS,
     "current_outcome",
-    "current_own_words",
+    "current_wish",
+    "current_wish_words",
     "detour",
 )
-STAGE_FLAGS_OFF = ("has_wishes", "correcting", "ask_wishes_first", "for_someone")
+STAGE_FLAGS_OFF = ("has_wishes", "correcting", "ask_wishes_first", "for_someone", "contact_done", "team_told")
 
 
 class ActionStart(Action):
@@ -141,7 +145,7 @@ class ActionStart(Action):
             return [SlotSet("ask_wishes_first", True)]
         if tracker.get_slot("current_outcome") and not new_stage:
             return []
-        first = next_outcome_updates(tracker.sender_id, None)
+        first = next_outcome_updates(tracker.sender_id, None, bool(tracker.get_slot("for_someone")))
         return [SlotSet(key, value) for key, value in first.items()]
 
 
@@ -170,9 +174,21 @@ class ActionOpening(Action):
             )
         elif opening == OPENING_WELCOME_BACK:
             dispatcher.utter_message(response="utter_welcome_back")
+            self._wishes_so_far(dispatcher, tracker)
         elif opening == OPENING_FINISHED:
             dispatcher.utter_message(response="utter_already_finished")
         return [SlotSet("opening", None)]
+
+    @staticmethod
+    def _wishes_so_far(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+        """Back in the outcomes stage with wishes given: how many, never what (it may be someone else)."""
+        if stage_of(tracker) != c.STAGE_OUTCOMES:
+            return
+        count = len(records.list_outcomes(tracker.sender_id, c.STAGE_OUTCOMES))
+        if count == 1:
+            dispatcher.utter_message(response="utter_welcome_back_one_wish")
+        elif count > 1:
+            dispatcher.utter_message(response="utter_welcome_back_wishes", count=count)
 
 
 class ActionAskOutcomesConfirmed(Action):
@@ -187,12 +203,19 @@ class ActionAskOutcomesConfirmed(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         outcomes = records.list_outcomes(tracker.sender_id, stage_of(tracker))
+        someone = bool(tracker.get_slot("for_someone"))
         if outcomes:
             dispatcher.utter_message(response="utter_readback_intro")
             for outcome in outcomes:
-                dispatcher.utter_message(
-                    response=f"utter_readback_{outcome.code}", own_words=outcome.own_words
-                )
+                if outcome.chosen or not same_visit(outcome.visit, tracker):
+                    # Picked with a button (no words of their own), or written in another browser
+                    # visit (whoever holds the phone now may not be the person): the code's plain words.
+                    dispatcher.utter_message(response="utter_readback_plain",
+                                             wish=wish_words(outcome.code, someone))
+                else:
+                    dispatcher.utter_message(
+                        response=f"utter_readback_{outcome.code}", own_words=outcome.own_words
+                    )
         else:
             dispatcher.utter_message(response="utter_readback_none")
         dispatcher.utter_message(response="utter_ask_outcomes_confirmed")
@@ -245,19 +268,18 @@ class ActionCloseStage(Action):
             return []
         records.set_status(cid, stage, c.STATUS_COMPLETED)
         if stage == c.STAGE_REVIEW:
-            self._review_readback(dispatcher, cid)
+            self._review_readback(dispatcher, cid, bool(tracker.get_slot("for_someone")))
             dispatcher.utter_message(response="utter_review_thanks")
         else:
             dispatcher.utter_message(response="utter_close_outcomes")
         return [SlotSet("stage_status", c.STATUS_COMPLETED)]
 
     @staticmethod
-    def _review_readback(dispatcher: CollectingDispatcher, cid: Text) -> None:
+    def _review_readback(dispatcher: CollectingDispatcher, cid: Text, someone: bool) -> None:
         outcomes = [o for o in records.list_outcomes(cid, c.STAGE_REVIEW) if o.achieved]
         if outcomes:
             dispatcher.utter_message(response="utter_review_readback_intro")
             for outcome in outcomes:
-                dispatcher.utter_message(
-                    response=f"utter_review_item_{outcome.achieved}", own_words=outcome.own_words
-                )
+                dispatcher.utter_message(response=f"utter_review_item_{outcome.achieved}",
+                                         wish=wish_words(outcome.code, someone))
         dispatcher.utter_message(response="utter_review_feedback_noted")

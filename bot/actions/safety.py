@@ -9,6 +9,8 @@ are asked to call the council themselves.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import logging
 from typing import Any, Dict, List, Optional, Text
 
@@ -18,16 +20,19 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot import constants as c
 from bot.actions.common import (
+    client_intent,
     contact_values,
     council_values,
     in_thread,
     latest_intent,
     latest_text,
+    message_id,
+    pressed,
     settings,
     stage_of,
 )
 from bot.alerts.spool import spool_flag
-from bot.language.danger import CLEAR, NONE, POSSIBLE, assess_danger, decide
+from bot.language.danger import CLEAR, NONE, PATTERNS_FILE, POSSIBLE, DangerReading, assess_danger, decide
 from bot.store import records
 
 logger = logging.getLogger(__name__)
@@ -37,25 +42,63 @@ DETOUR_HUMAN = "human"
 DETOUR_CHECK = "check"
 
 
+@functools.lru_cache(maxsize=1)
+def reader_version() -> str:
+    """Which danger reader marked a message: the rules file's hash, so a mark can be traced to its rules."""
+    return "rules-" + hashlib.sha256(PATTERNS_FILE.read_bytes()).hexdigest()[:12]
+
+
+@functools.lru_cache(maxsize=256)
+def _reading(text: str) -> DangerReading:
+    """One reading per message text: the form, the detours and the marks all ask about the same message."""
+    return assess_danger(text)
+
+
 def danger_level(tracker: Tracker) -> str:
-    """`clear`, `possible` or `none`: the rules and the model, decided in one place."""
+    """`clear`, `possible` or `none`: the rules and the model, decided in one place.
+
+    The "I am not safe right now" button (a trusted `/danger`) is clear danger.
+    An answer button's title is not read for danger: what it means is its answer.
+    """
+    command = client_intent(tracker)
+    if command == c.INTENT_DANGER:
+        return CLEAR
+    if command is not None or pressed(tracker) is not None:
+        return NONE
     name, confidence = latest_intent(tracker)
-    return decide(assess_danger(latest_text(tracker)), name, confidence)
+    return decide(_reading(latest_text(tracker)), name, confidence)
 
 
-def message_shows_danger(tracker: Tracker) -> bool:
-    return danger_level(tracker) == CLEAR
+def mark_message(tracker: Tracker, tier: str) -> None:
+    """Mark this message for the workspace (why, never the words). Never raises: it comes after the help."""
+    command = client_intent(tracker)
+    if command == c.INTENT_DANGER:
+        kind, reason = "button", "I am not safe right now"
+    else:
+        signal = _reading(latest_text(tracker)).first
+        name, confidence = latest_intent(tracker)
+        if signal is not None:
+            kind, reason = signal.kind, f"rule {signal.rule}" + (f" ({signal.why})" if signal.why else "")
+        else:
+            kind, reason = "model", f"intent {name} {confidence:.2f}"
+    try:
+        records.add_mark(tracker.sender_id, stage_of(tracker), tier, kind, reader_version(), reason,
+                         message_id(tracker))
+    except Exception:  # noqa: BLE001 (a mark must never take the help away)
+        logger.exception("could not mark a message of %s", tracker.sender_id)
 
 
 def raise_flag(tracker: Tracker, flag: str) -> bool:
     """Save the flag (and its alert, in the same transaction). True when an alert is on its way.
 
+    Each message that raises it stores an alert of its own (a follow-up while
+    the first is open), so "I am sending an urgent message" is true every time.
     Never raises: a failed write is spooled and retried by the sender.
     """
     channels = settings().alert_channels
     cid, stage = tracker.sender_id, stage_of(tracker)
     try:
-        alert_id: Optional[int] = records.set_flag(cid, stage, flag, channels)
+        alert_id: Optional[int] = records.set_flag(cid, stage, flag, channels, message_id=message_id(tracker))
     except Exception:  # noqa: BLE001 (the help has been shown; the write must not take it away)
         logger.exception("could not save the %s flag for %s; spooling it", flag, cid)
         try:
@@ -76,26 +119,34 @@ def show_danger_help(dispatcher: CollectingDispatcher) -> None:
         dispatcher.utter_message(response="utter_danger_help", **council_values())
 
 
-def respond_to_danger(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+def respond_to_danger(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
     """The help first, then the flag and its alert, then only what is true about the alert.
 
-    Once per message, however many signs it shows.
+    Once per message, however many signs it shows. True when the team is being told.
     """
-    if _said(dispatcher, "utter_danger_alert_sent", "utter_danger_alert_not_sent"):
-        return
+    if _said(dispatcher, "utter_danger_alert_sent"):
+        return True
+    if _said(dispatcher, "utter_danger_alert_not_sent"):
+        return False
     show_danger_help(dispatcher)
-    if raise_flag(tracker, c.FLAG_URGENT_SAFETY):
+    told = raise_flag(tracker, c.FLAG_URGENT_SAFETY)
+    if told:
         dispatcher.utter_message(response="utter_danger_alert_sent")
     else:
         dispatcher.utter_message(response="utter_danger_alert_not_sent", **council_values())
+    mark_message(tracker, c.MARK_CLEAR)
+    return told
 
 
-def respond_to_human_request(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+def respond_to_human_request(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+    """How to reach a person, then the alert, then only what is true about it. True when the team is told."""
     dispatcher.utter_message(response="utter_human_contact", **contact_values())
-    if raise_flag(tracker, c.FLAG_WANTS_HUMAN_CONTACT):
+    told = raise_flag(tracker, c.FLAG_WANTS_HUMAN_CONTACT)
+    if told:
         dispatcher.utter_message(response="utter_human_alert_sent")
     else:
         dispatcher.utter_message(response="utter_human_alert_not_sent")
+    return told
 
 
 def respond_to_advocate_request(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
@@ -114,10 +165,12 @@ def detour_for(level: str) -> Optional[str]:
 
 def respond_to_level(level: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
     """Outside a question: clear danger gets the help; possible danger gets the gentle check next."""
-    if level == CLEAR:
-        respond_to_danger(dispatcher, tracker)
     if level == NONE:
         return []
+    if level == CLEAR:
+        told = respond_to_danger(dispatcher, tracker)
+        return [SlotSet("detour", DETOUR_DANGER), SlotSet("team_told", told)]
+    mark_message(tracker, c.MARK_POSSIBLE)
     return [SlotSet("detour", detour_for(level))]
 
 
@@ -147,9 +200,10 @@ class ActionHumanContact(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         events = respond_to_level(danger_level(tracker), dispatcher, tracker)
-        respond_to_human_request(dispatcher, tracker)
-        if not events or events[-1].get("value") != DETOUR_CHECK:
-            events.append(SlotSet("detour", DETOUR_HUMAN))
+        told = respond_to_human_request(dispatcher, tracker)
+        detours = [e.get("value") for e in events if e.get("name") == "detour"]
+        if not set(detours) & {DETOUR_CHECK, DETOUR_DANGER}:
+            events += [SlotSet("detour", DETOUR_HUMAN), SlotSet("team_told", told)]
         return events
 
 

@@ -8,8 +8,12 @@ would add nothing for two- or three-word replies. Values come from
 constants.ANSWER_KINDS; None means "unclear, ask again".
 """
 
+import functools
 import re
+from pathlib import Path
 from typing import Dict, List, Optional, Pattern, Sequence, Tuple
+
+import yaml
 
 from bot.constants import (
     ALREADY_HAVE,
@@ -303,3 +307,24 @@ def is_nothing_more(text: str) -> bool:
 def is_not_sure(text: str) -> bool:
     """ "not sure", "don't know what I want", "idk": the person cannot say yet (not a refusal)."""
     return _only_phrases(text, _NOT_SURE_PHRASES, _NOT_SURE_FILLERS)
+
+
+# --- a plain yes to "are you safe?" (issue 15): the only way a typed answer is taken as safe ---
+
+PLAIN_YES_FILE = Path(__file__).with_name("patterns") / "plain_yes.yml"
+
+
+@functools.lru_cache(maxsize=1)
+def _plain_yes() -> Tuple[Tuple[str, ...], Tuple[str, ...]]:
+    data = yaml.safe_load(PLAIN_YES_FILE.read_text(encoding="utf-8"))
+    if not isinstance(data, dict) or set(data) != {"plain_yes", "fillers"}:
+        raise ValueError(f"{PLAIN_YES_FILE.name} must hold exactly the keys plain_yes and fillers")
+    return tuple(_clean(str(p)) for p in data["plain_yes"]), tuple(_clean(str(f)) for f in data["fillers"])
+
+
+def is_plain_yes(text: str) -> bool:
+    """ "yes", "I'm safe", "she's fine thanks": a yes and nothing else (no hedge, no worry, no question)."""
+    if "?" in text:
+        return False  # a question back is never a yes
+    phrases, fillers = _plain_yes()
+    return _only_phrases(text, phrases, fillers)

@@ -87,15 +87,9 @@ def to_contract(
         "status": conversation.status,
         "speaker_role": conversation.speaker_role,
         "asked_about_outcomes": conversation.asked_about_outcomes,
-        "outcomes": [
-            {
-                "code": o.code,
-                "own_words": o.own_words,
-                "may_not_be_achievable": bool(o.may_not_be_achievable),
-                "achieved": o.achieved,
-            }
-            for o in outcomes
-        ],
+        # The wishes that stand. One taken away (by the person, or set aside by a practitioner
+        # as not a wish) is never deleted: it is listed under "withdrawn_outcomes" instead.
+        "outcomes": [_outcome(o) for o in outcomes if getattr(o, "withdrawn_at", None) is None],
         "feedback": {
             **{q: getattr(conversation, q) for q in c.FEEDBACK_QUESTIONS},
             "comments": conversation.comments,
@@ -109,6 +103,37 @@ def to_contract(
         "answers": {name: getattr(conversation, name) for name in ANSWER_FIELDS},
         "corrections": [_correction(row) for row in corrections],
         "alerts": [_alert(view) for view in alerts],
+        # Added with issue 15 (new keys only).
+        "withdrawn_outcomes": [
+            {**_outcome(o), "withdrawn_at": iso(o.withdrawn_at), "withdrawn_reason": o.withdrawn_reason}
+            for o in outcomes if getattr(o, "withdrawn_at", None) is not None
+        ],
+        "safe_contact": _safe_contact(conversation),
+    }
+
+
+def _outcome(o: Any) -> Dict[str, Any]:
+    """One wish. `chosen`: picked with an answer button, so `own_words` is empty (the choice is the code)."""
+    return {
+        "code": o.code,
+        "own_words": o.own_words,
+        "may_not_be_achievable": bool(o.may_not_be_achievable),
+        "achieved": o.achieved,
+        "chosen": bool(getattr(o, "chosen", False)),
+    }
+
+
+def _safe_contact(conversation: Any) -> Optional[Dict[str, Any]]:
+    """How the team may reach the person safely (asked after danger or a request for a person), or null."""
+    if getattr(conversation, "contact_answered_at", None) is None:
+        return None
+    return {
+        "safe_to_call": conversation.contact_safe_to_call,
+        "when": conversation.contact_when,
+        "number": conversation.contact_number,
+        "others_may_answer": conversation.contact_others_answer,
+        "if_call_missed": conversation.contact_if_missed,
+        "answered_at": iso(conversation.contact_answered_at),
     }
 
 
@@ -126,7 +151,7 @@ def contracts(session: Session, conversations: Sequence[Any]) -> List[Dict[str, 
         table = Outcome.__table__
         found_wishes = session.execute(
             select(table.c.conversation_pk, table.c.code, table.c.own_words, table.c.may_not_be_achievable,
-                   table.c.achieved)
+                   table.c.achieved, table.c.chosen, table.c.withdrawn_at, table.c.withdrawn_reason)
             .where(table.c.conversation_pk.in_(pks))
             .order_by(table.c.conversation_pk, table.c.position, table.c.id)
         )

@@ -19,7 +19,7 @@ from bot.store import alerts as alert_store
 from bot.store import audit as audit_log
 from bot.store.db import session_scope
 from bot.store.export import contracts, iter_records
-from bot.store.models import AuditEvent, Conversation, Outcome, utcnow
+from bot.store.models import AuditEvent, Conversation, Mark, Outcome, utcnow
 
 # Columns an answer may be written to, so a slot name can never reach SQL unchecked.
 ANSWER_COLUMNS = frozenset(
@@ -43,6 +43,9 @@ class OutcomeView:
     own_words: str
     may_not_be_achievable: bool
     achieved: Optional[str]
+    id: int = 0
+    chosen: bool = False  # picked with a button: no own words
+    visit: Optional[str] = None  # the browser visit that wrote it (its words are read back only there)
 
 
 @dataclass(frozen=True)
@@ -164,75 +167,102 @@ def set_flag(
 
 
 def add_outcomes(
-    conversation_id: str, stage: str, wishes: Iterable[Tuple[str, str]]
+    conversation_id: str,
+    stage: str,
+    wishes: Iterable[Tuple[str, str]],
+    visit: Optional[str] = None,
+    chosen: bool = False,
 ) -> List[str]:
-    """Record wishes as (code, own words); returns the codes that were new.
+    """Record wishes as (code, own words), each a wish of its own; returns the codes of those added.
 
-    A code already recorded keeps its row and gains the new words, so the
-    person's words are never thrown away.
+    Two wishes may share a code: each keeps its own words. The same words for
+    the same code again (a retried action) add nothing, so a retry never
+    duplicates. `chosen`: picked with an answer button, so there are no own
+    words; one such choice per code. `visit`: the browser visit that wrote them.
     """
     added: List[str] = []
     with session_scope() as session:
         conversation = _get_or_create(session, conversation_id, stage)
-        by_code = {o.code: o for o in conversation.outcomes}
+        standing = [o for o in conversation.outcomes if o.withdrawn_at is None]
         for code, own_words in wishes:
             if code not in c.OUTCOME_CODES:
                 raise ValueError(f"not an outcome code: {code}")
-            words = own_words.strip()
-            if code in by_code:
-                row = by_code[code]
-                if words and words.lower() not in row.own_words.lower():
-                    row.own_words = f"{row.own_words}; {words}"
+            words = "" if chosen else own_words.strip()
+            if any(o.code == code and (o.own_words or "").strip().lower() == words.lower() for o in standing):
                 continue
             row = Outcome(
                 code=code,
                 own_words=words,
                 may_not_be_achievable=code in c.MAY_NOT_BE_ACHIEVABLE,
                 position=len(conversation.outcomes),
+                chosen=chosen,
+                visit=visit,
             )
             conversation.outcomes.append(row)
-            by_code[code] = row
+            standing.append(row)
             added.append(code)
-        if conversation.outcomes:
+        if standing:
             conversation.asked_about_outcomes = c.ASKED_EXPRESSED
         _touch(conversation)
     return added
 
 
-def remove_outcomes(conversation_id: str, stage: str, codes: Iterable[str]) -> List[str]:
-    """Take wishes off the list (the person changed their mind)."""
-    wanted = set(codes)
-    removed: List[str] = []
+def withdraw_outcomes(
+    conversation_id: str,
+    stage: str,
+    codes: Optional[Iterable[str]] = None,
+    ids: Optional[Iterable[int]] = None,
+    withdrawn_in: Optional[str] = None,
+    reason: str = c.WITHDRAWN_BY_PERSON,
+) -> List[str]:
+    """Take standing wishes off the list (by code, by id, or all when neither is given): never deleted.
+
+    Each is marked withdrawn, with when, the conversation that took it away
+    and why. Returns the codes withdrawn.
+    """
+    wanted_codes = set(codes) if codes is not None else None
+    wanted_ids = set(ids) if ids is not None else None
+    withdrawn: List[str] = []
+    now = utcnow()
     with session_scope() as session:
         conversation = _get_or_create(session, conversation_id, stage)
-        for row in list(conversation.outcomes):
-            if row.code in wanted:
-                conversation.outcomes.remove(row)
-                removed.append(row.code)
-        for position, row in enumerate(conversation.outcomes):
-            row.position = position
-        conversation.asked_about_outcomes = (
-            c.ASKED_EXPRESSED if conversation.outcomes else c.ASKED_NONE_EXPRESSED
-        )
+        for row in conversation.outcomes:
+            if row.withdrawn_at is not None:
+                continue
+            everything = wanted_codes is None and wanted_ids is None
+            by_code = bool(wanted_codes) and row.code in (wanted_codes or ())
+            if everything or by_code or (bool(wanted_ids) and row.id in (wanted_ids or ())):
+                row.withdrawn_at = now
+                row.withdrawn_in = withdrawn_in or conversation_id
+                row.withdrawn_reason = reason
+                withdrawn.append(row.code)
+        standing = any(o.withdrawn_at is None for o in conversation.outcomes)
+        conversation.asked_about_outcomes = c.ASKED_EXPRESSED if standing else c.ASKED_NONE_EXPRESSED
         _touch(conversation)
-    return removed
+    return withdrawn
+
+
+def remove_outcomes(conversation_id: str, stage: str, codes: Iterable[str]) -> List[str]:
+    """The person changed their mind: those wishes are withdrawn (kept, marked), not deleted."""
+    return withdraw_outcomes(conversation_id, stage, codes=list(codes))
 
 
 def mark_none_expressed(conversation_id: str, stage: str) -> None:
     """Asked, and the person had no wish to give: a valid answer (SG4a)."""
     with session_scope() as session:
         conversation = _get_or_create(session, conversation_id, stage)
-        if not conversation.outcomes:
+        if not any(o.withdrawn_at is None for o in conversation.outcomes):
             conversation.asked_about_outcomes = c.ASKED_NONE_EXPRESSED
         _touch(conversation)
 
 
 def list_outcomes(conversation_id: str, stage: str) -> List[OutcomeView]:
+    """The wishes that stand, in the order given."""
     with session_scope() as session:
         conversation = _get(session, conversation_id, stage)
         if conversation is None:
             return []
-        return [_view(o) for o in conversation.outcomes]
+        return [_view(o) for o in conversation.outcomes if o.withdrawn_at is None]
 
 
 def _view(row: Outcome) -> OutcomeView:
@@ -241,22 +271,30 @@ def _view(row: Outcome) -> OutcomeView:
         own_words=row.own_words,
         may_not_be_achievable=row.may_not_be_achievable,
         achieved=row.achieved,
+        id=row.id,
+        chosen=bool(row.chosen),
+        visit=row.visit,
     )
 
 
-def set_achieved(conversation_id: str, stage: str, code: str, achieved: str) -> None:
+def set_achieved(
+    conversation_id: str, stage: str, code: str, achieved: str, outcome_id: Optional[int] = None
+) -> None:
+    """Whether a wish happened: the one with `outcome_id`, or every standing wish with `code`."""
     if achieved not in c.ANSWER_KINDS["achieved"]:
         raise ValueError(f"not an achieved answer: {achieved}")
     with session_scope() as session:
         conversation = _get_or_create(session, conversation_id, stage)
         for row in conversation.outcomes:
-            if row.code == code:
+            if row.withdrawn_at is not None:
+                continue
+            if (outcome_id is not None and row.id == outcome_id) or (outcome_id is None and row.code == code):
                 row.achieved = achieved
         _touch(conversation)
 
 
 def enquiry_outcomes(enquiry_ref: str) -> List[OutcomeView]:
-    """The wishes of an enquiry's newest confirmed outcomes conversation."""
+    """The standing wishes of an enquiry's newest confirmed outcomes conversation."""
     with session_scope() as session:
         conversation = session.execute(
             select(Conversation)
@@ -271,17 +309,69 @@ def enquiry_outcomes(enquiry_ref: str) -> List[OutcomeView]:
         ).scalar_one_or_none()
         if conversation is None:
             return []
-        return [_view(o) for o in conversation.outcomes]
+        return [_view(o) for o in conversation.outcomes if o.withdrawn_at is None]
 
 
 def copy_outcomes_for_review(conversation_id: str, enquiry_ref: Optional[str]) -> int:
-    """Bring the enquiry's wishes into a review record, once; returns how many it holds."""
+    """Bring the enquiry's standing wishes into a review record, once; returns how many it holds."""
     if enquiry_ref:
         earlier = enquiry_outcomes(enquiry_ref)
         existing = list_outcomes(conversation_id, c.STAGE_REVIEW)
         if earlier and not existing:
-            add_outcomes(conversation_id, c.STAGE_REVIEW, [(o.code, o.own_words) for o in earlier])
+            for outcome in earlier:
+                add_outcomes(conversation_id, c.STAGE_REVIEW, [(outcome.code, outcome.own_words)],
+                             chosen=outcome.chosen)
     return len(list_outcomes(conversation_id, c.STAGE_REVIEW))
+
+
+def save_contact_answer(conversation_id: str, stage: str, question: str, value: Optional[str]) -> None:
+    """One safe-contact answer (a code, or the person's words, encrypted at rest)."""
+    if question not in c.CONTACT_QUESTIONS:
+        raise ValueError(f"not a safe-contact question: {question}")
+    with session_scope() as session:
+        conversation = _get_or_create(session, conversation_id, stage)
+        setattr(conversation, question, value)
+        conversation.contact_answered_at = utcnow()
+        _touch(conversation)
+
+
+def contact_answered(conversation_id: str) -> bool:
+    """Safe contact was asked in this conversation already (in either stage): it is asked once."""
+    with session_scope() as session:
+        found = session.execute(
+            select(Conversation.id).where(
+                Conversation.conversation_id == conversation_id,
+                Conversation.contact_answered_at.is_not(None),
+            ).limit(1)
+        ).scalar()
+        return found is not None
+
+
+def add_mark(
+    conversation_id: str,
+    stage: str,
+    tier: str,
+    kind: str,
+    reader_version: str,
+    reason: Optional[str] = None,
+    message_id: Optional[str] = None,
+) -> None:
+    """A message the danger reader marked, and why (never its words). One per message and tier."""
+    if tier not in c.MARK_TIERS:
+        raise ValueError(f"not a mark tier: {tier}")
+    with session_scope() as session:
+        conversation = _get_or_create(session, conversation_id, stage)
+        if message_id is not None:
+            existing = session.execute(
+                select(Mark.id).where(Mark.conversation_pk == conversation.id, Mark.message_id == message_id,
+                                      Mark.tier == tier)
+            ).scalar()
+            if existing is not None:
+                return
+        session.add(Mark(conversation_pk=conversation.id, at=utcnow(), tier=tier, kind=kind[:32],
+                         reason=(reason or None) and reason[:128], message_id=message_id,
+                         reader_version=reader_version[:32]))
+        _touch(conversation)
 
 
 def add_audit(

@@ -55,7 +55,7 @@ def test_review_brings_in_the_enquiry_wishes(db: str) -> None:
     records.save_answer("earlier", c.STAGE_OUTCOMES, "confirmed", True)
     slots, _ = start({"stage": "review", "enquiry_ref": "E-1", "role": "person"})
     assert slots["current_outcome"] == c.FEEL_SAFER
-    assert slots["current_own_words"] == "the hitting to stop"
+    assert slots["current_wish_words"] == "to feel safer"  # the code's plain words, not the own words
     assert slots.get("ask_wishes_first") is not True
 
 

@@ -72,7 +72,7 @@ def _problem(case: Dict[str, Any], slots: Dict[str, Any], responses: List[str], 
         if not expect["comment"] and slots.get(question) != "none":
             return f"a bare no kept as a comment: {slots.get(question)!r}"
         return ""
-    if "repair" in expect:
+    if "repair" in expect and not (question == c.FEELS_SAFE_NOW and expect["repair"] == c.REPAIR_DECLINE):
         repair = expect["repair"]
         if repair == c.REPAIR_STOP:
             return "" if status == c.STATUS_PAUSED else f"not paused (responses {responses})"
@@ -80,7 +80,11 @@ def _problem(case: Dict[str, Any], slots: Dict[str, Any], responses: List[str], 
         if question in c.FEEDBACK_QUESTIONS and repair == c.REPAIR_DECLINE:
             return "" if slots.get(question) == c.DECLINED else f"not declined: {slots.get(question)!r}"
         return "" if sign in responses else f"{sign} not in {responses}"
-    want = expect["answer"]
+    want = expect["answer"] if "answer" in expect else None
+    if question == c.FEELS_SAFE_NOW and want in (c.YES, c.NOT_SURE, None) and slots.get("detour") == "check":
+        # Safe only when plainly so (issue 15): anything else, a yes with more to it, a hedge or a
+        # refusal, gets the gentle check, whose answer is then recorded. Nothing is lost or guessed.
+        return "" if slots.get(question) is None else f"recorded {slots.get(question)!r} before the check"
     if question == c.CONSENT_TO_TALK:
         got = {c.STATUS_PAUSED: c.LATER, c.STATUS_DECLINED: c.NO}.get(status, slots.get(question))
     elif question == c.CARRY_ON:

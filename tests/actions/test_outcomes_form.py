@@ -69,7 +69,7 @@ def test_not_safe_gives_help_once_flags_at_once_and_asks_to_carry_on(db: str) ->
     assert responses.count("utter_danger_help") == 1
     assert slots[c.FEELS_SAFE_NOW] == c.NO
     assert slots["detour"] == "danger"
-    assert slots["requested_slot"] == c.CARRY_ON
+    assert slots["requested_slot"] == c.CONTACT_SAFE_TO_CALL  # how to reach them safely, then carry on
     record = records.get_record(CID, S)
     assert record["flags"]["urgent_safety"] is True  # type: ignore[index]
 
@@ -185,7 +185,7 @@ def test_asking_for_a_person_flags_and_offers_to_carry_on(db: str) -> None:
     slots, responses = answer("can I talk to a real person please", c.WANTS_ADVOCATE,
                               slots={c.CONSENT_TO_TALK: "yes", **PERSON, c.FEELS_SAFE_NOW: "yes"})
     assert "utter_human_contact" in responses
-    assert slots["requested_slot"] == c.CARRY_ON
+    assert slots["requested_slot"] == c.CONTACT_SAFE_TO_CALL  # how to reach them safely, then carry on
     assert records.get_record(CID, S)["flags"]["wants_human_contact"] is True  # type: ignore[index]
 
 
@@ -198,16 +198,40 @@ def test_advocate_yes_flags_advocacy(db: str) -> None:
 
 
 def test_unclear_answers_rephrase_then_explain_then_offer_a_person(db: str) -> None:
-    filled = {c.CONSENT_TO_TALK: "yes", **PERSON}
+    filled = {c.CONSENT_TO_TALK: "yes", c.FEELS_SAFE_NOW: "yes", **PERSON}
     seen = []
     count = 0
     for _ in range(3):
-        slots, responses = answer("blorp", c.FEELS_SAFE_NOW,
+        slots, responses = answer("blorp", c.WANTS_ADVOCATE,
                                   slots={**filled, "unclear_count": count})
         count = slots["unclear_count"]
         seen.append(responses[0])
-        assert slots["requested_slot"] == c.FEELS_SAFE_NOW
-    assert seen == ["utter_unclear", "utter_explain_feels_safe_now", "utter_offer_human"]
+        assert slots["requested_slot"] == c.WANTS_ADVOCATE
+    assert seen == ["utter_unclear", "utter_explain_wants_advocate", "utter_offer_human"]
+
+
+@pytest.mark.parametrize("text", [
+    "blorp", "yeah right", "yes but he's coming back tonight", "i think so", "why do you want to know?",
+    "not sure", "he's asleep in the chair", "mostly", "I'd rather not say",
+])
+def test_are_you_safe_is_yes_only_when_it_plainly_is(db: str, text: str) -> None:
+    """Anything but a plain yes or a no gets the gentle check at once; nothing is recorded as yes."""
+    slots, responses = answer(text, c.FEELS_SAFE_NOW, slots={c.CONSENT_TO_TALK: "yes", **PERSON})
+    if "utter_danger_help" in responses:  # read as danger: the help at once, and a no
+        assert slots[c.FEELS_SAFE_NOW] == c.NO
+        return
+    assert slots.get(c.FEELS_SAFE_NOW) is None, responses
+    assert slots["requested_slot"] in (c.SAFETY_CHECK, c.FEELS_SAFE_NOW), slots
+    if slots["requested_slot"] == c.FEELS_SAFE_NOW:  # a question back first gets its answer
+        assert responses == ["utter_why_feels_safe_now"]
+    assert (records.get_record(CID, S) or {}).get("answers", {}).get(c.FEELS_SAFE_NOW) != c.YES
+
+
+@pytest.mark.parametrize("text", ["yes", "Yes thanks", "i'm safe", "y"])
+def test_a_plain_yes_is_yes(db: str, text: str) -> None:
+    slots, _ = answer(text, c.FEELS_SAFE_NOW, slots={c.CONSENT_TO_TALK: "yes", **PERSON})
+    assert slots[c.FEELS_SAFE_NOW] == c.YES
+    assert slots["requested_slot"] == c.WANTS_ADVOCATE
 
 
 def test_prefilled_slots_pass_through_untouched_on_resume(db: str) -> None:

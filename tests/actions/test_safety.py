@@ -105,7 +105,7 @@ def test_the_check_answer_decides(db: str, channels: None, answer: str, flagged:
     updates = slot_events(events)
     assert ("utter_danger_help" in responses) is flagged
     assert updates["detour"] == ("danger" if flagged else None)
-    assert updates["requested_slot"] == (c.CARRY_ON if flagged else c.WANTS_ADVOCATE)
+    assert updates["requested_slot"] == (c.CONTACT_SAFE_TO_CALL if flagged else c.WANTS_ADVOCATE)
     record = records.get_record(CID, S)
     assert bool(record and record["flags"]["urgent_safety"]) is flagged
 

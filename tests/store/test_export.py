@@ -66,11 +66,12 @@ def test_v2_record_has_answers_corrections_and_alerts(store: str) -> None:
     workspace.correct_code("conv-1", S, 0, c.ABUSER_STAYS_AWAY, "sw@example.org")
 
     (record,) = export.iter_records()
-    assert set(record) == V1_KEYS | {"contract", "answers", "corrections", "alerts"}
+    assert set(record) == V1_KEYS | {"contract", "answers", "corrections", "alerts",
+                                     "withdrawn_outcomes", "safe_contact"}
     assert record["contract"] == 2
     assert record["answers"] == {"consent_to_talk": "yes", "feels_safe_now": "no", "wants_advocate": "no"}
     assert record["outcomes"] == [{"code": c.ABUSER_STAYS_AWAY, "own_words": "i want him to move out",
-                                   "may_not_be_achievable": False, "achieved": None}]
+                                   "may_not_be_achievable": False, "achieved": None, "chosen": False}]
     (fix,) = record["corrections"]
     assert {k: v for k, v in fix.items() if k != "at"} == {
         "outcome_index": 0, "from_code": c.FEEL_SAFER, "to_code": c.ABUSER_STAYS_AWAY, "by": "sw@example.org"}

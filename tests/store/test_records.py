@@ -38,9 +38,46 @@ def test_answers_are_saved_idempotently(record_db: str) -> None:
 
 def test_same_code_keeps_all_own_words(record_db: str) -> None:
     records.add_outcomes(CID, S, [(c.SOMETHING_ELSE, "my money back")])
-    records.add_outcomes(CID, S, [(c.SOMETHING_ELSE, "a new care home")])
+    records.add_outcomes(CID, S, [(c.SOMETHING_ELSE, "a new care home"), (c.SOMETHING_ELSE, "my money back")])
+    # Two wishes with one code keep their own words each; the same words again (a retry) add nothing.
+    assert [o.own_words for o in records.list_outcomes(CID, S)] == ["my money back", "a new care home"]
+    exported = records.get_record(CID, S)
+    assert exported is not None
+    assert [o["own_words"] for o in exported["outcomes"]] == ["my money back", "a new care home"]
+
+
+def test_a_wish_taken_away_is_kept_and_marked_never_deleted(record_db: str) -> None:
+    records.add_outcomes(CID, S, [(c.POLICE_PROSECUTE, "police to charge him"), (c.BE_INVOLVED, "kept informed")])
+    assert records.withdraw_outcomes(CID, S, codes=[c.POLICE_PROSECUTE]) == [c.POLICE_PROSECUTE]
+    assert [o.code for o in records.list_outcomes(CID, S)] == [c.BE_INVOLVED]
+    record = records.get_record(CID, S)
+    assert record is not None
+    assert [o["code"] for o in record["outcomes"]] == [c.BE_INVOLVED]
+    (gone,) = record["withdrawn_outcomes"]
+    assert gone["code"] == c.POLICE_PROSECUTE and gone["own_words"] == "police to charge him"
+    assert gone["withdrawn_at"] and gone["withdrawn_reason"] == c.WITHDRAWN_BY_PERSON
+    # Withdrawing again changes nothing; a withdrawn wish is never asked about at review.
+    assert records.withdraw_outcomes(CID, S, codes=[c.POLICE_PROSECUTE]) == []
+
+
+def test_a_chosen_wish_has_no_own_words(record_db: str) -> None:
+    records.add_outcomes(CID, S, [(c.FEEL_SAFER, "For the hurt to stop")], chosen=True)
     (outcome,) = records.list_outcomes(CID, S)
-    assert outcome.own_words == "my money back; a new care home"
+    assert outcome.chosen and outcome.own_words == ""
+    record = records.get_record(CID, S)
+    assert record is not None and record["outcomes"][0]["chosen"] is True
+
+
+def test_safe_contact_answers_are_kept_and_exported(record_db: str) -> None:
+    records.start_conversation(CID, S)
+    assert records.contact_answered(CID) is False
+    records.save_contact_answer(CID, S, c.CONTACT_SAFE_TO_CALL, c.YES)
+    records.save_contact_answer(CID, S, c.CONTACT_NUMBER, "07700 900123")
+    assert records.contact_answered(CID) is True
+    record = records.get_record(CID, S)
+    assert record is not None
+    assert record["safe_contact"]["safe_to_call"] == c.YES
+    assert record["safe_contact"]["number"] == "07700 900123"
 
 
 def test_may_not_be_achievable_is_set_for_hard_wishes(record_db: str) -> None:
@@ -72,7 +109,8 @@ def test_export_matches_contract_shape(record_db: str) -> None:
         "started_at", "updated_at",
     }
     v2 = {"contract", "answers", "corrections", "alerts"}
-    assert set(record) == v1 | v2  # v2 adds keys only: every v1 key is still there
+    later = {"withdrawn_outcomes", "safe_contact"}  # added since, new keys only
+    assert set(record) == v1 | v2 | later  # each version adds keys only: every v1 key is still there
     assert record["contract"] == 2
     assert record["answers"] == {"consent_to_talk": "yes", "feels_safe_now": None, "wants_advocate": None}
     assert record["corrections"] == []

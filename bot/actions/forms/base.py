@@ -23,23 +23,27 @@ from rasa_sdk.types import DomainDict
 from bot import constants as c
 from bot.actions.common import (
     INTENT_ANSWERS,
+    client_intent,
     confident_intent,
     contact_values,
     in_thread,
-    is_client_command,
     latest_text,
+    pressed,
     stage_of,
+    visit_of,
 )
+from bot.actions.forms.contact import SafeContactMixin
 from bot.actions.safety import (
     DETOUR_CHECK,
     DETOUR_DANGER,
     DETOUR_HUMAN,
     danger_level,
+    mark_message,
     respond_to_advocate_request,
     respond_to_danger,
     respond_to_human_request,
 )
-from bot.language.answers import recognise_answer
+from bot.language.answers import is_plain_yes, recognise_answer
 from bot.language.danger import CLEAR, NONE, POSSIBLE
 from bot.language.outcomes import recognise_outcomes
 from bot.language.repair import change_of_earlier_answer, detect_repair, repair_anywhere
@@ -59,12 +63,16 @@ CHANGEABLE = frozenset({c.FEELS_SAFE_NOW, c.WANTS_ADVOCATE, c.OUTCOME_ACHIEVED, 
 # The model alone may call a message a repair only when it is this short.
 MODEL_REPAIR_MAX_WORDS = 4
 
-# What is asked first after a detour: the gentle check, or "carry on, or stop for now?".
+# What is asked first after a detour: the gentle check, or (after the help, or a request for a
+# person) how to reach them safely, once, then "carry on, or stop for now?".
 DETOUR_QUESTIONS: Dict[Optional[Text], List[Text]] = {
     DETOUR_CHECK: [c.SAFETY_CHECK],
-    DETOUR_DANGER: [c.CARRY_ON],
-    DETOUR_HUMAN: [c.CARRY_ON],
+    DETOUR_DANGER: [*c.CONTACT_QUESTIONS, c.CARRY_ON],
+    DETOUR_HUMAN: [*c.CONTACT_QUESTIONS, c.CARRY_ON],
 }
+
+# Questions about being safe: a typed answer is a yes only when it plainly is (bot/language/answers.py).
+SAFETY_QUESTIONS = frozenset({c.FEELS_SAFE_NOW, c.SAFETY_CHECK, c.FEEL_SAFE})
 
 # Repairs the rule-based detector may trust over an answer recogniser: a
 # person who says "no, I want to talk to a real person" wants a person.
@@ -73,7 +81,7 @@ REPAIRS_BEFORE_ANSWER = frozenset(
 )
 
 
-class StageFormValidation(FormValidationAction, ABC):
+class StageFormValidation(SafeContactMixin, FormValidationAction, ABC):
     """Shared validation for the stage forms; subclasses answer their own questions."""
 
     @abstractmethod
@@ -97,8 +105,11 @@ class StageFormValidation(FormValidationAction, ABC):
         if slot == c.CARRY_ON:
             return self.answer_carry_on(text, dispatcher, tracker)
         if slot == c.SAFETY_CHECK:
-            value = self.closed_answer(c.SAFETY_CHECK, text, tracker)
-            return self.answer_safety_check(value, dispatcher, tracker) if value else None
+            # Only a plain yes is a yes; anything else that is not a no counts as "not sure".
+            value = self.closed_answer(c.SAFETY_CHECK, text, tracker) or c.NOT_SURE
+            return self.answer_safety_check(value, dispatcher, tracker)
+        if slot in c.CONTACT_QUESTIONS:
+            return self.answer_contact(slot, text, dispatcher, tracker)
         if slot == c.CONSENT_TO_TALK:
             return self.answer_consent(text, dispatcher, tracker)
         if slot == c.SPEAKER_ROLE:
@@ -118,7 +129,9 @@ class StageFormValidation(FormValidationAction, ABC):
             c.STATUS_COMPLETED,
         ):
             return []
-        return DETOUR_QUESTIONS.get(tracker.get_slot("detour"), []) + self.stage_questions(tracker)
+        detour = [q for q in DETOUR_QUESTIONS.get(tracker.get_slot("detour"), [])
+                  if q not in c.CONTACT_QUESTIONS or not tracker.get_slot("contact_done")]
+        return detour + self.stage_questions(tracker)
 
     async def next_requested_slot(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -172,23 +185,34 @@ class StageFormValidation(FormValidationAction, ABC):
         self, slot: Text, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> Updates:
         text = latest_text(tracker)
-        if is_client_command(tracker.latest_message):
+        command = client_intent(tracker)
+        if command == c.REPAIR_HUMAN:
+            # "I want to talk to a person", the button on every chat screen: then back to this question.
+            told = respond_to_human_request(dispatcher, tracker)
+            return {slot: None, "detour": DETOUR_HUMAN, "team_told": told}
+        if command is not None and command != c.INTENT_DANGER:
             # Only a trusted client's intent gets here (the REST channel keeps a
             # person's "/" text as words): the chat was reopened mid-question.
             dispatcher.utter_message(response="utter_welcome_back")
             return {slot: None}
 
-        level = danger_level(tracker)
+        level = danger_level(tracker)  # the "I am not safe right now" button is clear danger
         updates: Updates = {}
         if level == CLEAR:
             # Help first, whatever else the message says; its answer is still kept.
-            respond_to_danger(dispatcher, tracker)
+            updates["team_told"] = respond_to_danger(dispatcher, tracker)
             updates["detour"] = DETOUR_DANGER
-            if slot in (c.FEELS_SAFE_NOW, c.SAFETY_CHECK):
+            if slot in (c.FEELS_SAFE_NOW, c.SAFETY_CHECK) or command == c.INTENT_DANGER:
                 # Telling us about danger answers "are you safe?": no, and it is not asked again.
-                updates.update(self.answer_unsafe(slot, tracker))
+                if slot in (c.FEELS_SAFE_NOW, c.SAFETY_CHECK):
+                    updates.update(self.answer_unsafe(slot, tracker))
+                else:
+                    updates[slot] = None  # the button answers no question: back to it after the help
                 return updates
-        updates.update(self.handle(slot, text, level, dispatcher, tracker))
+        if pressed(tracker) is not None:
+            updates.update(self.handle_press(slot, dispatcher, tracker))
+        else:
+            updates.update(self.handle(slot, text, level, dispatcher, tracker))
         if (
             level == POSSIBLE
             and slot != c.SAFETY_CHECK
@@ -196,7 +220,20 @@ class StageFormValidation(FormValidationAction, ABC):
             and tracker.get_slot("detour") != DETOUR_DANGER
         ):
             updates["detour"] = DETOUR_CHECK  # the gentle check comes before the next question
+            mark_message(tracker, c.MARK_POSSIBLE)
         return updates
+
+    def handle_press(self, slot: Text, dispatcher: CollectingDispatcher, tracker: Tracker) -> Updates:
+        """An answer button: the choice it stands for answers the question (its title is never own words).
+
+        A press that does not fit the question being asked (an old button, from
+        before the chat moved on) is not guessed at: the question is asked again.
+        """
+        answered = self.answer(slot, latest_text(tracker), dispatcher, tracker)
+        if answered is None:
+            dispatcher.utter_message(response="utter_press_again")
+            return {slot: None}
+        return {**answered, "unclear_count": 0}
 
     def handle(
         self, slot: Text, text: Text, level: str, dispatcher: CollectingDispatcher, tracker: Tracker
@@ -265,12 +302,22 @@ class StageFormValidation(FormValidationAction, ABC):
         return intent if intent in c.REPAIRS else None
 
     def closed_answer(self, slot: Text, text: Text, tracker: Tracker) -> Optional[Text]:
-        """A closed question's value: the recogniser, then a confident intent."""
+        """A closed question's value: a pressed button's choice, else the recogniser, then a confident intent.
+
+        About being safe, a typed answer is a yes only when it plainly is: any
+        other "yes" (a hedge, a worry, sarcasm, a question back) is no answer,
+        and the gentle check follows (issue 15).
+        """
         kind = c.QUESTION_KIND[slot]
+        press = pressed(tracker)
+        if press is not None:
+            return press if press in c.ANSWER_KINDS[kind] else None
         value = recognise_answer(text, kind)
         if value is None:
             intent = confident_intent(tracker)
             value = INTENT_ANSWERS.get(kind, {}).get(intent or "")
+        if slot in SAFETY_QUESTIONS and value == c.YES and not is_plain_yes(text):
+            return None
         return value
 
     # Repairs --------------------------------------------------------------
@@ -290,8 +337,10 @@ class StageFormValidation(FormValidationAction, ABC):
             dispatcher.utter_message(response=f"utter_why_{slot}")
             return {slot: None}
         if repair == c.REPAIR_HUMAN:
-            respond_to_human_request(dispatcher, tracker)
-            return {slot: None, "detour": DETOUR_HUMAN}
+            told = respond_to_human_request(dispatcher, tracker)
+            if tracker.get_slot("detour") == DETOUR_DANGER or slot in c.CONTACT_QUESTIONS:
+                return {slot: None, "team_told": told}  # the danger detour goes on
+            return {slot: None, "detour": DETOUR_HUMAN, "team_told": told}
         if repair == c.REPAIR_ADVOCATE:
             respond_to_advocate_request(dispatcher, tracker)
             if slot == c.WANTS_ADVOCATE:
@@ -311,6 +360,10 @@ class StageFormValidation(FormValidationAction, ABC):
         """"I'd rather not say": recorded as declined where the contract allows it."""
         if slot == c.SAFETY_CHECK:
             return self.answer_safety_check(c.NOT_SURE, dispatcher, tracker) or {slot: None}
+        if slot in c.CONTACT_QUESTIONS:
+            return self.skip_contact(slot, dispatcher, tracker)
+        if slot == c.FEELS_SAFE_NOW:
+            return {slot: None, "detour": DETOUR_CHECK}  # not saying is not a yes: the gentle check
         if slot in (c.CARRY_ON,):
             return self.unclear(slot, dispatcher, tracker)
         if slot == c.CONSENT_TO_TALK:
@@ -384,8 +437,7 @@ class StageFormValidation(FormValidationAction, ABC):
     ) -> Updates:
         """What an answer sets off, whether it is given now or changed later."""
         if question == c.FEELS_SAFE_NOW and value == c.NO:
-            respond_to_danger(dispatcher, tracker)
-            return {"detour": DETOUR_DANGER}
+            return {"detour": DETOUR_DANGER, "team_told": respond_to_danger(dispatcher, tracker)}
         if question == c.WANTS_ADVOCATE and value == c.YES:
             respond_to_advocate_request(dispatcher, tracker)
         return {}
@@ -411,12 +463,27 @@ class StageFormValidation(FormValidationAction, ABC):
         self, text: Text, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> Optional[Updates]:
         value = self.closed_answer(c.CARRY_ON, text, tracker)
+        if value is None and pressed(tracker) is None and self.keeps_a_wish(text, dispatcher, tracker):
+            # A wish typed instead of "carry on": it is kept, and it means carry on.
+            return {c.CARRY_ON: None, "detour": None}
         if value == c.YES:
             dispatcher.utter_message(response="utter_carry_on_ok")
             return {c.CARRY_ON: None, "detour": None}
         if value == c.NO:
             return self.pause(c.CARRY_ON, tracker)
         return None
+
+    def keeps_a_wish(self, text: Text, dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+        """Record the wishes a message carries in the outcomes stage (said at another question)."""
+        if stage_of(tracker) != c.STAGE_OUTCOMES or not carries_a_wish(text):
+            return False
+        wishes = [(m.code, m.own_words) for m in recognise_outcomes(text) if not m.negated]
+        added = records.add_outcomes(tracker.sender_id, stage_of(tracker), wishes, visit=visit_of(tracker))
+        dispatcher.utter_message(response="utter_wish_noted")
+        for code in added:
+            if code in c.MAY_NOT_BE_ACHIEVABLE:
+                dispatcher.utter_message(response=f"utter_may_not_happen_{code}")
+        return True
 
     def answer_safety_check(
         self, value: Text, dispatcher: CollectingDispatcher, tracker: Tracker
@@ -427,7 +494,7 @@ class StageFormValidation(FormValidationAction, ABC):
         if value == c.YES:
             dispatcher.utter_message(response="utter_check_safe_ok")
             return updates
-        respond_to_danger(dispatcher, tracker)
+        updates["team_told"] = respond_to_danger(dispatcher, tracker)
         updates["detour"] = DETOUR_DANGER
         return updates
 
@@ -447,7 +514,8 @@ class StageFormValidation(FormValidationAction, ABC):
         return {c.CONSENT_TO_TALK: c.YES}
 
     def answer_role(self, text: Text, tracker: Tracker) -> Optional[Updates]:
-        role = recognise_answer(text, "role")
+        press = pressed(tracker)
+        role = (press if press in c.ROLES else None) if press is not None else recognise_answer(text, "role")
         if role is None:
             return None
         records.save_answer(tracker.sender_id, stage_of(tracker), c.SPEAKER_ROLE, role)
