@@ -44,6 +44,8 @@ def make_tracker(
     sender: str = "conv-test",
     form: Optional[str] = "outcomes_form",
     candidate: bool = True,
+    metadata: Optional[Dict[str, Any]] = None,
+    command: bool = False,
 ) -> Tracker:
     """A tracker as the form's validation action sees it after a user message.
 
@@ -57,11 +59,15 @@ def make_tracker(
         if candidate:
             values[requested] = text
             events.append({"event": "slot", "name": requested, "value": text})
-    latest = {
+    latest: Dict[str, Any] = {
         "text": text,
         "intent": {"name": intent, "confidence": confidence if intent else 0.0},
         "entities": entities or [],
+        "metadata": metadata or {},
     }
+    if command:  # a trusted client's "/intent": Rasa's shortcut sets it, sure, with no ranking
+        latest["intent"] = {"name": intent, "confidence": 1.0}
+        latest["intent_ranking"] = [latest["intent"]]
     return Tracker(
         sender, values, latest, events, False, None,
         {"name": form} if form else {}, "action_listen",

@@ -1,0 +1,133 @@
+"""Answers to the safety questions, from a held-out set written blind (never tuned on).
+
+tests/data/heldout_safety_answers_v1.yml holds 447 answers in many voices to "Do you feel safe
+right now?", the gentle check and the review's "Do you feel as safe as you want to feel?",
+each labelled with what the person meant. Each is played through the real form validator
+(no model); when the assistant asks again or asks the gentle check, the person presses the
+button that says what they meant, as a person would. Then what was recorded is compared with
+what they meant.
+
+The rule this holds (issue 15): an answer is taken as "yes" only when it plainly is, so no
+answer that meant "no" or "not sure" is ever recorded as "yes". The figures are written to
+results/heldout-safety-answers-v1.txt.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+import pytest
+import yaml
+
+from bot import constants as c
+from bot.actions.forms.outcomes import ValidateOutcomesForm
+from bot.actions.forms.review import ValidateReviewForm
+from bot.store import records
+from tests.actions.conftest import make_tracker, run_action, slot_events
+
+ROOT = Path(__file__).resolve().parents[2]
+SET = yaml.safe_load((ROOT / "tests" / "data" / "heldout_safety_answers_v1.yml").read_text())["answers"]
+REPORT = ROOT / "results" / "heldout-safety-answers-v1.txt"
+ROLE = {"person": {c.SPEAKER_ROLE: "person", "for_someone": False},
+        "someone": {c.SPEAKER_ROLE: "advocate", "for_someone": True}}
+MAX_TURNS = 4
+
+
+def _turn(form: Any, form_name: str, question: str, text: str, slots: Dict[str, Any],
+          press: Optional[str], cid: str) -> Tuple[Dict[str, Any], List[str]]:
+    tracker = make_tracker(text, requested=question, slots=slots, form=form_name, sender=cid,
+                           metadata={c.PRESS_KEY: press} if press else {})
+    events, responses = run_action(form, tracker)
+    return slot_events(events), responses
+
+
+def play(answer: Dict[str, Any], cid: str) -> Tuple[Optional[str], bool]:
+    """(what was recorded, whether the help for danger was shown) for one answer."""
+    question, meant = answer["question"], str(answer["means"])
+    base: Dict[str, Any] = {c.CONSENT_TO_TALK: "yes", **ROLE[answer["voice"]], "contact_done": True}
+    if question == c.FEEL_SAFE:
+        form, form_name = ValidateReviewForm(), "review_form"
+        base.update({"stage": c.STAGE_REVIEW, **{q: "yes" for q in c.FEEDBACK_QUESTIONS[:4]}})
+        record_of = (c.STAGE_REVIEW, "feedback", c.FEEL_SAFE)
+    else:
+        form, form_name = ValidateOutcomesForm(), "outcomes_form"
+        base.update({"stage": c.STAGE_OUTCOMES})
+        record_of = (c.STAGE_OUTCOMES, "answers", c.FEELS_SAFE_NOW)
+    slots, asking, text, press = dict(base), question, str(answer["text"]), None
+    if question == c.SAFETY_CHECK:
+        slots["detour"] = "check"
+    helped = False
+    for _ in range(MAX_TURNS):
+        updates, responses = _turn(form, form_name, asking, text, slots, press, cid)
+        helped = helped or "utter_danger_help" in responses
+        slots.update({k: v for k, v in updates.items() if k != "requested_slot"})
+        asking = updates.get("requested_slot")
+        if asking not in (c.FEELS_SAFE_NOW, c.SAFETY_CHECK, c.FEEL_SAFE):
+            break
+        # Asked again, or the gentle check: the person presses what they meant.
+        if asking == c.FEEL_SAFE:
+            press = meant
+        else:
+            press = meant if meant in (c.YES, c.NO, c.NOT_SURE) else (c.YES if meant == c.YES else c.NOT_SURE)
+        text = press
+    stage, part, key = record_of
+    record = records.get_record(cid, stage) or {}
+    return (record.get(part) or {}).get(key), helped
+
+
+@pytest.fixture(scope="module")
+def played(tmp_path_factory: pytest.TempPathFactory) -> List[Tuple[Dict[str, Any], Optional[str], bool]]:
+    from bot.store import db as store_db
+    from bot.store.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('heldout-safety') / 'records.db'}"
+    upgrade(url)
+    previous = store_db.configured_url()
+    store_db.configure(url)
+    try:
+        return [(answer, *play(answer, f"safety-{i}")) for i, answer in enumerate(SET)]
+    finally:
+        if previous:
+            store_db.configure(previous)
+
+
+def _figures(played: List[Tuple[Dict[str, Any], Optional[str], bool]]) -> Dict[str, Any]:
+    right = sum(1 for a, got, _ in played if got == str(a["means"]))
+    unsafe_as_yes = [a["text"] for a, got, _ in played if str(a["means"]) != c.YES and got == c.YES]
+    yeses = [(a, helped) for a, _, helped in played if str(a["means"]) == c.YES]
+    alarms = [a["text"] for a, helped in yeses if helped]
+    return {"n": len(played), "right": right, "unsafe_as_yes": unsafe_as_yes, "yes": len(yeses),
+            "yes_alarms": alarms, "wrong": [(a["question"], a["text"], a["means"], got) for a, got, _ in played
+                                            if got != str(a["means"])]}
+
+
+def test_no_answer_that_meant_no_or_not_sure_is_recorded_as_yes(played: Any) -> None:
+    figures = _figures(played)
+    REPORT.parent.mkdir(exist_ok=True)
+    by_question = Counter(a["question"] for a, _, _ in played)
+    lines = [
+        "Held-out safety answers v1 (written blind; never tuned on), played through the form validators:",
+        f"answers: {figures['n']} {dict(by_question)}",
+        f"recorded as meant: {figures['right']}/{figures['n']} = {figures['right'] / figures['n']:.3f}",
+        f"meant no / not sure (or not a plain yes at the review), recorded yes: {len(figures['unsafe_as_yes'])}",
+        f"meant yes, raised the alarm: {len(figures['yes_alarms'])}/{figures['yes']}"
+        f" = {len(figures['yes_alarms']) / max(1, figures['yes']):.3f}",
+        "",
+        "Recorded other than meant (question, text, meant, recorded):",
+        *(f"  {q} | {t!r} | {m} | {g}" for q, t, m, g in figures["wrong"]),
+    ]
+    REPORT.write_text("\n".join(lines) + "\n")
+    print("\n".join(lines[:5]))
+    assert figures["unsafe_as_yes"] == []
+
+
+def test_most_answers_are_recorded_as_meant(played: Any) -> None:
+    figures = _figures(played)
+    # Floors just under the first measurement (results/heldout-safety-answers-v1-first-measurement.txt:
+    # 0.913 recorded as meant, 24/170 = 0.141 of yeses alarmed), so a change that loses ground fails.
+    # The set is never tuned on. Most alarms are typed yeses to the gentle check that are more than a
+    # plain yes ("Yes, I'm safe, honestly"): by the rule an unclear answer there counts as not sure.
+    assert figures["right"] / figures["n"] >= 0.90
+    assert len(figures["yes_alarms"]) / figures["yes"] <= 0.15
