@@ -13,6 +13,7 @@ import logging
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Dict, Optional
+from urllib.parse import urlsplit
 
 from cachelib.file import FileSystemCache
 from flask import Flask, Response, render_template, request, send_from_directory
@@ -34,22 +35,30 @@ GOVUK_ASSETS = STATIC / "govuk"
 csrf = CSRFProtect()
 
 # No inline script or style anywhere: everything the page runs comes from this server.
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "font-src 'self'",
-        "connect-src 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-        "base-uri 'none'",
-        "object-src 'none'",
-    ]
-)
+# Forms post to this server only, and the exit form's redirect goes on to the neutral
+# site: browsers check form-action against a form's redirects too, so its origin is here.
+def content_security_policy(exit_url: str) -> str:
+    exit_site = urlsplit(exit_url)
+    form_action = "form-action 'self'"
+    if exit_site.scheme in ("http", "https") and exit_site.netloc:
+        form_action += f" {exit_site.scheme}://{exit_site.netloc}"
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "font-src 'self'",
+            "connect-src 'self'",
+            form_action,
+            "frame-ancestors 'none'",
+            "base-uri 'none'",
+            "object-src 'none'",
+        ]
+    )
+
+
 SECURITY_HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
@@ -78,7 +87,7 @@ def create_app(settings: Optional[Settings] = None, rasa: Optional[RasaClient] =
         settings.rasa_urls, settings.rasa_auth_token, settings.rasa_timeout_s
     )
     app.extensions["msp.limiter"] = RateLimiter(settings.chat_messages_per_minute)
-    _headers(app)
+    _headers(app, content_security_policy(settings.exit_url))
     _blueprints(app)
     _errors(app)
     return app
@@ -145,9 +154,10 @@ def _sessions(app: Flask, settings: Settings) -> None:
     Session(app)
 
 
-def _headers(app: Flask) -> None:
+def _headers(app: Flask, policy: str) -> None:
     @app.after_request
     def protect(response: Response) -> Response:
+        response.headers["Content-Security-Policy"] = policy
         for name, value in SECURITY_HEADERS.items():
             response.headers[name] = value
         if request.is_secure:

@@ -1,18 +1,32 @@
-"""A small per-conversation message limit.
+"""A small per-conversation message limit, and the danger reading it never skips.
 
-Why our own: Flask-Limiter's `limits` package needs a newer `packaging` than
-Rasa 3.6 pins, so it cannot be installed beside it. This is a sliding window
-over the last minute, per key, in this process: enough to stop a script from
-flooding one conversation through one web process. (With several web
-processes behind a load balancer, each keeps its own window.)
+Why our own limiter: Flask-Limiter's `limits` package needs a newer
+`packaging` than Rasa 3.6 pins, so it cannot be installed beside it. This is a
+sliding window over the last minute, per key, in this process: enough to stop
+a script from flooding one conversation through one web process. (With
+several web processes behind a load balancer, each keeps its own window.)
+
+The limiter stops floods, never help. A message it would refuse is first read
+for danger by the rules reader (`bot.language.danger`, without the model,
+which lives in Rasa): clear or possible danger still goes to Rasa, whose
+actions give the help and raise the alert. The same reading decides whether
+the web app raises the alert itself when Rasa cannot take the message.
+
+The reader (spaCy and the danger rules) is built on first use, a few seconds;
+`msp serve`'s web process builds it in a background thread at start
+(`warm_danger_reader`), so a person in danger never waits for it. Tests build
+it on first need.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import deque
 from typing import Callable, Deque, Dict
+
+logger = logging.getLogger(__name__)
 
 WINDOW_S = 60.0
 
@@ -38,3 +52,36 @@ class RateLimiter:
                 for stale in [k for k, v in self._seen.items() if not v or now - v[-1] >= WINDOW_S]:
                     del self._seen[stale]
             return True
+
+
+# One reading at a time: spaCy's pipeline and Matchers are not documented as safe across threads,
+# and the web server runs several. Readings are rare (a refused or undelivered message).
+_reader_lock = threading.Lock()
+
+
+def reads_as_danger(text: str) -> bool:
+    """True when the rules read `text` as clear or possible danger (the gentle check's tier too).
+
+    If the reader itself fails, the answer is True: nothing may switch danger off.
+    """
+    try:
+        from bot.language.danger import NONE, assess_danger, decide
+
+        with _reader_lock:
+            return decide(assess_danger(text), None, 0.0) != NONE
+    except Exception:  # noqa: BLE001 (fail towards help)
+        logger.exception("the danger reader failed; the message is treated as danger")
+        return True
+
+
+def warm_danger_reader() -> threading.Thread:
+    """Build the danger reader in the background now, so its first real use does not wait."""
+
+    def build() -> None:
+        began = time.perf_counter()
+        reads_as_danger("he is at the door")
+        logger.info("danger reader ready in %.1f s", time.perf_counter() - began)
+
+    thread = threading.Thread(target=build, name="msp-danger-reader", daemon=True)
+    thread.start()
+    return thread

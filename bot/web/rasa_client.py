@@ -18,6 +18,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 import requests
 import urllib3
 
+from bot import constants as c
 from bot.web.invitations import Invitation
 
 
@@ -172,7 +173,13 @@ class RasaClient:
 
 def _turn(event: Dict[str, Any]) -> Optional[Turn]:
     if event.get("event") == "user":
-        return Turn("person", str(event.get("text") or ""))
+        text = str(event.get("text") or "")
+        # A press of a help button is stored as its command ("/danger"); the chat shows its title.
+        # Only a press says so: the same text typed stays as typed.
+        metadata = event.get("metadata")
+        if text in c.ALWAYS_BUTTONS and isinstance(metadata, dict) and metadata.get(c.PRESS_KEY) == text:
+            text = c.ALWAYS_BUTTONS[text]
+        return Turn("person", text)
     if event.get("event") == "bot":
         data = event.get("data") or {}
         buttons = [{"title": str(b.get("title", "")), "payload": str(b.get("payload") or b.get("title", ""))}

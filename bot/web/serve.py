@@ -16,11 +16,16 @@ from bot.settings import load_settings
 
 
 def main() -> int:
+    # spaCy without TensorFlow in this process, as in the action server (bot/actions/__init__.py): the
+    # danger reader (bot/web/limits.py) needs spaCy; `import spacy` imports thinc, which imports
+    # TensorFlow whenever it is installed. Only here, in the web server's own process, never in tests.
+    sys.modules.setdefault("tensorflow", None)  # type: ignore[arg-type]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s - %(message)s")
     from waitress import serve
 
     from bot.cli import check_keys
     from bot.web import create_app
+    from bot.web.limits import warm_danger_reader
 
     settings = load_settings()
     try:
@@ -29,6 +34,7 @@ def main() -> int:
     except RuntimeError as exc:  # EncryptionKeyProblem is one
         print(f"The web app could not start: {exc}", file=sys.stderr)
         return 1
+    warm_danger_reader()  # in the background: the server answers at once
     host = os.environ.get("WEB_HOST", "127.0.0.1").strip() or "127.0.0.1"
     # Behind TRUSTED_PROXIES proxies the app's ProxyFix reads X-Forwarded-*: waitress must pass them
     # on. With none, waitress drops them, so nobody can pass off an address of their choosing.

@@ -7,7 +7,7 @@ the chat so far is still shown, and sending the same message again is right.
 from __future__ import annotations
 
 import json
-from typing import Any, List
+from typing import Any, Dict, List, Optional
 
 import pytest
 import requests
@@ -25,10 +25,11 @@ class NotSavingRasa(StubRasa):
         super().__init__()
         self.failing = False
 
-    def send(self, sender: str, text: str, trusted: bool = False) -> List[Reply]:
+    def send(self, sender: str, text: str, trusted: bool = False,
+             metadata: Optional[Dict[str, Any]] = None) -> List[Reply]:
         if self.failing:
             raise RasaNotSaved("HTTP 503 not_saved")
-        return super().send(sender, text, trusted)
+        return super().send(sender, text, trusted, metadata)
 
 
 @pytest.fixture

@@ -34,6 +34,8 @@ const actions = document.getElementById('chat-actions')
 const errors = document.getElementById('chat-errors')
 const announcer = document.getElementById('announcer')
 const offline = document.getElementById('offline-error')
+const readAloud = document.getElementById('read-aloud')
+const CHAT_FORMS = ['msp-chat__answers', 'msp-chat__help']
 
 function announce (words) {
   announcer.textContent = ''
@@ -51,6 +53,45 @@ function showError (html, words) {
     summary.focus()
   }
   announce(words)
+}
+
+// --- Read aloud: the browser's own speech, for people who find reading hard ------------------------
+// Nothing leaves the browser. Where it cannot speak (or without JavaScript), there is no button.
+const canSpeak = 'speechSynthesis' in window && 'SpeechSynthesisUtterance' in window
+
+function speak (words) {
+  const utterance = new window.SpeechSynthesisUtterance(words)
+  utterance.lang = 'en-GB'
+  window.speechSynthesis.cancel()
+  window.speechSynthesis.speak(utterance)
+}
+
+function addReadAloud (turn) {
+  if (!canSpeak || !readAloud || turn.querySelector('.msp-read-aloud')) {
+    return
+  }
+  const words = turn.querySelector('.msp-chat__words')
+  if (!words || !words.textContent.trim()) {
+    return
+  }
+  const button = readAloud.content.firstElementChild.cloneNode(true)
+  button.addEventListener('click', () => speak(words.textContent.trim()))
+  turn.appendChild(button)
+}
+
+// Lines the script adds get the ids the server gives the lines it draws: "turn-<place>".
+function numberTurns () {
+  Array.from(log.children).forEach((turn, place) => {
+    if (!turn.id) {
+      turn.id = 'turn-' + place
+    }
+  })
+}
+
+// The first new reply: on the screen, below the sticky exit button (the CSS's scroll margin), with focus.
+function landOn (turn) {
+  turn.scrollIntoView({ block: 'start' })
+  turn.focus({ preventScroll: true })
 }
 
 async function send (form, submitter) {
@@ -81,28 +122,37 @@ async function send (form, submitter) {
   }
   errors.innerHTML = ''
   document.title = title
+  const before = log.children.length
   log.insertAdjacentHTML('beforeend', body.turns_html)
+  numberTurns()
+  const added = Array.from(log.children).slice(before)
+  const replies = added.filter((turn) => turn.classList.contains('msp-chat__turn--assistant'))
+  replies.forEach(addReadAloud)
   actions.innerHTML = body.actions_html
+  const label = document.querySelector('label[for="message"]')
+  if (label && body.label) {
+    label.textContent = body.label
+  }
   if (form.id === 'message-form' && textarea) {
     textarea.value = ''
     textarea.dispatchEvent(new Event('input'))
   }
   announce(body.announce)
-  const firstAnswer = actions.querySelector('button')
-  if (firstAnswer && form.id !== 'message-form') {
-    firstAnswer.focus()
+  if (replies.length) {
+    landOn(replies[0])
   } else if (textarea) {
     textarea.focus()
   }
 }
 
 if (log && actions && errors && announcer && offline) {
+  log.querySelectorAll('.msp-chat__turn--assistant').forEach(addReadAloud)
   document.addEventListener('submit', (event) => {
     const form = event.target
     if (!(form instanceof HTMLFormElement)) {
       return
     }
-    if (form.id !== 'message-form' && !form.classList.contains('msp-chat__answers')) {
+    if (form.id !== 'message-form' && !CHAT_FORMS.some((name) => form.classList.contains(name))) {
       return
     }
     event.preventDefault()
