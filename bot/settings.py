@@ -83,7 +83,7 @@ class Settings:
     signin_account_failures: int = 20  # failures at one account, from anywhere, before failed addresses wait
     signin_wait_minutes: float = 1.0  # the first wait; an address's doubles with each further failure
     signin_wait_max_minutes: float = 15.0  # the longest an address waits
-    signin_concurrent_checks: int = 2  # password checks (argon2) at once per web process; more: "busy"
+    signin_concurrent_checks: int = 1  # password checks (argon2) at once per web process; more: "busy"
     password_min_length: int = 12
     workspace_idle_minutes: float = 30.0
     # The production path (docs/production.md): Rasa's Redis lock store, several instances.
@@ -351,7 +351,7 @@ def load_settings(env_file: Path | None = None) -> Settings:
         signin_account_failures=_at_least("SIGNIN_ACCOUNT_FAILURES", 20, 1),
         signin_wait_minutes=_more_than_zero("SIGNIN_WAIT_MINUTES", 1.0),
         signin_wait_max_minutes=_more_than_zero("SIGNIN_WAIT_MAX_MINUTES", 15.0),
-        signin_concurrent_checks=_at_least("SIGNIN_CONCURRENT_CHECKS", 2, 1),
+        signin_concurrent_checks=_at_least("SIGNIN_CONCURRENT_CHECKS", 1, 1),
         password_min_length=_int("PASSWORD_MIN_LENGTH", 12),
         workspace_idle_minutes=_float("WORKSPACE_IDLE_MINUTES", 30.0),
         lock_store_url=_str("LOCK_STORE_URL"),

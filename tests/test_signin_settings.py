@@ -28,7 +28,7 @@ def test_defaults(tmp_path: Path) -> None:
     settings = load_settings(tmp_path / "no.env")
     assert (settings.signin_window_minutes, settings.signin_address_failures, settings.signin_account_failures,
             settings.signin_wait_minutes, settings.signin_wait_max_minutes,
-            settings.signin_concurrent_checks) == (15.0, 10, 20, 1.0, 15.0, 2)
+            settings.signin_concurrent_checks) == (15.0, 10, 20, 1.0, 15.0, 1)
     env = settings.as_env()
     assert env["SIGNIN_ADDRESS_FAILURES"] == "10" and env["SIGNIN_WAIT_MAX_MINUTES"] == "15.0"
     assert not any(name in env for name in ("SIGNIN_MAX_FAILURES", "SIGNIN_LOCK_MINUTES", "SIGNIN_DELAY_S"))

@@ -29,17 +29,18 @@ held in a sleep. The policy cannot be turned against an account's owner:
 A try is counted as a failure when it is let through, and given back if the
 password was right, so fifty tries at once cannot all slip in before the
 first failure is written. An email with no account is counted, checked
-against a dummy hash and answered exactly like one with an account. At most
-SIGNIN_CONCURRENT_CHECKS password checks run at once in a web process;
-another try then is told to wait a few seconds (BUSY) rather than queue.
-Times are naive UTC, like every timestamp in the store.
+against a dummy hash and answered exactly like one with an account.
+`address_wait` answers "must this address wait?" with one read and no lock,
+for the web app to turn most tries away before any other work (how many
+checks may run at once in a web process is the web app's business:
+SIGNIN_CONCURRENT_CHECKS, bot/web/workspace). Times are naive UTC, like every
+timestamp in the store.
 """
 
 from __future__ import annotations
 
 import math
 import re
-import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -66,7 +67,6 @@ ROLES: Tuple[str, ...] = (PRACTITIONER, MANAGER)
 OK = "ok"
 BAD = "bad"  # wrong email or wrong password: never which
 THROTTLED = "throttled"  # too many failures: wait `retry_after` seconds; nothing was checked
-BUSY = "busy"  # this web process is checking as many passwords as it may: try again in a few seconds
 DISABLED = "disabled"  # only said to someone who gave the right password
 
 # Where failures are counted (SignInFailure.scope).
@@ -77,7 +77,6 @@ SCOPES: Tuple[str, ...] = (ADDRESS, ACCOUNT)
 EMAIL_MAX = 255
 ADDRESS_MAX = 64
 PASSWORD_MAX = 1024  # argon2 takes any length; this only stops a megabyte "password" tying up a worker
-BUSY_RETRY_S = 2
 
 # argon2id with argon2-cffi's defaults (RFC 9106's low-memory choice). Only configuration: no state.
 _hasher = PasswordHasher()
@@ -99,9 +98,9 @@ class UserView:
 
 @dataclass(frozen=True)
 class SignInResult:
-    status: str  # OK, BAD, THROTTLED, BUSY or DISABLED
+    status: str  # OK, BAD, THROTTLED or DISABLED
     user: Optional[UserView] = None  # only when status is OK
-    # Seconds until the next try is let through (THROTTLED, BUSY, or a BAD that began a wait); 0: now.
+    # Seconds until the next try is let through (THROTTLED, or a BAD that began a wait); 0: now.
     retry_after: int = 0
     # Waits this failure began, as (scope, failures counted, until): each worth its own audit entry.
     began: Tuple[Tuple[str, int, datetime], ...] = ()
@@ -118,7 +117,6 @@ class Policy:
     account_failures: int = 20
     wait_minutes: float = 1.0
     wait_max_minutes: float = 15.0
-    concurrent_checks: int = 2
     min_length: int = 12
 
     @classmethod
@@ -128,7 +126,6 @@ class Policy:
                    account_failures=max(1, settings.signin_account_failures),
                    wait_minutes=settings.signin_wait_minutes,
                    wait_max_minutes=max(settings.signin_wait_minutes, settings.signin_wait_max_minutes),
-                   concurrent_checks=max(1, settings.signin_concurrent_checks),
                    min_length=settings.password_min_length)
 
     def wait(self, scope: str, failures: int) -> Optional[timedelta]:
@@ -433,10 +430,17 @@ def _give_back(session: Session, ticket: _Ticket, now: datetime, policy: Policy)
     _clear_account(session, ticket.email)
 
 
-@lru_cache(maxsize=None)
-def _checks(limit: int) -> threading.BoundedSemaphore:
-    """This process's password checks at once (argon2: about 0.15 s of CPU and 64 MiB each)."""
-    return threading.BoundedSemaphore(limit)
+def address_wait(address: Optional[str], now: datetime) -> int:
+    """Seconds this address must still wait (0: none). One indexed read, no lock, no write.
+
+    For turning tries away cheaply before anything else; `sign_in` decides again, under its lock.
+    """
+    address = (address or "-")[:ADDRESS_MAX]
+    with session_scope() as session:
+        until = session.execute(select(SignInFailure.blocked_until)
+                                .where(SignInFailure.scope == ADDRESS, SignInFailure.key == address)
+                                ).scalar_one_or_none()
+    return _seconds(until - now) if until is not None and until > now else 0
 
 
 def _read_account(email: str) -> Tuple[Optional[int], str]:
@@ -455,21 +459,15 @@ def sign_in(email: str, password: str, address: Optional[str], now: datetime,
     email = normalise_email(email)[:EMAIL_MAX]
     password = password[:PASSWORD_MAX]
     address = (address or "-")[:ADDRESS_MAX]
-    slots = _checks(policy.concurrent_checks)
-    if not slots.acquire(blocking=False):
-        return SignInResult(BUSY, retry_after=BUSY_RETRY_S)
-    try:
-        with session_scope() as session:
-            wait, ticket = _let_through(session, address, email, now, policy)
-        if ticket is None:
-            return SignInResult(THROTTLED, retry_after=wait or 1)
-        user_id, hashed = _read_account(email)
-        right = _verify_hash(hashed, password) and user_id is not None  # argon2, outside any transaction
-        rehashed = _hash(password) if right and _hasher.check_needs_rehash(hashed) else None
-    finally:
-        slots.release()
+    with session_scope() as session:
+        wait, ticket = _let_through(session, address, email, now, policy)
+    if ticket is None:
+        return SignInResult(THROTTLED, retry_after=wait or 1)
+    user_id, hashed = _read_account(email)
+    right = _verify_hash(hashed, password) and user_id is not None  # argon2, outside any transaction
     if not right:
         return SignInResult(BAD, retry_after=ticket.retry_after(now), began=ticket.began)
+    rehashed = _hash(password) if _hasher.check_needs_rehash(hashed) else None
     with session_scope() as session:
         user = session.get(User, user_id)
         if user is None or user.password_hash != hashed:  # removed, or a new password, while we checked

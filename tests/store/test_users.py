@@ -37,7 +37,7 @@ def quick_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
 def settings() -> Any:
     return replace(load_settings(), signin_window_minutes=15.0, signin_address_failures=3,
                    signin_account_failures=5, signin_wait_minutes=1.0, signin_wait_max_minutes=4.0,
-                   signin_concurrent_checks=2, password_min_length=12)
+                   password_min_length=12)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -225,14 +225,13 @@ def test_counts_are_forgotten_after_a_quiet_window(store: str, settings: Any) ->
 def test_tries_at_once_cannot_slip_past_the_count(store: str, settings: Any,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """Twenty tries from one address at the same moment: three are checked, the rest are told to wait."""
-    many = replace(settings, signin_concurrent_checks=50)
     checked = _checks(monkeypatch)
     results: List[users.SignInResult] = []
     start = threading.Barrier(20)
 
     def attempt(n: int) -> None:
         start.wait()
-        results.append(users.sign_in(f"user{n % 2}@example.org", "wrong-guess", ELSEWHERE, NOW, many))
+        results.append(users.sign_in(f"user{n % 2}@example.org", "wrong-guess", ELSEWHERE, NOW, settings))
 
     threads = [threading.Thread(target=attempt, args=(n,)) for n in range(20)]
     for thread in threads:
@@ -244,17 +243,13 @@ def test_tries_at_once_cannot_slip_past_the_count(store: str, settings: Any,
     assert len(checked) == 3
 
 
-def test_a_busy_process_says_so_at_once_and_counts_nothing(store: str, settings: Any) -> None:
-    slots = users._checks(settings.signin_concurrent_checks)
-    for _ in range(settings.signin_concurrent_checks):
-        assert slots.acquire(blocking=False)
-    try:
-        result = users.sign_in("ann@example.org", "wrong-guess", ELSEWHERE, NOW, settings)
-    finally:
-        for _ in range(settings.signin_concurrent_checks):
-            slots.release()
-    assert result.status == users.BUSY and result.retry_after == users.BUSY_RETRY_S
-    assert users.failures(NOW, settings) == []
+def test_address_wait_reads_the_wait_without_counting_anything(store: str, settings: Any) -> None:
+    assert users.address_wait(ELSEWHERE, NOW) == 0
+    _fail("ann@example.org", ELSEWHERE, NOW, settings, 3)
+    assert users.address_wait(ELSEWHERE, NOW + timedelta(seconds=15)) == 45
+    assert users.address_wait(ELSEWHERE, NOW + timedelta(minutes=1)) == 0
+    assert users.address_wait(HOME, NOW) == 0
+    assert [w.failures for w in users.failures(NOW, settings) if w.scope == users.ADDRESS] == [3]
 
 
 def _audit_entries() -> List[AuditEvent]:

@@ -23,6 +23,7 @@ from bot.store import users
 from bot.store.db import session_scope
 from bot.store.models import AuditEvent
 from bot.web import create_app, invitations
+from bot.web.workspace import gate
 
 SECRET = "test-secret-key-" + "w" * 40
 PASSWORD = "kettle-sunflower-march"
@@ -60,7 +61,7 @@ def settings(record_db: str, tmp_path: Path) -> Any:
     return replace(load_settings(), database_url=record_db, secret_key=SECRET,
                    web_session_dir=str(tmp_path / "sessions"), signin_address_failures=5,
                    signin_account_failures=10, signin_wait_minutes=1.0, signin_wait_max_minutes=15.0,
-                   signin_window_minutes=15.0, signin_concurrent_checks=2, workspace_idle_minutes=30.0,
+                   signin_window_minutes=15.0, signin_concurrent_checks=1, workspace_idle_minutes=30.0,
                    password_min_length=12, trusted_proxies=0)
 
 
@@ -279,7 +280,7 @@ def test_an_address_that_fails_too_often_is_told_to_wait_at_once_with_429(app: A
     html = response.get_data(as_text=True)
     assert response.status_code == 429 and response.headers["Retry-After"] == "60"
     assert TOO_MANY in html and "<title>Error: Workspace – Sign in</title>" in html
-    assert 'href="#email"' in html, "a GOV.UK error summary"
+    assert "govuk-error-summary" in html and 'href="#wait"' in html, "a GOV.UK error summary"
     waiting = _sign_in(client, PRACTITIONER, PASSWORD)
     assert waiting.status_code == 429 and TOO_MANY in waiting.get_data(as_text=True), "even the right password"
     assert waiting.headers["Retry-After"] == "60"
@@ -327,26 +328,95 @@ def test_a_failed_sign_in_never_sleeps_in_the_request(app: Any, monkeypatch: pyt
     assert statuses == [401] * 4 + [429] * 3
 
 
-def test_a_busy_web_process_says_so_with_429(app: Any, settings: Any) -> None:
-    slots = users._checks(settings.signin_concurrent_checks)
-    for _ in range(settings.signin_concurrent_checks):
-        slots.acquire()
+def _gate(app: Any) -> gate.SignInGate:
+    return app.extensions["msp.sign_in_gate"]
+
+
+def test_a_busy_web_process_says_so_at_once_with_429(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    slots = _gate(app).slots
+    assert slots.acquire(blocking=False)  # another sign-in being checked in this process
+    monkeypatch.setattr(users, "sign_in", _never)
+    monkeypatch.setattr(users, "address_wait", _never)
     try:
         response = _sign_in(app.test_client(), PRACTITIONER)
     finally:
-        for _ in range(settings.signin_concurrent_checks):
-            slots.release()
-    assert response.status_code == 429 and response.headers["Retry-After"] == str(users.BUSY_RETRY_S)
+        slots.release()
+    assert response.status_code == 429 and response.headers["Retry-After"] == str(gate.BUSY_RETRY_S)
     assert "The workspace is busy. Wait a few seconds, then try again" in response.get_data(as_text=True)
+    assert not _audit(), "nothing was checked, nothing counted"
 
 
-def test_behind_a_trusted_proxy_each_client_address_is_counted_apart(settings: Any, clock: Clock) -> None:
+def _never(*_: Any, **__: Any) -> Any:
+    raise AssertionError("the gate should have answered before this")
+
+
+def test_the_gate_turns_a_waiting_address_away_before_flask_does_any_work(
+    app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No session, no CSRF check, no page rendered, no password checked: one read, and a page made once."""
+    client = app.test_client()
+    for attempt in range(5):
+        _sign_in(client, PRACTITIONER, f"guess-number-{attempt}")
+    token = _csrf(client.get(SIGN_IN).get_data(as_text=True))
+    monkeypatch.setattr(users, "sign_in", _never)
+    first = client.post(SIGN_IN, data={"email": PRACTITIONER, "password": PASSWORD, "csrf_token": token})
+    # Once made (through Flask, with its headers), the page is kept, and no session is opened for it.
+    monkeypatch.setattr(gate, "render_template", _never)
+    monkeypatch.setattr(app.session_interface, "open_session", _never)
+    again = client.post(SIGN_IN, data={"email": PRACTITIONER, "password": PASSWORD, "csrf_token": token})
+    stranger = app.test_client().post(SIGN_IN, data={"email": "x@example.org", "password": "y"})
+    assert again.get_data() == first.get_data()
+    for response in (first, again, stranger):
+        html = response.get_data(as_text=True)
+        assert response.status_code == 429 and response.headers["Retry-After"] == "60"
+        assert TOO_MANY in html and "<title>Error: Workspace – Sign in</title>" in html
+        assert "If you cannot wait, ask a manager" in html and 'href="/review/sign-in"' in html
+        assert "script-src 'self'" in response.headers["Content-Security-Policy"], "the app's own headers"
+        assert response.headers["X-Frame-Options"] == "DENY" and "Set-Cookie" not in response.headers
+        assert "<script>" not in html and "style=" not in html
+    assert len(_audit("sign_in_failed")) == 5
+
+
+def test_a_flood_from_a_waiting_address_is_answered_without_a_read_and_an_unlock_still_reaches_it(
+    app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = app.test_client()
+    for attempt in range(5):
+        _sign_in(client, PRACTITIONER, f"guess-number-{attempt}")
+    assert _sign_in(client, PRACTITIONER).status_code == 429  # the gate reads the wait once
+    with monkeypatch.context() as patched:
+        patched.setattr(users, "address_wait", _never)
+        patched.setattr(users, "sign_in", _never)
+        for _ in range(3):
+            assert _sign_in(client, PRACTITIONER).status_code == 429
+    users.unlock(users.ADDRESS, "127.0.0.1", MANAGER)
+    assert _sign_in(client, PRACTITIONER).status_code == 429, "trusted for a moment (MEMO_S)"
+    monkeypatch.setattr(gate, "MEMO_S", 0.0)  # the moment has passed
+    assert _sign_in(client, PRACTITIONER).status_code == 303
+
+
+def test_the_wait_page_says_how_many_minutes(app: Any, clock: Clock) -> None:
+    client = app.test_client()
+    for attempt in range(6):
+        _sign_in(client, PRACTITIONER, f"guess-number-{attempt}")
+        if attempt == 4:
+            clock.move(minutes=1)  # the first wait is over: the sixth failure doubles it
+    response = _sign_in(client, PRACTITIONER)
+    assert response.headers["Retry-After"] == "120"
+    assert "Too many tries. Wait 2 minutes, then try again" in response.get_data(as_text=True)
+
+
+def test_behind_a_trusted_proxy_each_client_address_is_counted_apart(
+    settings: Any, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
     users.add_user(PRACTITIONER, PASSWORD, users.PRACTITIONER, settings)
     app = create_app(replace(settings, trusted_proxies=1), overrides={"TESTING": True, "MSP_CLOCK": clock})
     client = app.test_client()
     for attempt in range(5):
         _sign_in(client, PRACTITIONER, f"guess-number-{attempt}", headers={"X-Forwarded-For": "203.0.113.7"})
-    assert _sign_in(client, PRACTITIONER, headers={"X-Forwarded-For": "203.0.113.7"}).status_code == 429
+    with monkeypatch.context() as patched:
+        patched.setattr(users, "sign_in", _never)  # the gate, inside ProxyFix, sees the client's address
+        assert _sign_in(client, PRACTITIONER, headers={"X-Forwarded-For": "203.0.113.7"}).status_code == 429
     assert _sign_in(client, PRACTITIONER, headers={"X-Forwarded-For": "203.0.113.8"}).status_code == 303
     assert {e.address for e in _audit("sign_in_failed")} == {"203.0.113.7"}
 

@@ -35,6 +35,7 @@ from bot.settings import Settings
 from bot.store import audit as audit_store
 from bot.store import users
 from bot.store.models import utcnow
+from bot.web.workspace import gate
 
 review = Blueprint("review", __name__, url_prefix="/review")
 
@@ -207,14 +208,24 @@ def _sign_in_page(errors: Dict[str, str], email: str, target: str, status: int =
     return page, status
 
 
+@review.record_once
+def _install_gate(state: Any) -> None:
+    """Most tries that must wait are answered before Flask does any work for them (gate.py)."""
+    gate.install(state.app)
+
+
 @review.route("/sign-in", methods=["GET", "POST"])
 def sign_in() -> Any:
+    """A POST has passed the gate: it holds one of this process's check slots, and its address may try."""
     target = _safe_next(request.values.get("next"))
     if request.method == "GET":
         if g.review_user is not None:
             return redirect(target, code=303)
         return _sign_in_page({}, "", target)
+    return _check_sign_in(target)
 
+
+def _check_sign_in(target: str) -> Any:
     email = (request.form.get("email") or "").strip()
     password = request.form.get("password") or ""
     errors: Dict[str, str] = {}
@@ -225,21 +236,17 @@ def sign_in() -> Any:
     if errors:
         return _sign_in_page(errors, email, target, 400)
 
-    result = users.sign_in(email, password, request.remote_addr, now(), _settings())
     address = request.remote_addr
+    result = users.sign_in(email, password, address, now(), _settings())
     if result.ok and result.user is not None:
         _start_session(result.user)
         g.review_user = WorkspaceUser(result.user.id, result.user.email, result.user.role)
         audit_store.record(result.user.email, "sign_in", f"user={result.user.id} role={result.user.role}",
                            address)
         return redirect(target, code=303)
-
-    if result.status == users.BUSY:
-        return _wait_page("The workspace is busy. Wait a few seconds, then try again", email, target,
-                          result.retry_after)
     if result.status == users.THROTTLED:
         # Nothing was checked, so nothing is audited: a flood of tries cannot flood the audit log.
-        return _wait_page(_too_many(result.retry_after), email, target, result.retry_after)
+        return gate.wait_page(result.retry_after)
     typed = users.normalise_email(email)[:audit_store.ACTOR_MAX]
     audit_store.record(typed, "sign_in_failed", f"result={result.status}", address)
     for scope, failures, until in result.began:
@@ -250,20 +257,8 @@ def sign_in() -> Any:
         disabled = "This account cannot be used any more. Ask your manager if you need one"
         return _sign_in_page({"email": disabled}, email, target, 401)
     if result.retry_after:
-        return _wait_page(_too_many(result.retry_after), email, target, result.retry_after)
+        return gate.wait_page(result.retry_after)
     return _sign_in_page({"email": "The email or password is not right"}, email, target, 401)
-
-
-def _too_many(seconds: int) -> str:
-    minutes = max(1, -(-seconds // 60))
-    return (f"Too many tries. Wait {minutes} minute{'' if minutes == 1 else 's'}, then try again, "
-            "or ask a manager to lift the wait")
-
-
-def _wait_page(message: str, email: str, target: str, seconds: int) -> Any:
-    """429 with Retry-After (seconds): answered at once, no worker thread held while they wait."""
-    page, status = _sign_in_page({"email": message}, email, target, 429)
-    return page, status, {"Retry-After": str(max(1, seconds))}
 
 
 @review.post("/sign-out")
