@@ -111,10 +111,18 @@ def make_enquiry(tracker_url: str, label: str, at: Optional[datetime] = None) ->
     records.save_answer(review_id, c.STAGE_REVIEW, "comments", comment)
     records.set_status(review_id, c.STAGE_REVIEW, c.STATUS_COMPLETED)
 
+    # Safe contact: the person's words too (when to call, the number, what if the call is missed).
+    when = f"after 3pm when echidna{tag} is out"
+    number = f"07700 9{int(tag, 16) % 100000:05d}"
+    records.save_contact_answer(outcomes_id, c.STAGE_OUTCOMES, c.CONTACT_SAFE_TO_CALL, c.YES)
+    records.save_contact_answer(outcomes_id, c.STAGE_OUTCOMES, c.CONTACT_WHEN, when)
+    records.save_contact_answer(outcomes_id, c.STAGE_OUTCOMES, c.CONTACT_NUMBER, number)
+    records.add_mark(outcomes_id, c.STAGE_OUTCOMES, c.MARK_CLEAR, "danger", "rules-test", "rule test", "m-1")
+
     add_turns(tracker_url, outcomes_id, [("assistant", "What would you like to happen?"), ("person", wish),
                                          ("person", second)], at)
     add_turns(tracker_url, review_id, [("assistant", "Anything else?"), ("person", comment)], at)
-    return Enquiry(ref, outcomes_id, review_id, (wish, second, comment), invite_id)
+    return Enquiry(ref, outcomes_id, review_id, (wish, second, comment, when, number), invite_id)
 
 
 def set_last_activity(conversation_ids: Sequence[str], moment: datetime) -> None:

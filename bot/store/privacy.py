@@ -42,7 +42,7 @@ from sqlalchemy.pool import NullPool
 
 from bot.store import audit as audit_log
 from bot.store.db import session_scope
-from bot.store.models import Alert, AlertAttempt, Conversation, Correction, Invitation, Outcome, utcnow
+from bot.store.models import Alert, AlertAttempt, Conversation, Correction, Invitation, Mark, Outcome, utcnow
 from bot.store.records import add_audit
 
 # Conversations per retention batch (one commit each), and ids per IN (...) list.
@@ -290,6 +290,7 @@ def erase(enquiry_ref: Optional[str] = None, conversation_id: Optional[str] = No
         _delete_in(session, AlertAttempt.__table__, AlertAttempt.alert_id, scope.alert_ids)
         _delete_in(session, Alert.__table__, Alert.id, scope.alert_ids)
         _delete_in(session, Correction.__table__, Correction.conversation_pk, scope.conversation_pks)
+        _delete_in(session, Mark.__table__, Mark.conversation_pk, scope.conversation_pks)
         _delete_in(session, Outcome.__table__, Outcome.conversation_pk, scope.conversation_pks)
         _delete_in(session, Conversation.__table__, Conversation.id, scope.conversation_pks)
         _delete_in(session, Invitation.__table__, Invitation.invite_id, scope.invite_ids)
@@ -443,8 +444,10 @@ def _retention_batch(events: Optional[Table], engine: Engine, cutoff: datetime, 
         removed = session.execute(update(out).where(_in(out.c.conversation_pk, pks)).values(own_words=""))
         done["outcomes"] = int(removed.rowcount or 0)
         # updated_at is set to itself: its onupdate would move the record into another report period.
+        # The safe-contact answers are the person's words too (when, which number, what if missed).
         session.execute(update(conv).where(_in(conv.c.id, pks))
-                        .values(comments=None, words_removed_at=utcnow(), updated_at=conv.c.updated_at))
+                        .values(comments=None, contact_when=None, contact_number=None, contact_if_missed=None,
+                                words_removed_at=utcnow(), updated_at=conv.c.updated_at))
         done["conversations"] = len(pks)
         done["comments"] = sum(1 for row in rows if row.commented)
     return done, pks[-1]

@@ -30,6 +30,9 @@ from bot.store import crypto
 RECORD_COLUMNS: Tuple[Tuple[str, str, str], ...] = (
     ("outcomes", "id", "own_words"),
     ("conversations", "id", "comments"),
+    ("conversations", "id", "contact_when"),
+    ("conversations", "id", "contact_number"),
+    ("conversations", "id", "contact_if_missed"),
     ("key_check", "id", "canary"),
 )
 TRACKER_COLUMNS: Tuple[Tuple[str, str, str], ...] = (("events", "id", "data"),)

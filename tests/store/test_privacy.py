@@ -186,8 +186,10 @@ def test_retention_removes_old_words_and_keeps_the_report_identical(stores: Stor
     for was, now in zip(old_records, after_records, strict=True):
         assert [o["own_words"] for o in now["outcomes"]] == ["", ""]
         assert now["feedback"]["comments"] is None
+        contact = was["safe_contact"] and {**was["safe_contact"], "when": None, "number": None,
+                                           "if_call_missed": None}
         blank = {**was, "outcomes": [{**o, "own_words": ""} for o in was["outcomes"]],
-                 "feedback": {**was["feedback"], "comments": None}}
+                 "feedback": {**was["feedback"], "comments": None}, "safe_contact": contact}
         assert now == blank
     assert [compute_report_between(since, until) for since, until in periods] == before
     assert records.export_records(enquiry_ref=recent.ref)[0]["outcomes"][0]["own_words"] in recent.words

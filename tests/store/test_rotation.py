@@ -45,6 +45,8 @@ def stored(url: str, table: str, column: str) -> List[str]:
 
 def everything_stored(s: Stores) -> List[str]:
     return (stored(s.records_url, "outcomes", "own_words") + stored(s.records_url, "conversations", "comments")
+            + sum((stored(s.records_url, "conversations", col)
+                   for col in ("contact_when", "contact_number", "contact_if_missed")), [])
             + stored(s.records_url, "key_check", "canary") + stored(s.tracker_url, "events", "data"))
 
 
