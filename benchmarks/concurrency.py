@@ -49,6 +49,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.channel_auth import signed_json  # noqa: E402
 from bot.runner import die_with_parent  # noqa: E402
 from bot.store import crypto  # noqa: E402
 
@@ -139,6 +140,8 @@ class Stack:
     processes: Dict[str, int]  # name -> pid
     stop: Callable[[], None]
     note: str = ""
+    # Ours takes a person's words only signed (X-MSP-Signature); the starter takes anything.
+    secret: str = ""
 
 
 def start_ours(settings: Settings, workdir: Path) -> Stack:
@@ -147,6 +150,7 @@ def start_ours(settings: Settings, workdir: Path) -> Stack:
         urls=list(services.rasa_urls), opening=OPENING, turns=TURNS,
         opening_params={"token": services.settings.rasa_auth_token},
         processes={name: pid for pid, name in services.names.items()}, stop=services.stop,
+        secret=services.settings.web_channel_secret,
     )
 
 
@@ -242,11 +246,17 @@ def _play(stack: Stack, worker: int, conversations: int, start: threading.Barrie
         for j, (text, params, measured) in enumerate(messages):
             # Round-robin over the instances, turn by turn (the lock store keeps a conversation in order).
             url = stack.urls[(worker + i + j) % len(stack.urls)]
+            payload = {"sender": sender, "message": text}
+            if params or not stack.secret:
+                how: Dict[str, object] = {"params": params or None, "json": payload}
+            else:  # a person's words, signed as the web app signs them
+                body, headers = signed_json(payload, stack.secret)
+                how = {"data": body, "headers": headers}
             began = time.perf_counter()
             sent += 1
             try:
-                response = session.post(f"{url}/webhooks/rest/webhook", params=params or None,
-                                        json={"sender": sender, "message": text}, timeout=REQUEST_TIMEOUT_S)
+                response = session.post(f"{url}/webhooks/rest/webhook", timeout=REQUEST_TIMEOUT_S,
+                                        **how)  # type: ignore[arg-type]
             except requests.RequestException as exc:
                 errors[type(exc).__name__] += 1
                 example = example or f"{text!r}: {exc}"

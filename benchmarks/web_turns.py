@@ -29,6 +29,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.channel_auth import signed_json  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 from bot.store import db  # noqa: E402
 from bot.store.migrate import upgrade  # noqa: E402
@@ -44,7 +45,8 @@ def pct(values: List[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def direct(rasa_url: str, token: str, n: int) -> List[float]:
+def direct(rasa_url: str, token: str, channel_secret: str, n: int) -> List[float]:
+    """The opening with the token, then each turn signed, as the web app sends it."""
     times: List[float] = []
     for i in range(n):
         sender = f"bench-direct-{time.monotonic_ns()}-{i}"
@@ -52,8 +54,9 @@ def direct(rasa_url: str, token: str, n: int) -> List[float]:
                       json={"sender": sender, "message": '/start{"stage": "outcomes", "role": "person"}'})
         for text in TURNS:
             started = time.perf_counter()
-            response = requests.post(f"{rasa_url}/webhooks/rest/webhook", timeout=60,
-                                     json={"sender": sender, "message": text})
+            body, headers = signed_json({"sender": sender, "message": text}, channel_secret)
+            response = requests.post(f"{rasa_url}/webhooks/rest/webhook", timeout=60, data=body,
+                                     headers=headers)
             response.raise_for_status()
             times.append((time.perf_counter() - started) * 1000)
     return times
@@ -97,7 +100,8 @@ def main() -> int:
         load_settings(), database_url=f"sqlite:///{work / 'records.db'}",
         tracker_store_url=f"sqlite:///{work / 'tracker.db'}", rasa_auth_token="bench-token",
         rasa_port=free_port(), actions_port=free_port(), web_port=web_port,
-        secret_key="bench-secret-" + "x" * 32, web_session_dir=str(work / "sessions"),
+        secret_key="bench-secret-" + "x" * 32, web_channel_secret="bench-channel-secret-" + "y" * 32,
+        web_session_dir=str(work / "sessions"),
         public_base_url=f"http://127.0.0.1:{web_port}", spool_dir=str(work / "spool"),
         chat_messages_per_minute=1000, duty_alert_webhook_url="", duty_alert_email="",
     )
@@ -108,7 +112,8 @@ def main() -> int:
     try:
         ways: List[tuple] = [  # type: ignore[type-arg]
             ("Rasa REST direct",
-             lambda: direct(services.rasa_url, settings.rasa_auth_token, opts.conversations)),
+             lambda: direct(services.rasa_url, settings.rasa_auth_token, settings.web_channel_secret,
+                            opts.conversations)),
             ("page, with JavaScript", lambda: through_page(services.web_url, settings.secret_key,
                                                              opts.conversations, True)),
             ("page, without JavaScript", lambda: through_page(services.web_url, settings.secret_key,

@@ -79,9 +79,11 @@ def cmd_serve(_: argparse.Namespace) -> int:
 
     settings = load_settings()
     _warn_channels(settings)
-    if not settings.secret_key:
-        print("SECRET_KEY is not set: run `msp setup` (make run does) or set it in .env.", file=sys.stderr)
-        return 1
+    for name, value in (("SECRET_KEY", settings.secret_key),
+                        ("WEB_CHANNEL_SECRET", settings.web_channel_secret)):
+        if not value:
+            print(f"{name} is not set: run `msp setup` (make run does) or set it in .env.", file=sys.stderr)
+            return 1
     # One pid file per stack (its Rasa port): a crashed run on these ports is cleared up on the next start.
     services = Services(settings, pid_file=VAR_DIR / f"serve-{settings.rasa_port}.pids")
     stopping = False
@@ -117,7 +119,8 @@ def cmd_serve(_: argparse.Namespace) -> int:
     print(
         "\nThe assistant is running.\n"
         f"  Chat page:    {services.web_url}   (people open it with a link from `msp invite`)\n"
-        f"  Talk to it:   make chat   (or POST {services.rasa_url}/webhooks/rest/webhook)\n"
+        f"  Talk to it:   make chat   (or POST {services.rasa_url}/webhooks/rest/webhook with the\n"
+        "                token, or X-MSP-Signature signed with WEB_CHANNEL_SECRET)\n"
         f"  HTTP API:     {rasa}  (token below)\n"
         f"  Actions:      {actions}\n"
         + (f"  Instances:    {instances} (instance k: Rasa on RASA_PORT+k, actions on ACTIONS_PORT+k)\n"
@@ -396,7 +399,8 @@ def build_parser() -> argparse.ArgumentParser:
         "serve", help="run the Rasa and action servers and the duty alert sender"
     ).set_defaults(func=cmd_serve)
 
-    sub.add_parser("setup", help="write missing secrets (SECRET_KEY) into .env").set_defaults(func=cmd_setup)
+    sub.add_parser("setup", help="write missing secrets (SECRET_KEY, WEB_CHANNEL_SECRET...) into .env"
+                   ).set_defaults(func=cmd_setup)
     part = sub.add_parser("part", help="run one part alone (systemd units: deploy/systemd/)")
     part.add_argument("part", choices=["rasa", "actions", "web", "sender"])
     part.add_argument("--instance", type=int, default=0,

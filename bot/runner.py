@@ -124,16 +124,30 @@ def production_problems(settings: Settings) -> List[str]:
     return problems
 
 
+def action_endpoint(settings: Settings, instance: int = 0) -> Dict[str, object]:
+    """Instance `instance`'s action server, and the bearer token it wants (bot/actions_server.py).
+
+    Rasa adds `headers` to every call it makes there (`rasa/utils/endpoints.py`
+    `EndpointConfig.request`); a header, not `token:` (which Rasa sends as
+    `?token=`), so the token stays out of URLs and access logs.
+    """
+    return {
+        "url": f"{settings.actions_urls[instance]}/webhook",
+        "headers": {"Authorization": f"Bearer {settings.rasa_auth_token}"},
+    }
+
+
 def write_endpoints(settings: Settings, path: Path, instance: int = 0) -> Path:
     """Instance `instance`'s endpoints: its own action server, the shared tracker and lock stores."""
     path.parent.mkdir(parents=True, exist_ok=True)
     endpoints: Dict[str, object] = {
-        "action_endpoint": {"url": f"{settings.actions_urls[instance]}/webhook"},
+        "action_endpoint": action_endpoint(settings, instance),
         "tracker_store": tracker_store_endpoint(settings.tracker_store_url),
     }
     if settings.lock_store_url:
         endpoints["lock_store"] = lock_store_endpoint(settings.lock_store_url, settings.lock_key_prefix)
-    # It may hold the database's and Redis's passwords: readable by this user only.
+    # It holds the action server's token, and may hold the database's and Redis's passwords:
+    # readable by this user only.
     path.touch(mode=0o600, exist_ok=True)
     path.chmod(0o600)
     path.write_text(yaml.safe_dump(endpoints, sort_keys=False))
@@ -380,13 +394,17 @@ class Services:
                 "--credentials", str(PROJECT_ROOT / "credentials.yml")]
 
     def _actions_command(self, k: int) -> List[str]:
-        return [sys.executable, "-m", "rasa_sdk", "--actions", "bot.actions",
+        # rasa_sdk's server, answering only Rasa's bearer token (bot/actions_server.py).
+        return [sys.executable, "-m", "bot.actions_server", "--actions", "bot.actions",
                 "--port", str(self.settings.actions_port + k)]
 
     def start(self) -> None:
         if not self.model.exists():
             raise SystemExit(f"No trained model at {self.model}. Run `make train` first.")
         problems = production_problems(self.settings)
+        if not self.settings.web_channel_secret:
+            # Each Rasa instance would refuse to start without it (bot/channels/rest.py): say so now.
+            problems.append("WEB_CHANNEL_SECRET is not set: run `msp setup` (make run does) or set it.")
         if problems:
             raise RuntimeError(" ".join(problems))
         if self.pid_file is not None:
@@ -532,6 +550,9 @@ def part_command(settings: Settings, kind: str, instance: int = 0,
     extra: Dict[str, str] = {}
     if kind in ("rasa", "actions") and not 0 <= instance < settings.rasa_instances:
         raise ValueError(f"instance {instance} does not exist: RASA_INSTANCES={settings.rasa_instances}")
+    problem = part_secret_problem(settings, kind)
+    if problem:
+        raise ValueError(problem)
     if kind == "rasa":
         problems = production_problems(settings)
         if problems:
@@ -548,6 +569,22 @@ def part_command(settings: Settings, kind: str, instance: int = 0,
     else:
         raise ValueError(f"no part called {kind!r}: one of {', '.join(PARTS)}")
     return command, _child_env(settings, extra)
+
+
+def part_secret_problem(settings: Settings, kind: str) -> str:
+    """Why this part cannot run apart from the others with these secrets ("" when it can).
+
+    Parts started one by one each read the settings: a token made up in each
+    would differ, and Rasa, its action server and the web app would refuse
+    each other. `msp serve` hands its own to its children, so it needs neither set.
+    """
+    if kind in ("rasa", "actions", "web") and settings.token_generated:
+        return ("RASA_AUTH_TOKEN is not set: the parts run apart and must share it "
+                "(Rasa, its action server and the web app). Run `msp setup` or set it.")
+    if kind in ("rasa", "web") and not settings.web_channel_secret:
+        return ("WEB_CHANNEL_SECRET is not set: the web app signs each person's message to Rasa with it. "
+                "Run `msp setup` or set it.")
+    return ""
 
 
 def _stop_group(process: subprocess.Popen, grace: float) -> None:

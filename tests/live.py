@@ -20,6 +20,7 @@ from bot.runner import MODEL_PATH, Services
 from bot.settings import PROJECT_ROOT, Settings, load_settings
 from bot.store.migrate import upgrade
 from tests.alerts.receivers import _GIVEN, HttpReceiver, SmtpSink, free_port, http_receiver, smtp_sink
+from tests.conversations.driver import E2E_WEB_CHANNEL_SECRET
 
 
 class Live:
@@ -47,6 +48,11 @@ class Live:
     @property
     def token(self) -> str:
         return self.services.settings.rasa_auth_token
+
+    @property
+    def secret(self) -> str:
+        """WEB_CHANNEL_SECRET: what the web app signs a person's words with."""
+        return self.services.settings.web_channel_secret
 
     def msp(self, *args: str) -> subprocess.CompletedProcess:
         return subprocess.run(
@@ -158,6 +164,7 @@ def e2e_settings(workdir: Path, webhook: HttpReceiver, mail: SmtpSink) -> Settin
         alert_max_delay_s=1.0,
         spool_dir=str(workdir / "spool"),
         secret_key="e2e-secret-key-for-signing-invitations-only",
+        web_channel_secret=E2E_WEB_CHANNEL_SECRET,  # the drivers sign a person's words with it
         web_port=web_port,
         web_session_dir=str(workdir / "sessions"),
         public_base_url=f"http://127.0.0.1:{web_port}",

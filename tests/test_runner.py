@@ -36,6 +36,9 @@ PRODUCTION_ENV = {
     "RASA_INSTANCES": "3",
     "LOCK_LIFETIME_S": "12",
     "TRUSTED_PROXIES": "1",
+    # Parts started one by one (msp part) must share these: each refuses to start without them.
+    "RASA_AUTH_TOKEN": "prod-token",
+    "WEB_CHANNEL_SECRET": "prod-channel-secret",
 }
 
 
@@ -259,6 +262,29 @@ def test_one_part_alone_as_a_systemd_unit_runs_it(production_env: Settings, tmp_
         part_command(production_env, "actions", 3)
     with pytest.raises(ValueError, match="no part"):
         part_command(production_env, "everything")
+
+
+def test_a_part_alone_refuses_to_start_without_the_token_and_secret_its_others_share(
+        production_env: Settings) -> None:
+    """A token made up in each part would differ: Rasa, its action server and the web app would refuse each other."""
+    made_up = replace(production_env, token_generated=True)
+    for kind in ("rasa", "actions", "web"):
+        with pytest.raises(ValueError, match="RASA_AUTH_TOKEN is not set"):
+            part_command(made_up, kind)
+    no_secret = replace(production_env, web_channel_secret="")
+    for kind in ("rasa", "web"):
+        with pytest.raises(ValueError, match="WEB_CHANNEL_SECRET is not set"):
+            part_command(no_secret, kind)
+    assert part_command(no_secret, "actions")[0][1:3] == ["-m", "bot.actions_server"]
+    assert part_command(replace(made_up, web_channel_secret=""), "sender")[0][-1] == "bot.alerts.sender"
+
+
+def test_msp_serve_refuses_to_start_without_the_channel_secret(tmp_path: Path) -> None:
+    settings = replace(load_settings(), rasa_instances=1, lock_store_url="", web_channel_secret="")
+    services = Services(settings, model=Path(__file__), log_dir=tmp_path / "logs")
+    with pytest.raises(RuntimeError, match="WEB_CHANNEL_SECRET is not set"):
+        services.start()
+    assert services.processes == []
 
 
 def test_msp_serve_starts_a_dead_child_again_and_gives_up_on_one_that_keeps_dying(tmp_path: Path) -> None:

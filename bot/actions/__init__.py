@@ -1,4 +1,4 @@
-"""Everything the action server loads (`rasa run actions --actions bot.actions`).
+"""Everything the action server loads (`python -m bot.actions_server --actions bot.actions`).
 
 rasa_sdk imports every submodule of this package and registers each concrete
 Action subclass it finds; abstract bases (with an abstract `name`) are skipped.
@@ -12,7 +12,7 @@ ImportError, which thinc 8.1 catches and reads as "not installed"
 (`has_tensorflow = False`); spaCy works as before (tests/actions/test_no_tensorflow.py).
 This package is imported before any of its modules, so before spaCy.
 
-Only in the action server process (`python -m rasa_sdk`, as `msp serve`
+Only in the action server process (`python -m bot.actions_server`, as `msp serve`
 starts it): the Rasa server needs TensorFlow for DIET and never imports this
 package, and a test run that imports both must keep it. `setdefault` leaves
 an already imported TensorFlow alone.
@@ -22,9 +22,10 @@ import sys
 
 
 def _is_action_server() -> bool:
-    """This process was started as `python -m rasa_sdk ...`."""
+    """This process was started as `python -m bot.actions_server ...` (or `python -m rasa_sdk ...`)."""
     spec = getattr(sys.modules.get("__main__"), "__spec__", None)
-    return str(getattr(spec, "name", "")).split(".")[0] == "rasa_sdk"
+    name = str(getattr(spec, "name", ""))
+    return name == "bot.actions_server" or name.split(".")[0] == "rasa_sdk"
 
 
 if _is_action_server():

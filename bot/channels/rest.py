@@ -1,12 +1,29 @@
-"""Rasa's REST channel, except that a person's text is never taken as a command.
+"""Rasa's REST channel, except that it answers only its own callers and a person's text is never a command.
 
-Why: Rasa 3.6 reads any message whose text starts with "/" as an intent
-(`/start{"enquiry_ref": ...}`, `/restart`), whoever sends it. Anyone who can
-reach the webhook could then open another person's enquiry and have their
+Who may post (the record contract, "Each server trusts only its own callers";
+`bot/channel_auth.py`): every request carries one of two credentials, or it is
+refused with 401 and a JSON error before its body is even read:
+
+- RASA_AUTH_TOKEN (a `token` query parameter or an `Authorization: Bearer`
+  header): a trusted client, whose "/" messages are commands;
+- the web app's signature, `X-MSP-Signature: sha256=<hex>`, the HMAC-SHA256
+  of the raw request body keyed with WEB_CHANNEL_SECRET: a person's words,
+  never a command. The web app vouches for the whole body, metadata too.
+
+A wrong token or a bad signature is refused too (never read as "no
+credential, so words"). Without WEB_CHANNEL_SECRET no signature matches, and
+`rasa run` refuses to start (fail closed). The checks go in this order: 413
+for a body too big, then 401 without a right credential, then 400 for a bad
+body. So knowing a conversation id (it appears in workspace URLs, the audit
+log and alert payloads) is not enough to post into someone's conversation.
+
+Why commands need the token: Rasa 3.6 reads any message whose text starts
+with "/" as an intent (`/start{"enquiry_ref": ...}`, `/restart`), whoever
+sends it. A caller could then open another person's enquiry and have their
 wishes read back, or wipe a conversation. Here a message is read that way
-only when the request carries RASA_AUTH_TOKEN (a `token` query parameter or
-an `Authorization: Bearer` header). From anyone else it is the person's
-words: stored as typed and understood by the NLU pipeline like any text.
+only when the request carries RASA_AUTH_TOKEN. A signed message is the
+person's words: stored as typed and understood by the NLU pipeline like any
+text.
 
 Where Rasa 3.6.21 decides (paths under rasa/):
 
@@ -70,7 +87,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import hmac
 import json
 import logging
 import traceback
@@ -95,7 +111,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channel_auth import SIGNATURE_HEADER, bearer, signature_matches, token_matches
 from bot.rasa_hooks import (
+    EXIT_MISCONFIGURED,
     ActionServerUnavailable,
     TrackerStoreUnavailable,
     refuse_unless_our_tracker_store,
@@ -112,6 +130,16 @@ MAX_MESSAGE_CHARS = 20_000
 MAX_BODY_BYTES = 1_000_000
 
 COULD_NOT_ANSWER = "the assistant could not answer; please try again"
+# 401s: the request is refused before its body is read.
+NO_CREDENTIAL = (
+    "this webhook takes a request only with RASA_AUTH_TOKEN (?token= or Authorization: Bearer) "
+    f"or the web app's {SIGNATURE_HEADER} header"
+)
+BAD_SIGNATURE = f"the {SIGNATURE_HEADER} header does not match the request body"
+WRONG_TOKEN = "the token is not right"
+# Which credential a request carried: the token (commands allowed), or the signature (words only).
+BY_TOKEN = "token"
+BY_SIGNATURE = "signature"
 # The 503's reason when nothing of the message was saved: it is safe, and right, to send it again.
 NOT_SAVED = "not_saved"
 NOT_SAVED_ERRORS = (TrackerStoreUnavailable, ActionServerUnavailable)
@@ -168,10 +196,15 @@ def _valid_unicode(value: str) -> bool:
     return True
 
 
-def read_body(body: bytes) -> Incoming:
-    """The request body, checked; `Refused` says what is wrong with it."""
+def check_size(body: bytes) -> None:
+    """413 for a body too big to read, before anything else is looked at."""
     if len(body) > MAX_BODY_BYTES:
         raise Refused(413, f"the request body must be at most {MAX_BODY_BYTES} bytes")
+
+
+def read_body(body: bytes) -> Incoming:
+    """The request body, checked; `Refused` says what is wrong with it."""
+    check_size(body)
     if not body.strip():
         raise Refused(400, "the request body is empty; send a JSON object with sender and message")
     try:
@@ -256,6 +289,12 @@ def _settings_token() -> str:
     return settings.rasa_auth_token
 
 
+@functools.lru_cache(maxsize=1)
+def _settings_secret() -> str:
+    """WEB_CHANNEL_SECRET, read once. Without one, no signature matches (fail closed)."""
+    return load_settings().web_channel_secret
+
+
 def _where(exc: BaseException) -> str:
     """Where an error happened, file:line, without its message (which may quote the person)."""
     frames = traceback.extract_tb(exc.__traceback__)[-6:]
@@ -264,15 +303,19 @@ def _where(exc: BaseException) -> str:
 
 def _error(status: int, error: str, reason: Optional[str] = None) -> HTTPResponse:
     body = {"error": error} if reason is None else {"error": error, "reason": reason}
-    return response.json(body, status=status)
+    # A 401 names the scheme it wants (RFC 9110); the signature is the other way in.
+    headers = {"WWW-Authenticate": 'Bearer realm="rasa"'} if status == 401 else None
+    return response.json(body, status=status, headers=headers)
 
 
 class TrustedRestInput(RestInput):
-    """`POST /webhooks/rest/webhook`: a "/" message is an intent only from a caller with the token."""
+    """`POST /webhooks/rest/webhook`: only with the token or the web app's signature; commands: the token."""
 
-    def __init__(self, token: Optional[str] = None, check_tracker_store: bool = False) -> None:
+    def __init__(self, token: Optional[str] = None, check_tracker_store: bool = False,
+                 secret: Optional[str] = None) -> None:
         self._token = token or None
-        # Refuse to run without our tracker store (bot.rasa_hooks); on in `rasa run`.
+        self._secret = secret or None
+        # Refuse to run without our tracker store (bot.rasa_hooks) or WEB_CHANNEL_SECRET; on in `rasa run`.
         self._check_tracker_store = check_tracker_store
 
     @classmethod
@@ -287,25 +330,43 @@ class TrustedRestInput(RestInput):
         rather than fail a person's message later.
         """
         token = (credentials or {}).get("token")
-        return cls(token=str(token) if token else _settings_token(), check_tracker_store=True)
+        return cls(token=str(token) if token else _settings_token(), check_tracker_store=True,
+                   secret=_settings_secret())
 
     def token(self) -> str:
         return self._token or _settings_token()
 
-    def is_trusted(self, request: Request) -> bool:
-        """The request carries the token, as `?token=` or `Authorization: Bearer`."""
-        expected = self.token().encode("utf-8")
-        offered: List[str] = list(request.args.getlist("token") or [])
-        scheme, _, value = (request.headers.get("Authorization") or "").partition(" ")
-        if scheme.lower() == "bearer" and value.strip():
-            offered.append(value.strip())
-        # compare_digest on bytes: on str it refuses non-ASCII, which a caller may send.
-        return any(hmac.compare_digest(o.encode("utf-8", "replace"), expected) for o in offered)
+    def secret(self) -> str:
+        return self._secret or _settings_secret()
+
+    def credential(self, request: Request, body: bytes) -> str:
+        """`BY_TOKEN` or `BY_SIGNATURE`; `Refused(401)` without a right one.
+
+        Every credential offered must be right: a wrong token or a bad
+        signature is refused, never read as "no credential". The token wins
+        when both are right (the web app never sends both).
+        """
+        signatures = list(request.headers.getall(SIGNATURE_HEADER, []))
+        if signatures and not (len(signatures) == 1
+                               and signature_matches(body, self.secret(), signatures[0])):
+            raise Refused(401, BAD_SIGNATURE)
+        tokens: List[str] = list(request.args.getlist("token") or [])
+        authorization = bearer(request.headers.get("Authorization"))
+        if authorization is not None:
+            tokens.append(authorization)
+        if tokens:
+            if not all(token_matches(t, self.token()) for t in tokens):
+                raise Refused(401, WRONG_TOKEN)
+            return BY_TOKEN
+        if signatures:
+            return BY_SIGNATURE
+        raise Refused(401, NO_CREDENTIAL)
 
     def user_message(
-        self, request: Request, incoming: Incoming, collector: CollectingOutputChannel
+        self, request: Request, incoming: Incoming, collector: CollectingOutputChannel,
+        trusted: bool,
     ) -> UserMessage:
-        """The message for Rasa; an untrusted "/" text comes with NLU's own parse data."""
+        """The message for Rasa; a "/" text without the token comes with NLU's own parse data."""
         message = UserMessage(
             incoming.text,
             collector,
@@ -313,7 +374,7 @@ class TrustedRestInput(RestInput):
             input_channel=incoming.input_channel or self.name(),
             metadata=incoming.metadata,
         )
-        if looks_like_command(incoming.text) and not self.is_trusted(request):
+        if looks_like_command(incoming.text) and not trusted:
             message.parse_data = parse_as_words(self._processor(request), message)
         return message
 
@@ -325,16 +386,24 @@ class TrustedRestInput(RestInput):
         return agent.processor
 
     async def handle(self, request: Request, on_new_message: OnNewMessage) -> HTTPResponse:
-        """One request: 400/413 for a bad one, Rasa's list of replies, or 503 if we fail."""
+        """One request: 413, 401, then 400 for a bad one; Rasa's list of replies; or 503 if we fail."""
+        body = request.body or b""
+        try:
+            check_size(body)
+            by = self.credential(request, body)
+        except Refused as refused:
+            if refused.status == 401:
+                logger.warning("rest: refused a request from %s: %s", request.ip or "?", refused.error)
+            return _error(refused.status, refused.error)
         if request.args.get("stream", "").lower() == "true":
             return _error(400, "stream is not supported; replies come as one JSON list")
         try:
-            incoming = read_body(request.body or b"")
+            incoming = read_body(body)
         except Refused as refused:
             return _error(refused.status, refused.error)
         collector = CollectingOutputChannel()
         try:
-            await on_new_message(self.user_message(request, incoming, collector))
+            await on_new_message(self.user_message(request, incoming, collector, trusted=by == BY_TOKEN))
         except asyncio.CancelledError:
             logger.error("rest: handling for sender %r was cancelled (timeout?)", incoming.sender)
             raise
@@ -353,10 +422,26 @@ class TrustedRestInput(RestInput):
             return _error(503, COULD_NOT_ANSWER)
         return response.json(collector.messages)
 
+    async def refuse_without_a_secret(self, _app: Any, _loop: Any) -> None:
+        """Sanic `before_server_start` listener: stop this instance when WEB_CHANNEL_SECRET is empty.
+
+        No signature could match, so every person's message would be refused:
+        one clear line at start rather than a chat that never answers.
+        """
+        if not self.secret():
+            logger.critical(
+                "Refusing to run: WEB_CHANNEL_SECRET is not set, so no signed message (a person's "
+                "words from the web app) could be taken. Run `msp setup` or set it. Exiting with status %d.",
+                EXIT_MISCONFIGURED,
+            )
+            raise SystemExit(EXIT_MISCONFIGURED)
+
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         """`GET /` for health and `POST /webhook`, under /webhooks/rest/."""
         hooks = Blueprint(f"custom_webhook_{type(self).__name__}", __name__)
         if self._check_tracker_store:
+            # Before the model loads: without the secret the web app could not send a word.
+            hooks.listener("before_server_start")(self.refuse_without_a_secret)
             # After Rasa's own listener has loaded the agent, before the first message.
             hooks.listener("after_server_start")(refuse_unless_our_tracker_store)
             hooks.listener("after_server_start")(wait_for_actions_as_set)

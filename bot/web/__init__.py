@@ -84,7 +84,8 @@ def create_app(settings: Optional[Settings] = None, rasa: Optional[RasaClient] =
     csrf.init_app(app)
     # Every Rasa instance: any of them can serve any conversation at any turn.
     app.extensions["msp.rasa"] = rasa or RasaClient(
-        settings.rasa_urls, settings.rasa_auth_token, settings.rasa_timeout_s
+        settings.rasa_urls, settings.rasa_auth_token, settings.rasa_timeout_s,
+        secret=settings.web_channel_secret,  # signs each person's message (X-MSP-Signature)
     )
     app.extensions["msp.limiter"] = RateLimiter(settings.chat_messages_per_minute)
     _headers(app, content_security_policy(settings.exit_url))

@@ -1,16 +1,20 @@
 """The web app's side of the conversation: Rasa's REST channel, called from the server.
 
-The browser never talks to Rasa. A person's words are sent without the API
+The browser never talks to Rasa. A person's words are sent signed with
+WEB_CHANNEL_SECRET (`X-MSP-Signature`, bot/channel_auth.py), not with the API
 token, so the channel keeps them as words even when they start with "/"; the
-opening `/start{...}` is built here from a verified invitation and sent with
-the token. With several Rasa instances (RASA_INSTANCES), each turn goes to any
-one of them: any instance can serve any conversation. One that refuses the
-connection is passed over for another.
+signature also vouches for the metadata built here (a button press, the
+visit). The opening `/start{...}` is built here from a verified invitation and
+sent with the token. Rasa takes nothing that carries neither. With several
+Rasa instances (RASA_INSTANCES), each turn goes to any one of them: any
+instance can serve any conversation. One that refuses the connection is
+passed over for another.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import random
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence
@@ -19,7 +23,10 @@ import requests
 import urllib3
 
 from bot import constants as c
+from bot.channel_auth import signed_json
 from bot.web.invitations import Invitation
+
+logger = logging.getLogger(__name__)
 
 
 class RasaUnavailable(Exception):
@@ -97,11 +104,13 @@ def opening_message(invitation: Invitation) -> str:
 
 class RasaClient:
     def __init__(self, urls: Sequence[str], token: str, timeout_s: float = 30.0,
-                 session: Optional[requests.Session] = None) -> None:
+                 session: Optional[requests.Session] = None, secret: str = "") -> None:
+        """`token`: RASA_AUTH_TOKEN, for the server's own commands; `secret`: WEB_CHANNEL_SECRET (words)."""
         if not urls:
             raise ValueError("at least one Rasa URL is needed")
         self.urls = [u.rstrip("/") for u in urls]
         self.token = token
+        self.secret = secret
         self.timeout_s = timeout_s
         self.http = session or requests.Session()
 
@@ -131,14 +140,24 @@ class RasaClient:
         """Send one message; `trusted` only for the server's own commands (`/start`, the two help buttons).
 
         `metadata` carries what the web app vouches for: the browser visit, and a
-        button press checked against the buttons it offered.
+        button press checked against the buttons it offered. Anything not
+        trusted goes signed (the JSON bytes signed are the bytes sent); with no
+        secret it is not sent at all, as Rasa would refuse it.
         """
-        params = {"token": self.token} if trusted else None
-        body: Dict[str, Any] = {"sender": sender, "message": text}
+        payload: Dict[str, Any] = {"sender": sender, "message": text}
         if metadata:
-            body["metadata"] = metadata
+            payload["metadata"] = metadata
+        if trusted:
+            params: Optional[Dict[str, str]] = {"token": self.token}
+            body, headers = json.dumps(payload).encode("utf-8"), {"Content-Type": "application/json"}
+        elif not self.secret:
+            logger.error("WEB_CHANNEL_SECRET is not set: a person's message cannot be signed; not sent")
+            raise RasaUnavailable("WEB_CHANNEL_SECRET is not set")
+        else:
+            params = None
+            body, headers = signed_json(payload, self.secret)
         response = self._each_instance(lambda base: self.http.post(
-            f"{base}/webhooks/rest/webhook", params=params, json=body,
+            f"{base}/webhooks/rest/webhook", params=params, data=body, headers=headers,
             timeout=self.timeout_s))
         if response.status_code != 200:
             raise _refusal(response)

@@ -1,5 +1,8 @@
 """The REST channel over real HTTP, with a stand-in agent: no model, no action server.
 
+Every request carries a credential (bot/channel_auth.py): `post` signs the body
+with the web app's secret unless a test says `sign=False`.
+
 The stand-in runs a real Rasa graph (the NLU message converter, a stand-in
 classifier, Rasa's own RegexMessageHandler), so "NLU runs, the shortcut does
 not" is checked against Rasa's code, not a mock of it.
@@ -8,6 +11,9 @@ not" is checked against Rasa's code, not a mock of it.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
+import http.client
 import json
 import logging
 import socket
@@ -31,18 +37,25 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY
 from rasa.shared.nlu.training_data.message import Message
 from sanic import Sanic
+from sanic.compat import Header
+from sanic.request import RequestParameters
 
+from bot.channel_auth import SIGNATURE_HEADER, sign
 from bot.channels import rest
 from bot.channels.rest import (
+    BAD_SIGNATURE,
     COULD_NOT_ANSWER,
     MAX_MESSAGE_CHARS,
     MAX_SENDER_CHARS,
+    NO_CREDENTIAL,
     NOT_SAVED,
+    WRONG_TOKEN,
     TrustedRestInput,
     looks_like_command,
     parse_as_words,
 )
 from bot.rasa_hooks import (
+    EXIT_MISCONFIGURED,
     ActionServerUnavailable,
     TrackerStoreUnavailable,
     refuse_unless_our_tracker_store,
@@ -51,6 +64,7 @@ from bot.rasa_hooks import (
 from bot.settings import PROJECT_ROOT
 
 TOKEN = "s3cret-token"
+SECRET = "web-channel-s3cret"  # WEB_CHANNEL_SECRET: the web app signs a person's words with it
 NLU_INTENT = "free_text"  # what the stand-in classifier says of every text
 
 
@@ -130,9 +144,17 @@ def _free_port() -> int:
 
 
 class Server:
-    """A Sanic app with the channel registered the way `rasa run` does it, in a thread."""
+    """A Sanic app with the channel registered the way `rasa run` does it, in a thread.
 
-    def __init__(self, app: Sanic, agent: StandInAgent) -> None:
+    Several run in one test session (tests/test_actions_server.py starts more), so
+    Sanic is in its test mode, as sanic-testing puts it: TouchUp, which rewrites
+    Sanic's own methods at each start, then works from the originals every time
+    (a second start otherwise fails, `sanic/touchup/service.py`), and an app name
+    may come again.
+    """
+
+    def __init__(self, app: Sanic, agent: Optional[StandInAgent]) -> None:
+        Sanic.test_mode = True
         self.app = app
         self.agent = agent
         self.port = _free_port()
@@ -178,7 +200,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     agent = StandInAgent(build_processor(tmp_path_factory.mktemp("graph")))
     app = Sanic(f"channel_test_{uuid.uuid4().hex[:8]}", configure_logging=False)
     app.ctx.agent = agent
-    register([TrustedRestInput(token=TOKEN)], app, route="/webhooks/")
+    register([TrustedRestInput(token=TOKEN, secret=SECRET)], app, route="/webhooks/")
     running = Server(app, agent)
     running.start()
     yield running
@@ -197,10 +219,12 @@ def agent(server: Server) -> Iterator[StandInAgent]:
 
 def post(server: Server, body: Any = None, *, raw: Optional[bytes] = None,
          params: Optional[Dict[str, str]] = None,
-         headers: Optional[Dict[str, str]] = None) -> requests.Response:
+         headers: Optional[Dict[str, str]] = None, sign_with: Optional[str] = SECRET) -> requests.Response:
+    """POST these bytes, signed as the web app does (`sign_with=None`: unsigned)."""
     data = raw if raw is not None else json.dumps(body).encode("utf-8")
+    signature = {SIGNATURE_HEADER: sign(data, sign_with)} if sign_with else {}
     return requests.post(server.webhook, data=data, params=params, timeout=30,
-                         headers={"Content-Type": "application/json", **(headers or {})})
+                         headers={"Content-Type": "application/json", **signature, **(headers or {})})
 
 
 def say(server: Server, text: str, **kwargs: Any) -> requests.Response:
@@ -304,7 +328,8 @@ def test_a_bad_body_gets_a_json_error_and_reaches_no_one(
 
 
 def test_a_bad_body_without_a_content_type_is_still_a_400(server: Server) -> None:
-    got = requests.post(server.webhook, data=b"hello", timeout=30)
+    got = requests.post(server.webhook, data=b"hello", timeout=30,
+                        headers={SIGNATURE_HEADER: sign(b"hello", SECRET)})
     assert got.status_code == 400 and got.json() == {"error": "the request body is not valid JSON"}
 
 
@@ -331,31 +356,183 @@ def test_a_streamed_reply_is_refused_clearly(server: Server, agent: StandInAgent
 def test_the_token_makes_a_slash_message_an_intent(server: Server, agent: StandInAgent,
                                                    how: Dict[str, Any]) -> None:
     text = '/start{"stage": "review", "enquiry_ref": "NR-1"}'
-    assert say(server, text, **how).status_code == 200
+    assert say(server, text, sign_with=None, **how).status_code == 200
     [message] = agent.seen
     assert message.text == text
     assert message.parse_data is None  # Rasa's own path: its RegexMessageHandler reads the intent
     assert rasa_parse(agent.processor, text)[INTENT]["name"] == "start"
 
 
+def test_a_signed_slash_message_is_words(server: Server, agent: StandInAgent) -> None:
+    """The web app's signature vouches for the body, never makes its text a command."""
+    text = '/start{"stage": "review", "enquiry_ref": "NR-1"}'
+    assert say(server, text).status_code == 200
+    [message] = agent.seen
+    assert message.text == text
+    assert message.parse_data is not None
+    assert message.parse_data[INTENT]["name"] == NLU_INTENT and message.parse_data[ENTITIES] == []
+
+
+def test_a_signed_request_keeps_the_metadata_the_web_app_built(server: Server, agent: StandInAgent) -> None:
+    got = post(server, {"sender": "person-1", "message": "Yes", "metadata": {"press": "/affirm"}})
+    assert got.status_code == 200
+    [message] = agent.seen
+    assert (message.text, message.metadata, message.parse_data) == ("Yes", {"press": "/affirm"}, None)
+
+
+# Who may post at all: the token or the web app's signature, else 401 ---------------------------
+
+def _refused(got: requests.Response, error: str) -> None:
+    assert got.status_code == 401
+    assert got.headers["Content-Type"].startswith("application/json")
+    assert got.headers["WWW-Authenticate"].startswith("Bearer")
+    assert got.json() == {"error": error}
+
+
+@pytest.mark.parametrize("text", ["hello", "/restart", '/start{"enquiry_ref": "NR-2026-0042"}'])
+def test_without_a_credential_nothing_is_taken(server: Server, agent: StandInAgent, text: str) -> None:
+    """Knowing a conversation id is not enough to post into it."""
+    _refused(say(server, text, sign_with=None), NO_CREDENTIAL)
+    assert agent.seen == []
+
+
 @pytest.mark.parametrize("how", [
-    {},
-    {"params": {"token": "wrong"}},
-    {"params": {"token": TOKEN + "x"}},
-    {"params": {"token": ""}},
-    {"params": {"token": "tøken-ünicode"}},
-    {"headers": {"Authorization": "Bearer wrong"}},
     {"headers": {"Authorization": f"Basic {TOKEN}"}},
     {"headers": {"Authorization": TOKEN}},
     {"headers": {"X-Token": TOKEN}},
+    {"headers": {"Authorization": "Bearer "}},
+    {"params": {"token": ""}},  # Sanic drops a blank query value: no token offered
 ])
-def test_without_the_right_token_a_slash_message_is_words(server: Server, agent: StandInAgent,
-                                                          how: Dict[str, Any]) -> None:
-    assert say(server, "/restart", **how).status_code == 200
-    [message] = agent.seen
-    assert message.text == "/restart"
-    assert message.parse_data is not None
-    assert message.parse_data[INTENT]["name"] == NLU_INTENT
+def test_a_token_not_sent_as_the_channel_reads_it_is_no_credential(
+        server: Server, agent: StandInAgent, how: Dict[str, Any]) -> None:
+    _refused(say(server, "/restart", sign_with=None, **how), NO_CREDENTIAL)
+    assert agent.seen == []
+
+
+@pytest.mark.parametrize("how", [
+    {"params": {"token": "wrong"}},
+    {"params": {"token": TOKEN + "x"}},
+    {"params": {"token": "tøken-ünicode"}},
+    {"headers": {"Authorization": "Bearer wrong"}},
+    {"headers": {"Authorization": f"Bearer {TOKEN}"}, "params": {"token": "wrong"}},
+])
+def test_a_wrong_token_is_refused(server: Server, agent: StandInAgent, how: Dict[str, Any]) -> None:
+    _refused(say(server, "/restart", sign_with=None, **how), WRONG_TOKEN)
+    _refused(say(server, "hello", **how), WRONG_TOKEN)  # signed, but a wrong token is never ignored
+    assert agent.seen == []
+
+
+BODY = json.dumps({"sender": "person-1", "message": "hello"}).encode("utf-8")
+
+
+@pytest.mark.parametrize("signature", [
+    sign(BODY, "another-secret"),
+    sign(BODY + b" ", SECRET),  # the signature of another body
+    sign(json.dumps({"sender": "person-2", "message": "hello"}).encode(), SECRET),
+    sign(BODY, SECRET)[len("sha256="):],  # no scheme
+    "sha1=" + sign(BODY, SECRET)[len("sha256="):],
+    sign(BODY, SECRET)[:-1],
+    "",
+    "sha256=",
+    "sha256=ünicode",
+])
+def test_a_bad_signature_is_refused(server: Server, agent: StandInAgent, signature: str) -> None:
+    got = post(server, raw=BODY, sign_with=None, headers={SIGNATURE_HEADER: signature})
+    _refused(got, BAD_SIGNATURE)
+    assert agent.seen == []
+
+
+def test_a_good_signature_in_capitals_is_taken(server: Server, agent: StandInAgent) -> None:
+    got = post(server, raw=BODY, sign_with=None, headers={SIGNATURE_HEADER: sign(BODY, SECRET).upper()})
+    assert got.status_code == 200 and [m.text for m in agent.seen] == ["hello"]
+
+
+def test_two_signatures_are_refused(server: Server, agent: StandInAgent) -> None:
+    good = sign(BODY, SECRET)
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        connection.putrequest("POST", "/webhooks/rest/webhook")
+        for header, value in (("Content-Type", "application/json"), ("Content-Length", str(len(BODY))),
+                              (SIGNATURE_HEADER, good), (SIGNATURE_HEADER, good)):
+            connection.putheader(header, value)
+        connection.endheaders(BODY)
+        got = connection.getresponse()
+        assert got.status == 401
+        assert json.loads(got.read()) == {"error": BAD_SIGNATURE}
+    finally:
+        connection.close()
+    assert agent.seen == []
+
+
+def test_a_bad_signature_is_refused_even_beside_the_right_token(server: Server, agent: StandInAgent) -> None:
+    got = post(server, raw=BODY, sign_with=None, params={"token": TOKEN},
+               headers={SIGNATURE_HEADER: sign(BODY, "another-secret")})
+    _refused(got, BAD_SIGNATURE)
+    assert agent.seen == []
+
+
+@pytest.mark.parametrize("raw, credential, status", [
+    # 413 for a body too big comes first, credential or not ...
+    pytest.param(b"x" * (rest.MAX_BODY_BYTES + 1), None, 413, id="huge-unsigned"),
+    pytest.param(b"x" * (rest.MAX_BODY_BYTES + 1), "bad", 413, id="huge-bad-signature"),
+    # ... then 401 without a right credential, before the body is read ...
+    pytest.param(b"not json", None, 401, id="bad-body-unsigned"),
+    pytest.param(b"not json", "bad", 401, id="bad-body-bad-signature"),
+    pytest.param(b'{"sender": "a"}', None, 401, id="no-message-unsigned"),
+    # ... then 400 for a bad body.
+    pytest.param(b"not json", "signed", 400, id="bad-body-signed"),
+    pytest.param(b"not json", "token", 400, id="bad-body-token"),
+])
+def test_the_order_of_the_checks_is_413_then_401_then_400(
+        server: Server, agent: StandInAgent, raw: bytes, credential: Optional[str], status: int) -> None:
+    headers = {SIGNATURE_HEADER: sign(raw, "another-secret")} if credential == "bad" else None
+    got = post(server, raw=raw, headers=headers, sign_with=SECRET if credential == "signed" else None,
+               params={"token": TOKEN} if credential == "token" else None)
+    assert got.status_code == status
+    assert "error" in got.json()
+    assert agent.seen == []
+
+
+def test_a_stream_request_without_a_credential_is_a_401(server: Server, agent: StandInAgent) -> None:
+    _refused(say(server, "hello", sign_with=None, params={"stream": "true"}), NO_CREDENTIAL)
+
+
+def test_the_health_check_needs_no_credential(server: Server) -> None:
+    got = requests.get(f"http://127.0.0.1:{server.port}/webhooks/rest/", timeout=30)
+    assert got.status_code == 200
+
+
+def test_without_a_secret_no_signature_is_taken(server: Server, agent: StandInAgent,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail closed: an HMAC keyed with "" would be anyone's to compute."""
+    channel = TrustedRestInput(token=TOKEN)
+    monkeypatch.setattr(rest, "_settings_secret", lambda: "")
+    request = SimpleNamespace(headers=Header({SIGNATURE_HEADER: sign(BODY, "x")}), args=RequestParameters())
+    with pytest.raises(rest.Refused) as refused:
+        channel.credential(request, BODY)  # type: ignore[arg-type]
+    assert (refused.value.status, refused.value.error) == (401, BAD_SIGNATURE)
+    assert not rest.signature_matches(BODY, "", "sha256=" + hmac.new(b"", BODY, hashlib.sha256).hexdigest())
+
+
+def test_rasa_run_refuses_to_start_without_a_secret(monkeypatch: pytest.MonkeyPatch,
+                                                    caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setattr(rest, "_settings_secret", lambda: "")
+    channel = TrustedRestInput.from_credentials({"token": "t"})
+    with caplog.at_level(logging.CRITICAL), pytest.raises(SystemExit) as stopped:
+        asyncio.run(channel.refuse_without_a_secret(None, None))
+    assert stopped.value.code == EXIT_MISCONFIGURED
+    assert "WEB_CHANNEL_SECRET is not set" in caplog.text
+    asyncio.run(TrustedRestInput(token="t", secret="s").refuse_without_a_secret(None, None))  # starts
+
+
+def test_the_secret_comes_from_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WEB_CHANNEL_SECRET", "from-env")
+    rest._settings_secret.cache_clear()
+    try:
+        assert TrustedRestInput.from_credentials(None).secret() == "from-env"
+        assert TrustedRestInput(token="t", secret="given").secret() == "given"
+    finally:
+        rest._settings_secret.cache_clear()
 
 
 UNTRUSTED_COMMANDS = [
@@ -421,9 +598,9 @@ def test_every_text_rasa_would_unpack_counts_as_a_slash_message() -> None:
             assert looks_like_command(char + "/restart"), hex(code)
 
 
-def test_ordinary_text_from_anyone_takes_rasas_own_path(server: Server, agent: StandInAgent) -> None:
+def test_ordinary_text_with_either_credential_takes_rasas_own_path(server: Server, agent: StandInAgent) -> None:
     say(server, "hello /restart")
-    say(server, "hello", params={"token": TOKEN})
+    say(server, "hello", params={"token": TOKEN}, sign_with=None)
     assert [m.parse_data for m in agent.seen] == [None, None]
 
 
@@ -470,9 +647,12 @@ def test_rasa_run_gets_the_start_check_and_tests_may_leave_it_out() -> None:
     def listeners(channel: TrustedRestInput) -> List[Any]:
         return [f.listener for f in channel.blueprint(handler)._future_listeners]
 
-    assert refuse_unless_our_tracker_store in listeners(TrustedRestInput.from_credentials({"token": "t"}))
+    from_rasa_run = TrustedRestInput.from_credentials({"token": "t"})
+    assert refuse_unless_our_tracker_store in listeners(from_rasa_run)
     assert refuse_unless_our_tracker_store not in listeners(TrustedRestInput(token="t"))
-    assert wait_for_actions_as_set in listeners(TrustedRestInput.from_credentials({"token": "t"}))
+    assert wait_for_actions_as_set in listeners(from_rasa_run)
+    assert from_rasa_run.refuse_without_a_secret in listeners(from_rasa_run)
+    assert len(listeners(TrustedRestInput(token="t"))) == 0
 
 
 def test_no_model_loaded_is_a_503_for_a_slash_message(server: Server, agent: StandInAgent) -> None:
@@ -496,29 +676,34 @@ def test_a_graph_without_rasas_shortcut_node_is_refused(tmp_path: Path) -> None:
         parse_as_words(processor, UserMessage("/restart", sender_id="x"))
 
 
-# The trusted callers: the token goes with the opening only -----------------------------------
+# The trusted callers: the token with commands only, everything else signed ----------------------
 
 class _Recorder:
-    """Stands in for requests.post: remembers each call, answers with one reply."""
+    """Stands in for requests.post: remembers each call, answers with one reply (and its buttons)."""
 
-    def __init__(self) -> None:
+    def __init__(self, buttons: Optional[List[Dict[str, str]]] = None) -> None:
         self.calls: List[Dict[str, Any]] = []
+        self.buttons = buttons or []
 
     def __call__(self, url: str, **kwargs: Any) -> Any:
         self.calls.append({"url": url, **kwargs})
-        return SimpleNamespace(raise_for_status=lambda: None,
-                               json=lambda: [{"recipient_id": "s", "text": "Hello."}])
+        return SimpleNamespace(status_code=200, raise_for_status=lambda: None,
+                               json=lambda: [{"recipient_id": "s", "text": "Hello.", "buttons": self.buttons}])
 
 
-def test_msp_chat_sends_the_token_with_its_opening_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    from dataclasses import replace
+def sent(call: Dict[str, Any]) -> Dict[str, Any]:
+    """What one recorded call carried: the body, and its credential (checked as the channel does)."""
+    body = json.loads(call["data"]) if "data" in call else call["json"]
+    if call.get("params"):
+        assert SIGNATURE_HEADER not in (call.get("headers") or {})
+        return {**body, "by": "token" if call["params"] == {"token": TOKEN} else call["params"]}
+    # Signed: the bytes sent are the bytes signed.
+    assert "json" not in call and call["headers"][SIGNATURE_HEADER] == sign(call["data"], SECRET)
+    return {**body, "by": "signed"}
 
-    import bot.chat
-    from bot.settings import load_settings
 
-    recorder = _Recorder()
-    monkeypatch.setattr(bot.chat.requests, "post", recorder)
-    typed = iter(["/restart", '/start{"enquiry_ref": "NR-9"}'])
+def _typing(monkeypatch: pytest.MonkeyPatch, *lines: str) -> None:
+    typed = iter(lines)
 
     def person(_prompt: str) -> str:
         try:
@@ -527,18 +712,10 @@ def test_msp_chat_sends_the_token_with_its_opening_only(monkeypatch: pytest.Monk
             raise EOFError from None
 
     monkeypatch.setattr("builtins.input", person)
-    settings = replace(load_settings(), rasa_auth_token=TOKEN, token_generated=False)
-    assert bot.chat.run_chat(settings, "chat-1", '/start{"stage": "outcomes"}') == 0
-    sent = [(c["json"]["message"], c["params"]) for c in recorder.calls]
-    assert sent == [
-        ('/start{"stage": "outcomes"}', {"token": TOKEN}),
-        ("/restart", None),
-        ('/start{"enquiry_ref": "NR-9"}', None),
-    ]
 
 
-def test_msp_chat_without_the_servers_token_opens_with_hello(monkeypatch: pytest.MonkeyPatch,
-                                                            capsys: pytest.CaptureFixture) -> None:
+def test_msp_chat_sends_the_token_with_its_opening_and_signs_what_is_typed(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     from dataclasses import replace
 
     import bot.chat
@@ -546,20 +723,94 @@ def test_msp_chat_without_the_servers_token_opens_with_hello(monkeypatch: pytest
 
     recorder = _Recorder()
     monkeypatch.setattr(bot.chat.requests, "post", recorder)
-    monkeypatch.setattr("builtins.input", lambda _prompt: (_ for _ in ()).throw(EOFError))
-    settings = replace(load_settings(), rasa_auth_token="made-up", token_generated=True)
+    _typing(monkeypatch, "/restart", '/start{"enquiry_ref": "NR-9"}', "I want him to leave")
+    settings = replace(load_settings(), rasa_auth_token=TOKEN, token_generated=False, web_channel_secret=SECRET)
+    assert bot.chat.run_chat(settings, "chat-1", '/start{"stage": "outcomes"}') == 0
+    assert [sent(c) for c in recorder.calls] == [
+        {"sender": "chat-1", "message": '/start{"stage": "outcomes"}', "by": "token"},
+        {"sender": "chat-1", "message": "/restart", "by": "signed"},
+        {"sender": "chat-1", "message": '/start{"enquiry_ref": "NR-9"}', "by": "signed"},
+        {"sender": "chat-1", "message": "I want him to leave", "by": "signed"},
+    ]
+
+
+def test_msp_chat_sends_a_button_number_as_its_title_and_a_press(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataclasses import replace
+
+    import bot.chat
+    from bot.settings import load_settings
+
+    recorder = _Recorder(buttons=[{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}])
+    monkeypatch.setattr(bot.chat.requests, "post", recorder)
+    _typing(monkeypatch, "2", "7")
+    settings = replace(load_settings(), rasa_auth_token=TOKEN, token_generated=False, web_channel_secret=SECRET)
+    bot.chat.run_chat(settings, "chat-3", '/start{"stage": "outcomes"}')
+    assert [sent(c) for c in recorder.calls][1:] == [
+        {"sender": "chat-3", "message": "No", "metadata": {"press": "/deny"}, "by": "token"},
+        {"sender": "chat-3", "message": "7", "by": "signed"},  # no such button: typed words
+    ]
+
+
+def test_msp_chat_without_the_servers_token_opens_with_a_signed_hello(monkeypatch: pytest.MonkeyPatch,
+                                                                     capsys: pytest.CaptureFixture) -> None:
+    from dataclasses import replace
+
+    import bot.chat
+    from bot.settings import load_settings
+
+    recorder = _Recorder()
+    monkeypatch.setattr(bot.chat.requests, "post", recorder)
+    _typing(monkeypatch)
+    settings = replace(load_settings(), rasa_auth_token="made-up", token_generated=True, web_channel_secret=SECRET)
     bot.chat.run_chat(settings, "chat-2", '/start{"stage": "review"}')
-    assert [(c["json"]["message"], c["params"]) for c in recorder.calls] == [("hello", None)]
+    assert [sent(c) for c in recorder.calls] == [{"sender": "chat-2", "message": "hello", "by": "signed"}]
     assert "RASA_AUTH_TOKEN is not set" in capsys.readouterr().err
 
 
-def test_the_test_driver_sends_the_token_with_slash_messages_only(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_msp_chat_without_the_secret_says_so_and_sends_nothing(monkeypatch: pytest.MonkeyPatch,
+                                                              capsys: pytest.CaptureFixture) -> None:
+    from dataclasses import replace
+
+    import bot.chat
+    from bot.settings import load_settings
+
+    recorder = _Recorder()
+    monkeypatch.setattr(bot.chat.requests, "post", recorder)
+    settings = replace(load_settings(), rasa_auth_token=TOKEN, token_generated=False, web_channel_secret="")
+    assert bot.chat.run_chat(settings, "chat-4", '/start{"stage": "review"}') == 1
+    assert recorder.calls == []
+    assert "WEB_CHANNEL_SECRET is not set" in capsys.readouterr().err
+
+
+def test_the_test_driver_sends_the_token_with_slash_messages_and_signs_words(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     from tests.conversations import driver
 
     recorder = _Recorder()
     monkeypatch.setattr(driver.requests, "post", recorder)
-    chat = driver.Conversation("http://rasa", TOKEN, "e2e-1")
+    chat = driver.Conversation("http://rasa", TOKEN, "e2e-1", secret=SECRET)
     chat.say('/start{"stage": "outcomes"}')
     chat.say("I want him to leave")
     chat.say("/restart", trusted=False)
-    assert [c["params"] for c in recorder.calls] == [{"token": TOKEN}, None, None]
+    assert [sent(c)["by"] for c in recorder.calls] == ["token", "signed", "signed"]
+    assert [sent(c)["message"] for c in recorder.calls] == [
+        '/start{"stage": "outcomes"}', "I want him to leave", "/restart"]
+
+
+def test_the_web_app_signs_words_and_sends_commands_with_the_token() -> None:
+    from bot.web.rasa_client import RasaClient, RasaUnavailable
+
+    recorder = _Recorder()
+    client = RasaClient(["http://rasa"], TOKEN, secret=SECRET, session=SimpleNamespace(post=recorder))  # type: ignore[arg-type]
+    client.send("web-1", '/start{"stage": "outcomes"}', trusted=True)
+    client.send("web-1", "/restart")
+    client.send("web-1", "Yes", metadata={"press": "/affirm", "visit": "v1"})
+    assert [sent(c) for c in recorder.calls] == [
+        {"sender": "web-1", "message": '/start{"stage": "outcomes"}', "by": "token"},
+        {"sender": "web-1", "message": "/restart", "by": "signed"},
+        {"sender": "web-1", "message": "Yes", "metadata": {"press": "/affirm", "visit": "v1"}, "by": "signed"},
+    ]
+    unsigned = RasaClient(["http://rasa"], TOKEN, session=SimpleNamespace(post=recorder))  # type: ignore[arg-type]
+    with pytest.raises(RasaUnavailable):
+        unsigned.send("web-1", "hello")  # never posted unsigned: Rasa would refuse it
+    assert len(recorder.calls) == 3

@@ -4,6 +4,11 @@ Open with the scenario's `start`; while the tracker has an active form, answer
 its `requested_slot` from `answers` (a list is used in order, its last item
 repeated; `outcome_achieved` from `achieved[current_outcome]`), saying any
 `interject` once just before its question.
+
+Every message carries a credential, as the REST channel demands: a "/"
+message (`/start{...}`) the token, anything else the web app's signature
+(`X-MSP-Signature`, keyed with the stack's WEB_CHANNEL_SECRET), so a person's
+words are sent exactly as the chat page sends them.
 """
 
 from __future__ import annotations
@@ -14,7 +19,12 @@ from typing import Any, Callable, Dict, List, Optional
 
 import requests
 
+from bot.channel_auth import signed_json
+
 MAX_TURNS = 80
+
+# The WEB_CHANNEL_SECRET of every stack the tests start (tests/live.py `e2e_settings`).
+E2E_WEB_CHANNEL_SECRET = "e2e-web-channel-secret-for-signing-words-only"
 
 # A detour question a scenario need not mention: carry on by default.
 DEFAULT_ANSWERS = {"carry_on": "yes"}
@@ -27,21 +37,19 @@ class Conversation:
     sender: str
     replies: List[Dict[str, Any]] = field(default_factory=list)
     asked: List[str] = field(default_factory=list)
+    secret: str = E2E_WEB_CHANNEL_SECRET
 
     def say(self, text: str, trusted: Optional[bool] = None) -> List[Dict[str, Any]]:
         """Send one message; a "/" message (`/start{...}`) as the trusted client, with the token.
 
-        `trusted=False` sends a "/" text as a person would type it: the REST
-        channel must keep it as their words.
+        `trusted=False` sends a "/" text as a person would type it, signed as the
+        web app signs their words: the REST channel must keep it as their words.
         """
         if trusted is None:
             trusted = text.lstrip().startswith("/")
-        response = requests.post(
-            f"{self.base_url}/webhooks/rest/webhook",
-            params={"token": self.token} if trusted else None,
-            json={"sender": self.sender, "message": text},
-            timeout=120,
-        )
+        response = requests.post(f"{self.base_url}/webhooks/rest/webhook", timeout=120,
+                                 **post_arguments(self.sender, text, self.token if trusted else None,
+                                                  self.secret))
         response.raise_for_status()
         replies = response.json()
         self.replies.extend(replies)
@@ -64,6 +72,18 @@ class Conversation:
 
     def slot(self, name: str) -> Any:
         return self.tracker()["slots"].get(name)
+
+
+def post_arguments(sender: str, text: str, token: Optional[str], secret: str = E2E_WEB_CHANNEL_SECRET,
+                   metadata: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+    """`requests.post` keywords for one message: with the token (`?token=`), or else signed."""
+    payload: Dict[str, Any] = {"sender": sender, "message": text}
+    if metadata:
+        payload["metadata"] = metadata
+    if token:
+        return {"params": {"token": token}, "json": payload}
+    body, headers = signed_json(payload, secret)
+    return {"params": None, "data": body, "headers": headers}
 
 
 def run_scenario(conversation: Conversation, scenario: Dict[str, Any]) -> List[str]:

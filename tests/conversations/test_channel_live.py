@@ -1,20 +1,23 @@
-"""The REST channel over HTTP: a person's "/" text is words, never a command.
+"""The REST channel over HTTP: only its own callers, and a person's "/" text is words, never a command.
 
-Only a caller with RASA_AUTH_TOKEN may open a conversation with
-`/start{...}` or send `/restart`; from anyone else these are what the person
-typed. Bad requests get a JSON 400 or 413, never a 500.
+Every request carries RASA_AUTH_TOKEN or the web app's signature
+(`X-MSP-Signature`); without one, or with a wrong one, it gets a JSON 401 and
+nothing is created. Only a caller with the token may open a conversation with
+`/start{...}` or send `/restart`; in a signed message these are what the
+person typed. Bad requests get a JSON 400 or 413, never a 500.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 import pytest
 import requests
 
-from bot.channels.rest import MAX_MESSAGE_CHARS
-from tests.conversations.driver import Conversation, run_scenario
+from bot.channel_auth import SIGNATURE_HEADER, sign
+from bot.channels.rest import BAD_SIGNATURE, MAX_MESSAGE_CHARS, NO_CREDENTIAL, WRONG_TOKEN
+from tests.conversations.driver import Conversation, post_arguments, run_scenario
 from tests.live import Live
 
 pytestmark = pytest.mark.e2e
@@ -40,9 +43,18 @@ def _user_events(live: Live, sender: str) -> List[Dict[str, Any]]:
     return [e for e in _all_events(live, sender) if e["event"] == "user"]
 
 
-def _post(live: Live, data: bytes, **headers: str) -> requests.Response:
+def _post(live: Live, data: bytes, secret: Optional[str] = "", **headers: str) -> requests.Response:
+    """POST these bytes signed with the stack's secret (`secret=None`: unsigned; a string: that key)."""
+    signature = {} if secret is None else {SIGNATURE_HEADER: sign(data, secret or live.secret)}
     return requests.post(f"{live.url}/webhooks/rest/webhook", data=data, timeout=120,
-                         headers={"Content-Type": "application/json", **headers})
+                         headers={"Content-Type": "application/json", **signature, **headers})
+
+
+def _nothing_of(live: Live, sender: str) -> None:
+    """Nothing said, no record, no alert for this sender (reading the tracker makes an empty one)."""
+    assert _user_events(live, sender) == []
+    assert not [r for r in live.export() if r["conversation_id"] == sender]
+    assert not [a for a in live.alerts() if a.get("conversation_id") == sender]
 
 
 def _victim(live: Live) -> Conversation:
@@ -61,18 +73,47 @@ def _victim(live: Live) -> Conversation:
 
 
 ATTACKS = [
-    ("token-less", f'/start{{"stage": "review", "enquiry_ref": "{VICTIM_REF}", "role": "person"}}', {}),
-    ("spaced", f' \u200b/start{{"stage":"review","enquiry_ref":"{VICTIM_REF}"}}', {}),
-    ("wrong-token", f'/start{{"stage": "review", "enquiry_ref": "{VICTIM_REF}"}}', {"token": "guess"}),
+    ("signed", f'/start{{"stage": "review", "enquiry_ref": "{VICTIM_REF}", "role": "person"}}'),
+    ("spaced", f' \u200b/start{{"stage":"review","enquiry_ref":"{VICTIM_REF}"}}'),
 ]
 
 
-def test_an_untrusted_start_neither_opens_nor_reads_back_another_enquiry(live: Live) -> None:
+def test_without_a_credential_nobody_posts_into_a_conversation(live: Live) -> None:
+    """Knowing a conversation id (workspace URLs, the audit log, alerts) is not enough."""
+    victim = _victim(live)
+    before = _all_events(live, victim.sender)
+    for name, attack in ATTACKS + [("plain", "yes"), ("greeting", "hello")]:
+        for how, expected in (({}, NO_CREDENTIAL), ({"params": {"token": "guess"}}, WRONG_TOKEN),
+                              ({"headers": {"Authorization": "Bearer guess"}}, WRONG_TOKEN),
+                              ({"headers": {SIGNATURE_HEADER: "sha256=" + "0" * 64}}, BAD_SIGNATURE)):
+            got = requests.post(f"{live.url}/webhooks/rest/webhook", timeout=120,
+                                json={"sender": victim.sender, "message": attack}, **how)
+            assert got.status_code == 401, (name, how)
+            assert got.json() == {"error": expected}, (name, how)
+    assert _all_events(live, victim.sender) == before  # not a word added, nothing read back
+    forged = _post(live, json.dumps({"sender": victim.sender, "message": "yes"}).encode(), secret="guess")
+    assert forged.status_code == 401 and forged.json() == {"error": BAD_SIGNATURE}
+    assert _all_events(live, victim.sender) == before
+
+
+def test_a_plain_greeting_starts_a_conversation_only_with_a_credential(live: Live) -> None:
+    """The contract's greeting opens an outcomes conversation with no reference, but only when signed."""
+    refused = requests.post(f"{live.url}/webhooks/rest/webhook", timeout=120,
+                            json={"sender": "live-channel-greeting", "message": "hello"})
+    assert refused.status_code == 401
+    _nothing_of(live, "live-channel-greeting")
+    chat = Conversation(live.url, live.token, "live-channel-greeting")
+    assert chat.say("hello")  # signed, as the web app sends it
+    assert chat.slot("stage") in (None, "outcomes") and chat.slot("enquiry_ref") is None
+    assert chat.requested() == "consent_to_talk"
+
+
+def test_a_signed_start_neither_opens_nor_reads_back_another_enquiry(live: Live) -> None:
     _victim(live)
-    for name, attack, params in ATTACKS:
+    for name, attack in ATTACKS:
         sender = f"live-channel-attacker-{name}"
-        got = requests.post(f"{live.url}/webhooks/rest/webhook", params=params, timeout=120,
-                            json={"sender": sender, "message": attack})
+        got = requests.post(f"{live.url}/webhooks/rest/webhook", timeout=120,
+                            **post_arguments(sender, attack, None, live.secret))
         assert got.status_code == 200, name
         chat = Conversation(live.url, live.token, sender)
         replies = got.json()
@@ -203,13 +244,21 @@ def test_a_bad_body_gets_a_json_error_never_a_500(live: Live, body: bytes, statu
     assert got.status_code == status
     assert got.headers["Content-Type"].startswith("application/json")
     assert isinstance(got.json()["error"], str) and got.json()["error"]
+    unsigned = _post(live, body, secret=None)  # 401 comes before 400: no credential, no reading
+    assert unsigned.status_code == 401 and unsigned.json() == {"error": NO_CREDENTIAL}
+
+
+def test_a_body_too_big_is_a_413_before_any_credential(live: Live) -> None:
+    huge = json.dumps({"sender": "live-big", "message": "hi", "metadata": {"pad": "x" * 1_000_001}}).encode()
+    assert _post(live, huge, secret=None).status_code == 413
+    assert _post(live, huge).status_code == 413
 
 
 def test_health_and_good_replies_keep_rasas_format(live: Live) -> None:
     health = requests.get(f"{live.url}/webhooks/rest/", timeout=30)
     assert health.status_code == 200 and health.json() == {"status": "ok"}
     got = requests.post(f"{live.url}/webhooks/rest/webhook", timeout=120,
-                        json={"sender": "live-channel-format", "message": "hello"})
+                        **post_arguments("live-channel-format", "hello", None, live.secret))
     assert got.status_code == 200
     replies = got.json()
     assert isinstance(replies, list) and replies

@@ -42,7 +42,7 @@ from bot.settings import PROJECT_ROOT, Settings
 from bot.store.migrate import upgrade
 from bot.tracker_store import SQLITE_BUSY_TIMEOUT_S
 from tests.alerts.receivers import free_port, http_receiver, smtp_sink
-from tests.conversations.driver import Page
+from tests.conversations.driver import Page, post_arguments
 from tests.live import Live, e2e_settings, start_services
 
 pytestmark = pytest.mark.e2e
@@ -89,8 +89,9 @@ def _conversation_id(export: Any, enquiry: str) -> str:
 
 
 def _post(rasa_url: str, sender: str, text: str) -> requests.Response:
-    return requests.post(f"{rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": text},
-                         timeout=120)
+    """A person's words, signed as the web app sends them."""
+    return requests.post(f"{rasa_url}/webhooks/rest/webhook", timeout=120,
+                         **post_arguments(sender, text, None))
 
 
 @contextmanager
@@ -263,8 +264,8 @@ def test_a_hung_action_server_is_said_in_time_and_the_conversation_carries_on(
     os.killpg(process.pid, signal.SIGSTOP)
     try:
         # Within the lock's lifetime, well before the chat page would give up (RASA_TIMEOUT_S).
-        hung = requests.post(f"{live.url}/webhooks/rest/webhook", json={"sender": cid, "message": "yes"},
-                             timeout=services.settings.lock_lifetime_s)
+        hung = requests.post(f"{live.url}/webhooks/rest/webhook", timeout=services.settings.lock_lifetime_s,
+                             **post_arguments(cid, "yes", None, live.secret))
     finally:
         os.killpg(process.pid, signal.SIGCONT)
     assert hung.status_code == 503 and hung.json() == {"error": COULD_NOT_ANSWER, "reason": NOT_SAVED}

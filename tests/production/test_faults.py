@@ -24,6 +24,7 @@ from typing import Any, Dict, List, Optional
 import pytest
 import requests
 
+from tests.conversations.driver import post_arguments
 from tests.production.conftest import Stack, restart_postgres, restart_redis
 from tests.production.driver import Played, Resilient, play, problems, user_texts
 
@@ -85,8 +86,8 @@ def test_the_lock_of_a_killed_instance_lets_go_within_its_lifetime(healthy: Stac
 
     def send_to_instance_0() -> None:
         try:
-            outcome["response"] = requests.post(f"{urls[0]}/webhooks/rest/webhook",
-                                                json={"sender": chat.sender, "message": "yes"}, timeout=60)
+            outcome["response"] = requests.post(f"{urls[0]}/webhooks/rest/webhook", timeout=60,
+                                                **post_arguments(chat.sender, "yes", None, chat.secret))
         except requests.RequestException as exc:
             outcome["error"] = exc
 
@@ -106,8 +107,8 @@ def test_the_lock_of_a_killed_instance_lets_go_within_its_lifetime(healthy: Stac
     assert "error" in outcome, f"the killed instance answered: {outcome}"
     assert user_texts(chat.events()) == chat.sent, "the turn in the killed instance was not saved"
     # The person's client sends it again, to the instance still up. It waits for the dead ticket.
-    response = requests.post(f"{urls[1]}/webhooks/rest/webhook",
-                             json={"sender": chat.sender, "message": "yes"}, timeout=60)
+    response = requests.post(f"{urls[1]}/webhooks/rest/webhook", timeout=60,
+                             **post_arguments(chat.sender, "yes", None, chat.secret))
     waited = time.monotonic() - killed
     sys.stderr.write(f"\nlock lifetime {lifetime}s: the other instance answered {waited:.1f}s after the kill\n")
     assert response.status_code == 200, response.text

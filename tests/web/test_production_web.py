@@ -107,7 +107,7 @@ def test_an_instance_that_refuses_is_passed_over(rasa_server: Any, monkeypatch: 
     up = f"http://127.0.0.1:{server.server_address[1]}"
     down = _refusing_url()
     monkeypatch.setattr(random, "sample", lambda urls, k: [down, up])  # the dead one first
-    client = RasaClient([down, up], "token", timeout_s=5)
+    client = RasaClient([down, up], "token", timeout_s=5, secret="channel-secret")
     assert client.send("conv-1", "yes")[0].text == "Is it OK to talk about this now?"
     assert handler.hits == ["/webhooks/rest/webhook"]
 
@@ -121,10 +121,10 @@ def test_a_connection_lost_after_sending_is_not_sent_again_elsewhere(rasa_server
     other = _refusing_url()
     monkeypatch.setattr(random, "sample", lambda urls, k: [dropping, other])
     with pytest.raises(RasaUnavailable):
-        RasaClient([dropping, other], "token", timeout_s=5).send("conv-1", "yes")
+        RasaClient([dropping, other], "token", timeout_s=5, secret="channel-secret").send("conv-1", "yes")
     assert len(handler.hits) == 1
 
 
 def test_every_instance_refusing_is_rasa_unavailable() -> None:
     with pytest.raises(RasaUnavailable):
-        RasaClient([_refusing_url(), _refusing_url()], "token", timeout_s=5).send("conv-1", "yes")
+        RasaClient([_refusing_url(), _refusing_url()], "token", timeout_s=5, secret="s").send("conv-1", "yes")
