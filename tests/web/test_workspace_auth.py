@@ -395,6 +395,18 @@ def test_a_flood_from_a_waiting_address_is_answered_without_a_read_and_an_unlock
     assert _sign_in(client, PRACTITIONER).status_code == 303
 
 
+def test_when_the_gate_cannot_read_a_wait_the_sign_in_page_decides(app: Any,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    def unreadable(*_: Any) -> int:
+        raise OperationalError("SELECT", {}, Exception("database away"))
+
+    monkeypatch.setattr(users, "address_wait", unreadable)
+    assert _sign_in(app.test_client(), PRACTITIONER, "not-the-password-at-all").status_code == 401
+    assert _sign_in(app.test_client(), PRACTITIONER).status_code == 303
+
+
 def test_the_wait_page_says_how_many_minutes(app: Any, clock: Clock) -> None:
     client = app.test_client()
     for attempt in range(6):

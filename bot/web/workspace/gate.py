@@ -27,6 +27,7 @@ kept.
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -34,11 +35,14 @@ from datetime import datetime, timedelta
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 from flask import Flask, render_template
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bot.settings import Settings
 from bot.store import users
 from bot.store.models import utcnow
+
+logger = logging.getLogger(__name__)
 
 SIGN_IN_PATH = "/review/sign-in"
 BUSY_RETRY_S = 2  # Retry-After when this process is already checking as many sign-ins as it may
@@ -89,7 +93,11 @@ class SignInGate:
         if not self.slots.acquire(blocking=False):
             return self._wait(environ, start_response, BUSY_RETRY_S, busy=True)
         try:
-            waiting = users.address_wait(address, now)
+            try:
+                waiting = users.address_wait(address, now)
+            except SQLAlchemyError:  # Flask's own path meets the same database, and says so kindly
+                logger.warning("sign-in gate: could not read the address's wait; the sign-in page decides")
+                waiting = 0
             if waiting:
                 self._remember(address, now + timedelta(seconds=waiting))
                 return self._wait(environ, start_response, waiting)
