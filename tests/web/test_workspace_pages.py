@@ -197,6 +197,12 @@ def test_danger_messages_are_highlighted_and_the_alert_links_to_them(client: Any
     assert "msp-chat__turn--danger" not in _danger_turn(page, "m-yes")
     assert "rule knife_at_door" in page and "This message raised the alert" in page
     assert 'href="#message-m-danger"' in page  # from the alert at the top
+    assert "out-of-hours" not in page
+
+    with session_scope() as session:
+        session.execute(update(Alert).values(escalated_at=_minutes(20)))
+    page = client.get(f"/review/conversations/{cid}").get_data(as_text=True)
+    assert "Nobody acknowledged it in time: sent to the out-of-hours team Wed 1 Jul 2026, 3:35pm." in page
 
 
 def test_times_are_uk_time_in_plain_words(client: Any, tracker: str) -> None:
