@@ -253,3 +253,28 @@ def test_rasas_own_call_gets_through(actions: str) -> None:
     with pytest.raises(ClientResponseError) as error:
         asyncio.run(refused.request(json=call("action_test_human_contact", "conv-rasa-2"), method="post"))
     assert error.value.status == 401 and CALLS == ["conv-rasa"]
+
+
+def test_started_without_a_token_it_says_so(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """`python -m bot.actions_server` with no RASA_AUTH_TOKEN: one critical line, and a server that answers no one."""
+    built: Dict[str, Any] = {}
+
+    class StandInApp:
+        def run(self, host: str, port: int, **kwargs: Any) -> None:
+            built["run"] = (host, port)
+
+    def build(actions: str, token: Optional[str], cors: Any) -> StandInApp:
+        built["app"] = (actions, token)
+        return StandInApp()
+
+    monkeypatch.setattr(actions_server, "configured_token", lambda: None)
+    monkeypatch.setattr(actions_server, "create_app", build)
+    monkeypatch.setattr(actions_server.sdk_utils, "configure_colored_logging", lambda level: None)
+    monkeypatch.setattr(actions_server, "plugin_manager",
+                        lambda: type("PM", (), {"hook": type("H", (), {
+                            "attach_sanic_app_extensions": staticmethod(lambda app: None)})()})())
+    monkeypatch.setenv("SANIC_HOST", "127.0.0.1")
+    with caplog.at_level(logging.INFO):
+        actions_server.main(["--actions", "bot.actions", "--port", "5999"])
+    assert built == {"app": ("bot.actions", None), "run": ("127.0.0.1", 5999)}
+    assert [r.levelname for r in caplog.records if "RASA_AUTH_TOKEN is not set" in r.getMessage()] == ["CRITICAL"]
