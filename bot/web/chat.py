@@ -349,14 +349,11 @@ def leave() -> Any:
 def _note_quick_exit(conversation_id: str) -> None:
     from bot.store import alerts
 
-    note = getattr(alerts, "note_quick_exit", None)
-    if note is None:  # not in this build of the store yet
-        return
     channels = _settings().alert_channels
 
     def run() -> None:
         try:
-            note(conversation_id, channels)
+            alerts.note_quick_exit(conversation_id, channels)
         except Exception:  # noqa: BLE001 (leaving must never fail)
             logger.exception("could not note a quick exit on the duty alert")
 

@@ -23,6 +23,8 @@ CHROMIUM_FLAGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
 ]
+# The smallest phone screen the page is built for (WCAG 1.4.10 reflow: 320 CSS pixels).
+PHONE = {"width": 320, "height": 640}
 # WCAG 2.2 AA, as axe-core tags it.
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 

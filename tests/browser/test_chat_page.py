@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Dict, Optional
 
 import pytest
 
-from tests.browser.conftest import check_accessible, invite, neutral_url, screenshot
+from tests.browser.conftest import PHONE, SCREENSHOTS, check_accessible, invite, neutral_url, screenshot
 from tests.live import Live
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -278,8 +278,14 @@ def test_hostile_text_is_kept_as_the_persons_words(live: Live, page: Any) -> Non
     time.sleep(0.5)
     assert page.title() != "pwned"
     assert page.locator("#chat-log").get_by_text("<b>bold</b>", exact=False).count() >= 1
-    # The conversation carries on ("yes" with zero-width characters was an answer too).
-    _answer(page, "No thanks", "What would you like to happen?")
+    # The conversation carries on: an answer offered now gets a reply. (Which question it is
+    # depends on how the actions read the messages: at "Do you feel safe right now?" anything
+    # but a plain yes gets the gentle check.)
+    lines = page.locator("#chat-log li").count()
+    page.locator("#chat-actions button").first.click()
+    _expect()(page.locator("#chat-log li")).not_to_have_count(lines)
+    _expect()(page.locator("#chat-log li.msp-chat__turn--assistant").last).to_be_visible()
+    assert page.locator("#chat-log li").count() >= lines + 2, "the press, and the assistant's answer"
     record = _record(live, "WEB-HOSTILE-1", "outcomes")
     assert record["status"] == "in_progress"
     transcript = live.msp("transcript", _conversation_id(live, "WEB-HOSTILE-1") or "").stdout
@@ -297,3 +303,287 @@ def test_twenty_thousand_characters_get_a_kind_error(live: Live, page: Any) -> N
     page.get_by_role("button", name="Send", exact=True).click()
     _expect()(page.get_by_text("Your message is too long").first).to_be_visible()
     _answer(page, "Yes", "Do you feel safe right now?")
+
+
+# --- Issue 15: the help must be seen; leaving must really leave -----------------------------------
+
+DANGER_WORDS = "he's back and he's got a knife"
+
+
+def _phone(browser: Any, javascript: bool, init_script: str = "") -> Any:
+    """A 320 x 640 phone screen, with JavaScript on or off."""
+    context = browser.new_context(viewport=PHONE, java_script_enabled=javascript)
+    if init_script:
+        context.add_init_script(init_script)
+    opened = context.new_page()
+    opened.set_default_timeout(20000)
+    return opened
+
+
+def _in_view(page: Any, target: Any, what: str) -> None:
+    """`target` is wholly on the screen, and nothing sticky (the exit button) lies over it."""
+    box = target.bounding_box()
+    assert box is not None, f"{what} is not on the page"
+    height = page.viewport_size["height"]
+    assert box["y"] >= 0 and box["y"] + box["height"] <= height, f"{what} is off the screen: {box}"
+    for sticky in page.locator(".govuk-exit-this-page").all():
+        cover = sticky.bounding_box()
+        if cover is None or cover["width"] == 0:
+            continue
+        overlaps_x = box["x"] < cover["x"] + cover["width"] and cover["x"] < box["x"] + box["width"]
+        overlaps_y = box["y"] < cover["y"] + cover["height"] and cover["y"] < box["y"] + box["height"]
+        assert not (overlaps_x and overlaps_y), f"the exit button covers {what}: {box} under {cover}"
+
+
+def _line_with(page: Any, words: str) -> Any:
+    """The newest chat line holding `words`."""
+    return page.locator("#chat-log li").filter(has_text=words).last
+
+
+def _focused_turn_text(page: Any) -> str:
+    return str(page.evaluate(
+        "() => { const e = document.activeElement; return e && e.closest('#chat-log li') ?"
+        " e.closest('#chat-log li').innerText : ''; }"
+    ))
+
+
+def _phone_shot(page: Any, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_on_a_phone_the_help_for_danger_is_in_view(live: Live, browser: Any, axe: Any, javascript: bool) -> None:
+    page = _phone(browser, javascript)
+    try:
+        _open_chat(page, invite(live, f"WEB-PHONE-DANGER-{int(javascript)}"))
+        _answer(page, "Yes", "Do you feel safe right now?")
+        _type(page, DANGER_WORDS, "999")
+        help_line = _line_with(page, "call 999")
+        _expect()(help_line).to_be_visible()
+        _in_view(page, help_line, "the reply with 999")
+        if javascript:
+            assert "999" in _focused_turn_text(page), "focus moves to the help"
+        _phone_shot(page, f"phone-after-danger-{'js' if javascript else 'no-js'}")
+        if javascript:  # axe needs JavaScript: without it, see test_without_javascript_the_pages_are_accessible
+            check_accessible(axe, page, "phone, after danger, JavaScript on")
+    finally:
+        page.context.close()
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_on_a_phone_the_next_question_is_in_view_after_an_answer(live: Live, browser: Any, javascript: bool) -> None:
+    page = _phone(browser, javascript)
+    try:
+        _open_chat(page, invite(live, f"WEB-PHONE-ANSWER-{int(javascript)}"))
+        _answer(page, "Yes", "Do you feel safe right now?")
+        _answer(page, "Yes", "Would you like someone to help you")
+        _answer(page, "No thanks", "What would you like to happen?")
+        _type(page, "I want him to stay away from me", "anything else")
+        question = _line_with(page, "anything else")
+        _in_view(page, question, "the next question")
+        _in_view(page, page.locator("#chat-log li").filter(has_text="I want him to stay away").last.locator(
+            "xpath=following-sibling::li[1]"), "the first reply to the answer")
+        if javascript:  # focus is on the first reply to the answer (the question follows it)
+            assert page.evaluate(
+                "() => document.activeElement.previousElementSibling.innerText.trim()"
+            ).endswith("I want him to stay away from me")
+        _phone_shot(page, f"phone-after-answer-{'js' if javascript else 'no-js'}")
+    finally:
+        page.context.close()
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_on_a_phone_the_999_line_and_both_help_buttons_are_always_there(
+    live: Live, browser: Any, javascript: bool
+) -> None:
+    page = _phone(browser, javascript)
+    try:
+        _open_chat(page, invite(live, f"WEB-PHONE-ALWAYS-{int(javascript)}"))
+        for step in range(3):
+            _expect()(page.get_by_text("In danger now? Call 999")).to_be_visible()
+            _expect()(page.get_by_role("button", name="I am not safe right now")).to_be_visible()
+            _expect()(page.get_by_role("button", name="I want to talk to a person")).to_be_visible()
+            if step == 0:
+                _answer(page, "Yes", "Do you feel safe right now?")
+            elif step == 1:
+                _answer(page, "Yes", "Would you like someone to help you")
+    finally:
+        page.context.close()
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_i_am_not_safe_right_now_brings_the_help_into_view_without_typing(
+    live: Live, browser: Any, javascript: bool
+) -> None:
+    """Waits on the actions: they must read the /danger press as clear danger (issue 15, part 2)."""
+    page = _phone(browser, javascript)
+    try:
+        _open_chat(page, invite(live, f"WEB-PRESS-DANGER-{int(javascript)}"))
+        page.get_by_role("button", name="I am not safe right now").click()
+        _expect()(page.locator("#chat-log").get_by_text("call 999").last).to_be_visible()
+        _expect()(page.locator("#chat-log li").filter(has_text="I am not safe right now").last).to_be_visible()
+        assert page.locator("#chat-log").get_by_text("/danger").count() == 0
+        _in_view(page, _line_with(page, "call 999"), "the reply with 999")
+        _phone_shot(page, f"phone-after-not-safe-press-{'js' if javascript else 'no-js'}")
+    finally:
+        page.context.close()
+    alerts = [a for a in live.alerts() if a.get("enquiry_ref") == f"WEB-PRESS-DANGER-{int(javascript)}"]
+    assert [a["kind"] for a in alerts] == ["urgent_safety"]
+
+
+def test_i_want_to_talk_to_a_person_asks_for_one_without_typing(live: Live, browser: Any) -> None:
+    """Waits on the actions: they must read the /ask_human press as a request for a person."""
+    page = _phone(browser, True)
+    try:
+        _open_chat(page, invite(live, "WEB-PRESS-HUMAN-1"))
+        page.get_by_role("button", name="I want to talk to a person").click()
+        _expect()(page.locator("#chat-log").get_by_text("You can talk to a person").last).to_be_visible()
+        _in_view(page, _line_with(page, "You can talk to a person"), "the reply")
+    finally:
+        page.context.close()
+    alerts = [a for a in live.alerts() if a.get("enquiry_ref") == "WEB-PRESS-HUMAN-1"]
+    assert [a["kind"] for a in alerts] == ["wants_human_contact"]
+
+
+def test_without_javascript_exit_ends_the_chat_and_back_shows_nothing(live: Live, browser: Any) -> None:
+    page = _phone(browser, False)
+    try:
+        _open_chat(page, invite(live, "WEB-NOJS-EXIT-1"))
+        _answer(page, "Yes", "Do you feel safe right now?")
+        _phone_shot(page, "phone-chat-no-js")
+        page.get_by_role("button", name=re.compile("Exit this page")).click()
+        page.wait_for_url(neutral_url(live))
+        assert "Weather" in page.content()
+        page.go_back()
+        page.wait_for_load_state()
+        assert "Do you feel safe right now?" not in page.content(), f"Back showed the chat: {page.url}"
+        page.goto(live.web_url + "/chat")
+        assert "Your chat is closed" in page.content()
+    finally:
+        page.context.close()
+
+
+def test_read_aloud_uses_the_browsers_own_speech(live: Live, browser: Any, axe: Any) -> None:
+    spoken = (
+        "window.__spoken = [];"
+        "if (window.speechSynthesis) { window.speechSynthesis.speak = (u) => window.__spoken.push(u.text);"
+        " window.speechSynthesis.cancel = () => {}; }"
+    )
+    page = _phone(browser, True, init_script=spoken)
+    try:
+        _open_chat(page, invite(live, "WEB-READ-1"))
+        question = _line_with(page, "Is it OK to talk about this now?")
+        question.get_by_role("button", name=re.compile("Read aloud")).click()
+        assert page.evaluate("() => window.__spoken") == ["Is it OK to talk about this now?"]
+        _answer(page, "Yes", "Do you feel safe right now?")
+        _line_with(page, "Do you feel safe right now?").get_by_role("button", name=re.compile("Read aloud")).click()
+        assert page.evaluate("() => window.__spoken")[-1] == "Do you feel safe right now?"
+        check_accessible(axe, page, "phone, chat with read aloud")
+        _phone_shot(page, "phone-chat-js")
+    finally:
+        page.context.close()
+    no_js = _phone(browser, False)
+    try:
+        _open_chat(no_js, invite(live, "WEB-READ-2"))
+        assert no_js.get_by_role("button", name=re.compile("Read aloud")).count() == 0
+    finally:
+        no_js.context.close()
+
+
+def test_after_the_last_message_the_label_does_not_offer_buttons(live: Live, page: Any, axe: Any) -> None:
+    _open_chat(page, invite(live, "WEB-LABEL-1"))
+    _answer(page, "Yes", "Do you feel safe right now?")
+    _answer(page, "Yes", "Would you like someone to help you")
+    _answer(page, "No thanks", "What would you like to happen?")
+    _type(page, "to make some new friends", "anything else")
+    _answer(page, "No, that's all", "Have I got that right?")
+    _expect()(page.locator("label[for=message]")).to_have_text(re.compile(r"^\s*Or type your answer\s*$"))
+    _answer(page, "Yes, that's right", "Thank you for telling me")
+    _expect()(page.locator("label[for=message]")).to_have_text(re.compile(r"^\s*Type your answer\s*$"))
+    check_accessible(axe, page, "desktop, chat finished")
+
+
+def test_after_an_exit_back_and_start_again_never_reads_back_the_words(live: Live, browser: Any) -> None:
+    """Waits on the actions: the read-back shows only the words written in this visit (issue 15, part 3)."""
+    secret_words = "I want my cousin Barnaby kept away from me"
+    page = _phone(browser, True)
+    try:
+        link = invite(live, "WEB-BACK-1")
+        _open_chat(page, link)
+        _answer(page, "Yes", "Do you feel safe right now?")
+        _answer(page, "Yes", "Would you like someone to help you")
+        _answer(page, "No thanks", "What would you like to happen?")
+        _type(page, secret_words, "anything else")
+        page.get_by_role("button", name=re.compile("Exit this page")).click()
+        page.wait_for_url(neutral_url(live))
+        page.go_back()
+        page.wait_for_load_state()
+        # Back lands on the link's first page; starting again resumes the same conversation.
+        page.get_by_role("button", name="Start the chat").click()
+        _answer(page, "No, that's all", "Have I got that right?")
+        assert "Barnaby" not in page.content(), "the words were read back after an exit"
+    finally:
+        page.context.close()
+
+
+def _scripts_blocked(browser: Any, viewport: Dict[str, int]) -> Any:
+    """The page as it is without JavaScript (none of its scripts load), where axe can still run.
+
+    axe-core runs inside the page, so it cannot run where JavaScript is off (Playwright's
+    evaluate waits for ever). Blocking every script of the page's own gives the same page:
+    no "js-enabled" class, plain forms, no script-made buttons.
+    """
+    context = browser.new_context(viewport=viewport)
+    context.route(re.compile(r".*\.m?js(\?.*)?$"), lambda route: route.abort())
+    opened = context.new_page()
+    opened.set_default_timeout(20000)
+    return opened
+
+
+@pytest.mark.parametrize("width", [320, 1280])
+def test_without_javascript_the_pages_are_accessible_and_land_on_the_new_reply(
+    live: Live, browser: Any, axe: Any, width: int
+) -> None:
+    page = _scripts_blocked(browser, {"width": width, "height": 640 if width == 320 else 900})
+    try:
+        page.goto(invite(live, f"WEB-AXE-NOJS-{width}"))
+        assert "js-enabled" not in (page.get_attribute("body", "class") or "")
+        check_accessible(axe, page, f"{width}, before the chat, JavaScript off")
+        page.get_by_role("button", name="Start the chat").click()
+        _expect()(page.locator("#chat-log").get_by_text("Is it OK to talk about this now?")).to_be_visible()
+        check_accessible(axe, page, f"{width}, chat, JavaScript off")
+        _answer(page, "Yes", "Do you feel safe right now?")
+        assert "Do you feel safe right now?" in _focused_turn_text(page), "the landing reply has focus"
+        _type(page, DANGER_WORDS, "999")
+        assert "999" in _focused_turn_text(page)
+        _in_view(page, _line_with(page, "call 999"), "the reply with 999")
+        check_accessible(axe, page, f"{width}, after danger, JavaScript off")
+        page.get_by_role("button", name="Send", exact=True).click()
+        _expect()(page.get_by_role("heading", name="There is a problem")).to_be_visible()
+        check_accessible(axe, page, f"{width}, chat with an error, JavaScript off")
+    finally:
+        page.context.close()
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_a_quick_exit_straight_after_danger_is_added_to_the_alert(
+    live: Live, browser: Any, javascript: bool
+) -> None:
+    enquiry = f"WEB-QUICK-EXIT-{int(javascript)}"
+    page = _phone(browser, javascript)
+    try:
+        _open_chat(page, invite(live, enquiry))
+        page.get_by_role("button", name="I am not safe right now").click()
+        _expect()(page.locator("#chat-log").get_by_text("call 999").last).to_be_visible()
+        page.get_by_role("button", name=re.compile("Exit this page")).click()
+        page.wait_for_url(neutral_url(live))
+    finally:
+        page.context.close()
+    reasons: list = []  # type: ignore[type-arg]
+    for _ in range(40):  # noted in the background, after the person has gone
+        reasons = [a.get("reason") for a in live.alerts() if a.get("enquiry_ref") == enquiry]
+        if "quick_exit" in reasons:
+            break
+        time.sleep(0.5)
+    assert reasons == ["first", "quick_exit"], reasons

@@ -481,7 +481,7 @@ def test_a_quick_exit_is_noted_for_the_duty_team_and_never_stops_leaving(
         done.set()
         return None
 
-    monkeypatch.setattr(alerts, "note_quick_exit", note, raising=False)
+    monkeypatch.setattr(alerts, "note_quick_exit", note)
     client, _ = _opened(app)
     with client.session_transaction() as session:
         cid = session["cid"]
@@ -491,7 +491,7 @@ def test_a_quick_exit_is_noted_for_the_duty_team_and_never_stops_leaving(
     def broken(conversation_id: str, channels: Tuple[str, ...]) -> Optional[int]:
         raise RuntimeError("database gone")
 
-    monkeypatch.setattr(alerts, "note_quick_exit", broken, raising=False)
+    monkeypatch.setattr(alerts, "note_quick_exit", broken)
     client, _ = _opened(app)
     assert client.post("/leave", data={"exit": "1"}).status_code == 303
     assert client.post("/leave").status_code == 204, "no chat open: leaving still works"
