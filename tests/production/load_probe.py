@@ -3,11 +3,11 @@
 `python -m tests.production.load_probe rasa PORT` serves a stand-in Rasa: every
 message gets one answer, every tracker holds the opening and that answer.
 
-`python -m tests.production.load_probe probe BASE COOKIE...` loads /healthz
-(two clients) and the chat page (one client per chat cookie) without pause,
-each as one person would, one request after another, until a line arrives on
-standard input; then it prints every request as JSON: when it began (time.time),
-the path, the seconds it took and the status.
+`python -m tests.production.load_probe probe BASE COOKIE...` asks for /healthz
+every TICK_S and for the chat page every other TICK_S (taking turns between
+the chats' cookies), until a line arrives on standard input; then it prints
+every request as JSON: when it was due (time.time), the path, the seconds from
+then to its answer, and the status.
 
 Own processes, so that neither the stand-in nor the measurement waits on the
 test's fifty sign-in threads for Python's interpreter lock: the figures are
@@ -20,10 +20,13 @@ import json
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, List, Tuple
 
 import requests
+
+TICK_S = 0.04
 
 
 class _Rasa(BaseHTTPRequestHandler):
@@ -56,29 +59,44 @@ def serve_rasa(port: int) -> None:
 
 
 def probe(base: str, cookies: List[str]) -> None:
+    """Open loop: a request is due every TICK_S whatever happened to the last ones, and its time is
+    counted from when it was due. A stall then shows in every request due during it, not only in the
+    one a waiting client happened to have open (which would hide it: "coordinated omission")."""
     stop = threading.Event()
     samples: List[Tuple[float, str, float, int]] = []
     lock = threading.Lock()
+    pool = ThreadPoolExecutor(max_workers=256)
 
-    def load(path: str, cookie: str) -> None:
-        client = requests.Session()
-        if cookie:
-            client.cookies.set("msp_session", cookie, domain="127.0.0.1", path="/")
+    def one(path: str, cookie: str, due: float, due_at: float) -> None:
+        try:
+            status = requests.get(base + path, cookies={"msp_session": cookie} if cookie else None,
+                                  timeout=60).status_code
+        except requests.RequestException:
+            status = 0
+        with lock:
+            samples.append((due_at, path, time.perf_counter() - due, status))
+
+    def schedule() -> None:
+        start, start_at = time.perf_counter(), time.time()
+        tick = 0
         while not stop.is_set():
-            began_at, began = time.time(), time.perf_counter()
-            status = client.get(base + path, timeout=30).status_code
-            with lock:
-                samples.append((began_at, path, time.perf_counter() - began, status))
+            due = start + tick * TICK_S
+            pause = due - time.perf_counter()
+            if pause > 0:
+                time.sleep(pause)
+            due_at = start_at + tick * TICK_S
+            pool.submit(one, "/healthz", "", due, due_at)
+            if tick % 2:  # the chat page half as often, taking turns between the chats
+                pool.submit(one, "/chat", cookies[(tick // 2) % len(cookies)], due, due_at)
+            tick += 1
 
-    threads = [threading.Thread(target=load, args=("/healthz", "")) for _ in range(2)]
-    threads += [threading.Thread(target=load, args=("/chat", cookie)) for cookie in cookies]
-    for thread in threads:
-        thread.start()
+    scheduler = threading.Thread(target=schedule)
+    scheduler.start()
     print("ready", flush=True)
     sys.stdin.readline()
     stop.set()
-    for thread in threads:
-        thread.join()
+    scheduler.join()
+    pool.shutdown(wait=True)
     json.dump(samples, sys.stdout)
     sys.stdout.flush()
 

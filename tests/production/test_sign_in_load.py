@@ -4,10 +4,11 @@ The web app runs as in production (`python -m bot.web.serve`: waitress, 8
 threads) on a fresh records database, SQLite (the embedded default) and
 PostgreSQL, with a stand-in Rasa. Fifty wrong sign-ins arrive at once from one
 address (127.0.0.1), half at the owner's account and half at emails with no
-account. While they are answered, other clients load the chat page and
-/healthz without pause; the 95th percentile of those answers must be under
-200 ms, as the issue asks (the figures are printed, with the same pages' just
-before the burst for comparison). Then the owner signs in from another address
+account. Meanwhile other clients ask for /healthz every 40 ms and for the
+chat page every 80 ms, each timed from when it was due (so a stall counts in
+every request it delays); of those due from the burst until it is answered
+(at least 2 s), the 95th percentile must be under 200 ms, as the issue asks.
+The figures are printed, with the same pages' just before the burst. Then the owner signs in from another address
 (127.0.0.2) at the first try. The stand-in Rasa and the measuring clients run
 in processes of their own (load_probe.py), so the figures are the web app's.
 
@@ -46,6 +47,7 @@ ATTEMPTS = 50
 OWNER = "duty.worker@council.example"
 PASSWORD = "kettle-sunflower-march"
 BOUND_S = 0.200
+WINDOW_S = 2.0  # requests due from the burst on, for at least this long, are measured
 SECRET = "load-test-secret-key-" + "s" * 40
 
 
@@ -212,13 +214,14 @@ def test_fifty_wrong_sign_ins_at_once_stall_nothing_and_the_owner_still_gets_in(
     for thread in threads:
         thread.join()
     ended = time.time()
+    time.sleep(max(0.0, began + WINDOW_S - ended))  # enough requests to measure, and whatever follows
     assert probe.stdin is not None and probe.stdout is not None
     probe.stdin.write("stop\n")
     probe.stdin.flush()
     samples = [tuple(s) for s in json.loads(probe.stdout.read())]
     probe.wait(timeout=30)
     quiet = [s for s in samples if s[0] < began]
-    during = [s for s in samples if began <= s[0] <= ended]
+    during = [s for s in samples if began <= s[0] <= max(ended, began + WINDOW_S)]
 
     checked = sum(1 for a in attempts if a.status == 401)
     waited = [a for a in attempts if a.status == 429]
@@ -228,16 +231,16 @@ def test_fifty_wrong_sign_ins_at_once_stall_nothing_and_the_owner_still_gets_in(
         f"\n[{kind}] {ATTEMPTS} wrong sign-ins at once from one address, answered in {ended - began:.2f}s: "
         f"{checked} checked (401), {len(waited)} told to wait (429), their answers p95 "
         f"{_p95([a.took for a in attempts]) * 1000:.0f} ms.\n"
-        f"  meanwhile: /healthz {_figures(during, '/healthz')}, chat page {_figures(during, '/chat')}\n"
+        f"  from then on for {max(ended, began + WINDOW_S) - began:.1f}s: /healthz {_figures(during, '/healthz')}, chat page {_figures(during, '/chat')}\n"
         f"  just before, nothing else happening: /healthz {_figures(quiet, '/healthz')}, "
         f"chat page {_figures(quiet, '/chat')}\n")
 
     assert all(s[3] == 200 for s in samples), [s for s in samples if s[3] != 200][:5]
     assert {a.status for a in attempts} <= {401, 429}, [a.status for a in attempts]
-    assert checked <= settings.signin_address_failures, "no more passwords checked than the address may fail"
-    assert waited and all(a.retry_after.isdigit() and int(a.retry_after) >= 1 for a in waited), "Retry-After"
     assert health < BOUND_S, f"/healthz p95 {health * 1000:.0f} ms"
     assert chat < BOUND_S, f"chat page p95 {chat * 1000:.0f} ms"
+    assert checked <= settings.signin_address_failures, "no more passwords checked than the address may fail"
+    assert waited and all(a.retry_after.isdigit() and int(a.retry_after) >= 1 for a in waited), "Retry-After"
 
     owner = _client("127.0.0.2")
     token = _csrf(owner.get(f"{base}/review/sign-in", timeout=10).text)
