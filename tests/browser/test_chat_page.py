@@ -180,6 +180,7 @@ def test_the_exit_advice_page(live: Live, page: Any, axe: Any) -> None:
     page.goto(live.web_url + "/safety")
     _expect()(page.get_by_role("heading", name="Staying safe while you use this chat")).to_be_visible()
     assert page.get_by_role("link", name="More advice on staying safe online").count() == 1
+    _expect()(page.get_by_text("key 3 times").first).to_be_visible()  # the script runs here: Shift works
     check_accessible(axe, page, "exit advice")
     screenshot(page, "exit-advice")
 
@@ -452,6 +453,8 @@ def test_without_javascript_exit_ends_the_chat_and_back_shows_nothing(live: Live
         _open_chat(page, invite(live, "WEB-NOJS-EXIT-1"))
         _answer(page, "Yes", "Do you feel safe right now?")
         _phone_shot(page, "phone-chat-no-js")
+        # Shift pressed 3 times needs the script: the page does not offer it here.
+        assert not page.get_by_text("Shift").first.is_visible()
         page.get_by_role("button", name=re.compile("Exit this page")).click()
         page.wait_for_url(neutral_url(live))
         assert "Weather" in page.content()
