@@ -69,26 +69,32 @@ def danger_level(tracker: Tracker) -> str:
     return decide(_reading(latest_text(tracker)), name, confidence)
 
 
-def mark_message(tracker: Tracker, tier: str) -> None:
-    """Mark this message for the workspace (why, never the words). Never raises: it comes after the help."""
-    command = client_intent(tracker)
-    if command == c.INTENT_DANGER:
-        kind, reason = "button", "I am not safe right now"
-    else:
-        signal = _reading(latest_text(tracker)).first
+def _mark(tracker: Tracker, tier: str) -> records.MarkSpec:
+    """Why this message was marked (never its words): the button, the rule, or the model's score."""
+    if client_intent(tracker) == c.INTENT_DANGER:
+        return records.MarkSpec(tier, "button", reader_version(), "I am not safe right now")
+    signal = _reading(latest_text(tracker)).first
+    if signal is not None:
+        why = f"rule {signal.rule}" + (f" ({signal.why})" if signal.why else "")
+        return records.MarkSpec(tier, signal.kind, reader_version(), why)
+    if latest_text(tracker):
         name, confidence = latest_intent(tracker)
-        if signal is not None:
-            kind, reason = signal.kind, f"rule {signal.rule}" + (f" ({signal.why})" if signal.why else "")
-        else:
-            kind, reason = "model", f"intent {name} {confidence:.2f}"
+        return records.MarkSpec(tier, "model", reader_version(), f"intent {name} {confidence:.2f}")
+    return records.MarkSpec(tier, "answer", reader_version(), "not safe, said in answer to a question")
+
+
+def mark_message(tracker: Tracker, tier: str) -> None:
+    """Mark this message for the workspace. Never raises: it comes after the help."""
     try:
-        records.add_mark(tracker.sender_id, stage_of(tracker), tier, kind, reader_version(), reason,
-                         message_id(tracker))
+        mark = _mark(tracker, tier)
+        records.add_mark(tracker.sender_id, stage_of(tracker), mark.tier, mark.kind, mark.reader_version,
+                         mark.reason, message_id(tracker))
     except Exception:  # noqa: BLE001 (a mark must never take the help away)
         logger.exception("could not mark a message of %s", tracker.sender_id)
 
 
-def raise_flag(tracker: Tracker, flag: str) -> bool:
+def raise_flag(tracker: Tracker, flag: str, mark: Optional[records.MarkSpec] = None,
+               answers: Optional[Dict[str, str]] = None) -> bool:
     """Save the flag (and its alert, in the same transaction). True when an alert is on its way.
 
     Each message that raises it stores an alert of its own (a follow-up while
@@ -98,11 +104,12 @@ def raise_flag(tracker: Tracker, flag: str) -> bool:
     channels = settings().alert_channels
     cid, stage = tracker.sender_id, stage_of(tracker)
     try:
-        alert_id: Optional[int] = records.set_flag(cid, stage, flag, channels, message_id=message_id(tracker))
+        alert_id: Optional[int] = records.set_flag(cid, stage, flag, channels, message_id=message_id(tracker),
+                                                   mark=mark, answers=answers)
     except Exception:  # noqa: BLE001 (the help has been shown; the write must not take it away)
         logger.exception("could not save the %s flag for %s; spooling it", flag, cid)
         try:
-            spool_flag(settings().spool_dir, cid, stage, flag)
+            spool_flag(settings().spool_dir, cid, stage, flag, message_id(tracker), answers)
         except OSError:
             logger.exception("could not spool the %s flag for %s either", flag, cid)
         return False
@@ -119,22 +126,29 @@ def show_danger_help(dispatcher: CollectingDispatcher) -> None:
         dispatcher.utter_message(response="utter_danger_help", **council_values())
 
 
-def respond_to_danger(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+def respond_to_danger(
+    dispatcher: CollectingDispatcher, tracker: Tracker, answers: Optional[Dict[str, str]] = None
+) -> bool:
     """The help first, then the flag and its alert, then only what is true about the alert.
 
     Once per message, however many signs it shows. True when the team is being told.
+    `answers`: what the message answered ("are you safe?": no), stored with the flag.
     """
     if _said(dispatcher, "utter_danger_alert_sent"):
         return True
     if _said(dispatcher, "utter_danger_alert_not_sent"):
         return False
     show_danger_help(dispatcher)
-    told = raise_flag(tracker, c.FLAG_URGENT_SAFETY)
+    try:
+        mark: Optional[records.MarkSpec] = _mark(tracker, c.MARK_CLEAR)
+    except Exception:  # noqa: BLE001 (why it was marked must never stop the flag)
+        logger.exception("could not read why a message of %s was marked", tracker.sender_id)
+        mark = None
+    told = raise_flag(tracker, c.FLAG_URGENT_SAFETY, mark, answers)  # one transaction, one wait at most
     if told:
         dispatcher.utter_message(response="utter_danger_alert_sent")
     else:
         dispatcher.utter_message(response="utter_danger_alert_not_sent", **council_values())
-    mark_message(tracker, c.MARK_CLEAR)
     return told
 
 

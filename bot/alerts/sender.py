@@ -94,9 +94,10 @@ def run_once(settings: Settings, worker: str, now: Optional[datetime] = None) ->
     channels = settings.alert_channels
 
     def store_flag(conversation_id: str, stage: str, flag: str, raised_at: datetime,
-                   message_id: Optional[str] = None) -> None:
+                   message_id: Optional[str] = None, answers: Optional[Dict[str, str]] = None) -> None:
         # Through set_flag: a follow-up when an alert of that kind is open, like any new message.
-        records.set_flag(conversation_id, stage, flag, channels, raised_at=raised_at, message_id=message_id)
+        records.set_flag(conversation_id, stage, flag, channels, raised_at=raised_at, message_id=message_id,
+                         answers=answers)
 
     spool.drain(settings.spool_dir, store_flag)
     give_up = timedelta(hours=settings.alert_give_up_hours)

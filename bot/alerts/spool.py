@@ -17,18 +17,20 @@ import os
 import uuid
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from bot.store.models import utcnow
 
 logger = logging.getLogger(__name__)
 
-# (conversation id, stage, flag, when it was raised, the message that raised it or None)
-SaveFlag = Callable[[str, str, str, datetime, Optional[str]], object]
+# (conversation id, stage, flag, when it was raised, the message that raised it or None); and, as the
+# keyword `answers`, the closed answers stored with it when a file has them (codes, never words).
+SaveFlag = Callable[..., object]
 
 
 def spool_flag(
-    spool_dir: str, conversation_id: str, stage: str, flag: str, message_id: Optional[str] = None
+    spool_dir: str, conversation_id: str, stage: str, flag: str, message_id: Optional[str] = None,
+    answers: Optional[Dict[str, str]] = None,
 ) -> Path:
     """Keep a flag that could not be saved, for the sender to store later.
 
@@ -40,9 +42,12 @@ def spool_flag(
     now = utcnow()
     name = f"{now.strftime('%Y%m%dT%H%M%S%f')}-{uuid.uuid4().hex}.json"
     tmp = folder / (name + ".tmp")
-    item = {"conversation_id": conversation_id, "stage": stage, "flag": flag, "at": now.isoformat()}
+    item: Dict[str, Any] = {"conversation_id": conversation_id, "stage": stage, "flag": flag,
+                            "at": now.isoformat()}
     if message_id:
         item["message_id"] = message_id
+    if answers:
+        item["answers"] = dict(answers)  # codes such as feels_safe_now: no, never words
     data = json.dumps(item)
     with open(tmp, "w", encoding="utf-8") as handle:
         handle.write(data)
@@ -58,20 +63,23 @@ def pending(spool_dir: str) -> List[Path]:
     return sorted(folder.glob("*.json")) if folder.is_dir() else []
 
 
-def _read(path: Path) -> Tuple[str, str, str, datetime, Optional[str]]:
+def _read(path: Path) -> Tuple[str, str, str, datetime, Optional[str], Dict[str, Any]]:
     """The flag in a spool file; ValueError when it cannot be one."""
     try:
         item = json.loads(path.read_text(encoding="utf-8"))
         found = (item["conversation_id"], item["stage"], item["flag"])
         at = datetime.fromisoformat(item["at"])
         message_id = item.get("message_id")  # files spooled before it was kept have none
+        answers = item.get("answers") or {}
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ValueError(f"unreadable spooled flag ({type(exc).__name__})") from exc
     if not all(isinstance(part, str) and part for part in found):
         raise ValueError("unreadable spooled flag (missing ids)")
     if message_id is not None and not isinstance(message_id, str):
         raise ValueError("unreadable spooled flag (message id)")
-    return found[0], found[1], found[2], at, message_id or None
+    if not isinstance(answers, dict) or not all(isinstance(v, str) for v in answers.values()):
+        raise ValueError("unreadable spooled flag (answers)")
+    return found[0], found[1], found[2], at, message_id or None, answers
 
 
 def _set_aside(path: Path, why: str) -> None:
@@ -92,12 +100,15 @@ def drain(spool_dir: str, save: SaveFlag) -> int:
     stored = 0
     for path in pending(spool_dir):
         try:
-            conversation_id, stage, flag, at, message_id = _read(path)
+            conversation_id, stage, flag, at, message_id, answers = _read(path)
         except ValueError as exc:
             _set_aside(path, str(exc))
             continue
         try:
-            save(conversation_id, stage, flag, at, message_id)
+            if answers:
+                save(conversation_id, stage, flag, at, message_id, answers=answers)
+            else:
+                save(conversation_id, stage, flag, at, message_id)
         except ValueError as exc:
             _set_aside(path, f"refused: {type(exc).__name__}")
             continue

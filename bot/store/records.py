@@ -130,6 +130,8 @@ def set_flag(
     channels: Sequence[str] = (),
     raised_at: Optional[datetime] = None,
     message_id: Optional[str] = None,
+    mark: Optional["MarkSpec"] = None,
+    answers: Optional[Dict[str, str]] = None,
 ) -> Optional[int]:
     """Raise a flag for the practitioner. Flags are never lowered by the assistant.
 
@@ -141,13 +143,23 @@ def set_flag(
     the id of the alert written for this message, or None when the flag
     raises no alert. `channels`: the configured duty channels; with none, the
     alert is stored as `no_channel`. `message_id`: the message that raised it.
+    `mark`: why the message was read as danger, and `answers`: closed answers the
+    message gave ("are you safe?": no), written in the same transaction (one write
+    for the person's turn, never a second wait on a busy database).
     """
     if flag not in c.FLAGS:
         raise ValueError(f"not a flag: {flag}")
+    for field in answers or {}:
+        if field not in ANSWER_COLUMNS:
+            raise ValueError(f"not an answer column: {field}")
     with session_scope() as session:
         conversation = _get_or_create(session, conversation_id, stage)
+        for field, value in (answers or {}).items():
+            setattr(conversation, field, value)
         setattr(conversation, flag, True)
         _touch(conversation)
+        if mark is not None:
+            _add_mark(session, conversation, mark, message_id)
         if flag not in c.ALERT_KINDS:
             return None
         # Lock the conversation row (PostgreSQL; SQLite serialises writers anyway) so that two
@@ -347,6 +359,33 @@ def contact_answered(conversation_id: str) -> bool:
         return found is not None
 
 
+@dataclass(frozen=True)
+class MarkSpec:
+    """Why a message was marked: its tier, the kind of danger, the rule or score, the reader's version."""
+
+    tier: str
+    kind: str
+    reader_version: str
+    reason: Optional[str] = None
+
+
+def _add_mark(
+    session: Session, conversation: Conversation, mark: MarkSpec, message_id: Optional[str]
+) -> None:
+    if mark.tier not in c.MARK_TIERS:
+        raise ValueError(f"not a mark tier: {mark.tier}")
+    if message_id is not None:
+        existing = session.execute(
+            select(Mark.id).where(Mark.conversation_pk == conversation.id, Mark.message_id == message_id,
+                                  Mark.tier == mark.tier)
+        ).scalar()
+        if existing is not None:
+            return
+    session.add(Mark(conversation_pk=conversation.id, at=utcnow(), tier=mark.tier, kind=mark.kind[:32],
+                     reason=(mark.reason or None) and mark.reason[:128], message_id=message_id,
+                     reader_version=mark.reader_version[:32]))
+
+
 def add_mark(
     conversation_id: str,
     stage: str,
@@ -357,20 +396,9 @@ def add_mark(
     message_id: Optional[str] = None,
 ) -> None:
     """A message the danger reader marked, and why (never its words). One per message and tier."""
-    if tier not in c.MARK_TIERS:
-        raise ValueError(f"not a mark tier: {tier}")
     with session_scope() as session:
         conversation = _get_or_create(session, conversation_id, stage)
-        if message_id is not None:
-            existing = session.execute(
-                select(Mark.id).where(Mark.conversation_pk == conversation.id, Mark.message_id == message_id,
-                                      Mark.tier == tier)
-            ).scalar()
-            if existing is not None:
-                return
-        session.add(Mark(conversation_pk=conversation.id, at=utcnow(), tier=tier, kind=kind[:32],
-                         reason=(reason or None) and reason[:128], message_id=message_id,
-                         reader_version=reader_version[:32]))
+        _add_mark(session, conversation, MarkSpec(tier, kind, reader_version, reason), message_id)
         _touch(conversation)
 
 

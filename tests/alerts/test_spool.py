@@ -78,3 +78,18 @@ def test_a_bad_file_is_set_aside_and_does_not_block_the_rest(tmp_path: Path) -> 
 
 def test_no_spool_folder_is_nothing_to_do(tmp_path: Path) -> None:
     assert spool.drain(str(tmp_path / "never-made"), _saver([])) == 0
+
+
+def test_the_answer_given_with_the_flag_is_kept_and_stored_with_it(tmp_path: Path) -> None:
+    """"Are you safe?" answered with danger while the database was away: the no is not lost."""
+    folder = str(tmp_path / "spool")
+    spool.spool_flag(folder, "a", S, c.FLAG_URGENT_SAFETY, "m-1", {c.FEELS_SAFE_NOW: c.NO})
+    got: List[dict] = []  # type: ignore[type-arg]
+
+    def save(cid: str, stage: str, flag: str, at: datetime, message_id: Optional[str] = None,
+             answers: Optional[dict] = None) -> None:  # type: ignore[type-arg]
+        got.append({"cid": cid, "flag": flag, "message_id": message_id, "answers": answers})
+
+    assert spool.drain(folder, save) == 1
+    assert got == [{"cid": "a", "flag": c.FLAG_URGENT_SAFETY, "message_id": "m-1",
+                    "answers": {c.FEELS_SAFE_NOW: c.NO}}]

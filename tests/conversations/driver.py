@@ -26,8 +26,9 @@ MAX_TURNS = 80
 # The WEB_CHANNEL_SECRET of every stack the tests start (tests/live.py `e2e_settings`).
 E2E_WEB_CHANNEL_SECRET = "e2e-web-channel-secret-for-signing-words-only"
 
-# A detour question a scenario need not mention: carry on by default.
-DEFAULT_ANSWERS = {"carry_on": "yes"}
+# A detour question a scenario need not mention: carry on; the gentle check, "yes"; is it safe for
+# the team to phone (asked once after the help or a request for a person), "no", which asks no more.
+DEFAULT_ANSWERS = {"carry_on": "yes", "safety_check": "yes", "contact_safe_to_call": "no"}
 
 
 @dataclass
@@ -69,6 +70,14 @@ class Conversation:
         if not (tracker.get("active_loop") or {}).get("name"):
             return None
         return tracker["slots"].get("requested_slot")
+
+    def past_safe_contact(self, answer: str = "no") -> Optional[str]:
+        """After the help for danger or a request for a person, "Is it safe for the team to phone
+        you?" is asked once (issue 15): answer it ("no" asks nothing more) and return the next question."""
+        asked = self.requested()
+        assert asked == "contact_safe_to_call", f"expected the safe-contact question, got {asked!r}"
+        self.say(answer)
+        return self.requested()
 
     def slot(self, name: str) -> Any:
         return self.tracker()["slots"].get(name)

@@ -135,11 +135,13 @@ def test_a_signed_start_neither_opens_nor_reads_back_another_enquiry(live: Live)
                 assert record["enquiry_ref"] != VICTIM_REF, name
     assert {r["conversation_id"] for r in live.export(VICTIM_REF)} == {"live-channel-victim"}
 
-    # The same message from the trusted client does open the review: the attack was real.
+    # The same message from the trusted client does open the review: the attack was real. The review
+    # names the wish in its code's plain words, never the victim's own (issue 15).
     control = Conversation(live.url, live.token, "live-channel-control")
     control.say(ATTACKS[0][1])
     replies = control.say("yes")
-    assert "Desmond Pike" in _texts(replies)
+    assert "the person who hurt you to stay away" in _texts(replies)
+    assert "Desmond" not in _texts(replies)
 
 
 def test_an_untrusted_restart_wipes_nothing(live: Live) -> None:
@@ -213,8 +215,9 @@ def test_hostile_text_is_kept_as_the_persons_words_and_the_record_is_right(live:
     record = live.record(chat.sender, "outcomes")
     assert record["status"] == "completed" and record["confirmed"] is True
     assert record["enquiry_ref"] == "CHANNEL-2"
-    assert [o["code"] for o in record["outcomes"]] == ["abuser_stays_away"]
-    assert MARKUP_WISH in record["outcomes"][0]["own_words"]  # kept, not cleaned: pages escape
+    # Two messages, one code: two wishes, each with its own words (issue 15).
+    assert {o["code"] for o in record["outcomes"]} == {"abuser_stays_away"}
+    assert MARKUP_WISH in [o["own_words"] for o in record["outcomes"]]  # kept, not cleaned: pages escape
 
     too_long = _post(live, json.dumps({"sender": chat.sender,
                                        "message": "x" * (MAX_MESSAGE_CHARS + 1)}).encode())

@@ -59,7 +59,7 @@ def test_danger_between_questions_is_answered_then_carry_on(live: Live) -> None:
     chat.say("stop")  # paused at consent
     replies = chat.say("hes at the door now i am scared")
     assert "999" in _texts(replies)
-    assert chat.requested() == "carry_on"
+    assert chat.past_safe_contact() == "carry_on"
     assert live.record(chat.sender, "outcomes")["flags"]["urgent_safety"] is True
 
 
@@ -131,7 +131,7 @@ def test_asking_for_a_person_flags_and_offers_to_carry_on(live: Live, stage: str
     chat, question = _opened(live, stage, "human")
     replies = chat.say("I want to talk to a real person")
     assert "You can talk to a person" in _texts(replies)
-    assert chat.requested() == "carry_on"
+    assert chat.past_safe_contact() == "carry_on"
     assert live.record(chat.sender, stage)["flags"]["wants_human_contact"] is True
     chat.say("yes")
     assert chat.requested() == question
@@ -144,7 +144,7 @@ def test_danger_is_answered_at_once_and_the_person_chooses(live: Live, stage: st
     text = _texts(replies)
     assert "999" in text and "0808 2000 247" in text and "116 123" in text
     assert live.record(chat.sender, stage)["flags"]["urgent_safety"] is True
-    assert chat.requested() == "carry_on"
+    assert chat.past_safe_contact() == "carry_on"
     chat.say("stop for now")
     assert chat.requested() is None
     assert live.record(chat.sender, stage)["status"] == "paused"
@@ -164,6 +164,9 @@ def test_asking_for_help_sets_advocacy_and_says_what_an_advocate_does(
 @BOTH
 def test_never_the_same_fallback_three_times_then_a_person(live: Live, stage: str) -> None:
     chat, question = _opened(live, stage, "unclear")
+    if question == "feels_safe_now":  # anything but a plain yes there gets the gentle check instead
+        chat.say("yes")
+        question = chat.requested()
     seen = [_texts(chat.say("blorp")) for _ in range(3)]
     assert len(set(seen)) == 3
     assert "talk to a person" in seen[2]

@@ -79,7 +79,7 @@ def test_danger_in_one_clause_is_enough_and_the_team_is_really_told(live: Live, 
     assert "999" in text and "0808 2000 247" in text and SENT in text
     assert text.index("999") < text.index(SENT), "the help comes first"
     assert live.record(chat.sender, stage)["flags"]["urgent_safety"] is True
-    assert chat.requested() == c.CARRY_ON
+    assert chat.past_safe_contact() == c.CARRY_ON
 
     alert = _wait_alert(live, chat.sender, c.FLAG_URGENT_SAFETY)
     body = alert["post"].body.decode() + alert["mail"].get_content()
@@ -101,7 +101,7 @@ def test_a_wish_in_the_same_message_is_kept_beside_the_help(live: Live) -> None:
     record = live.record(chat.sender, "outcomes")
     assert record["flags"]["urgent_safety"] is True
     assert c.POLICE_PROSECUTE in {o["code"] for o in record["outcomes"]}
-    assert chat.requested() == c.CARRY_ON
+    assert chat.past_safe_contact() == c.CARRY_ON
 
 
 def test_danger_told_at_are_you_safe_is_a_no_and_is_not_asked_again(live: Live) -> None:
@@ -110,7 +110,7 @@ def test_danger_told_at_are_you_safe_is_a_no_and_is_not_asked_again(live: Live) 
     replies = chat.say("he's hitting me, I want him arrested")
     assert "999" in _texts(replies)
     assert chat.slot(c.FEELS_SAFE_NOW) == c.NO
-    assert chat.requested() == c.CARRY_ON
+    assert chat.past_safe_contact() == c.CARRY_ON
     chat.say("carry on")
     assert chat.requested() == c.WANTS_ADVOCATE, "not asked 'do you feel safe' again"
 
@@ -126,7 +126,7 @@ def test_possible_danger_gets_one_gentle_check_and_no_means_help(live: Live, sta
     replies = chat.say("No")
     assert "999" in _texts(replies)
     assert live.record(chat.sender, stage)["flags"]["urgent_safety"] is True
-    assert chat.requested() == c.CARRY_ON
+    assert chat.past_safe_contact() == c.CARRY_ON
     chat.say("carry on")
     assert chat.requested() == question
 
@@ -153,6 +153,7 @@ def test_not_sure_at_the_check_raises_the_flag_and_answers_are_you_safe(live: Li
         assert "999" in _texts(replies)
     assert live.record(chat.sender, "outcomes")["flags"]["urgent_safety"] is True
     assert chat.slot(c.FEELS_SAFE_NOW) in (c.NO, c.NOT_SURE)
+    assert chat.past_safe_contact() == c.CARRY_ON
     chat.say("carry on")
     assert chat.requested() == c.WANTS_ADVOCATE
 

@@ -199,15 +199,18 @@ class StageFormValidation(SafeContactMixin, FormValidationAction, ABC):
         level = danger_level(tracker)  # the "I am not safe right now" button is clear danger
         updates: Updates = {}
         if level == CLEAR:
-            # Help first, whatever else the message says; its answer is still kept.
-            updates["team_told"] = respond_to_danger(dispatcher, tracker)
+            # Help first, whatever else the message says; its answer is still kept. Telling us about
+            # danger answers "are you safe?": no, stored with the flag (one write), not asked again.
+            unsafe = self.unsafe_answer(slot, tracker)
+            updates["team_told"] = respond_to_danger(dispatcher, tracker, answers=unsafe)
             updates["detour"] = DETOUR_DANGER
-            if slot in (c.FEELS_SAFE_NOW, c.SAFETY_CHECK) or command == c.INTENT_DANGER:
-                # Telling us about danger answers "are you safe?": no, and it is not asked again.
-                if slot in (c.FEELS_SAFE_NOW, c.SAFETY_CHECK):
-                    updates.update(self.answer_unsafe(slot, tracker))
-                else:
-                    updates[slot] = None  # the button answers no question: back to it after the help
+            if slot in (c.FEELS_SAFE_NOW, c.SAFETY_CHECK):
+                updates.update(unsafe)
+                if slot == c.SAFETY_CHECK:
+                    updates[c.SAFETY_CHECK] = None
+                return updates
+            if command == c.INTENT_DANGER:
+                updates[slot] = None  # the button answers no question: back to it after the help
                 return updates
         if pressed(tracker) is not None:
             updates.update(self.handle_press(slot, dispatcher, tracker))
@@ -268,13 +271,15 @@ class StageFormValidation(SafeContactMixin, FormValidationAction, ABC):
             return {slot: None}  # the help or the gentle check comes instead of a rephrase
         return self.unclear(slot, dispatcher, tracker)
 
-    def answer_unsafe(self, slot: Text, tracker: Tracker) -> Updates:
-        """Danger said in answer to "are you safe?" is a "no"."""
-        updates: Updates = {}
-        if slot == c.SAFETY_CHECK:
-            updates[c.SAFETY_CHECK] = None
-        updates.update(self.fill_feels_safe_now(c.NO, tracker, asking=slot))
-        return updates
+    def unsafe_answer(self, slot: Text, tracker: Tracker) -> Dict[Text, Text]:
+        """Danger said in answer to "are you safe?" (or the gentle check) is a "no" to it, when still open."""
+        if slot not in (c.FEELS_SAFE_NOW, c.SAFETY_CHECK):
+            return {}
+        if c.FEELS_SAFE_NOW not in self.stage_questions(tracker):
+            return {}
+        if slot != c.FEELS_SAFE_NOW and tracker.get_slot(c.FEELS_SAFE_NOW):
+            return {}
+        return {c.FEELS_SAFE_NOW: c.NO}
 
     def fill_feels_safe_now(self, value: Text, tracker: Tracker, asking: Text = c.SAFETY_CHECK) -> Updates:
         """Save "do you feel safe right now?" when this stage asks it and it is still open.
