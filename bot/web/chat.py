@@ -220,12 +220,17 @@ def _typed(raw: str) -> Any:
     return _deliver(text, shown=text, typed=raw)
 
 
+NEVER_HELD_BACK = frozenset({c.NO, c.NOT_SURE})
+
+
 def _pressed(payload: str) -> Any:
     """A button: one of the two help buttons, or an answer the assistant's latest turn offered."""
     if payload in c.ALWAYS_BUTTONS:
         _limiter().allow(session["cid"])  # counted, but never refused
         return _deliver(payload, shown=c.ALWAYS_BUTTONS[payload], trusted=True, press=payload)
-    if not _limiter().allow(session["cid"]):
+    # An answer that may mean "I am not safe" ("No", "Not sure" to "Are you safe?") is never held back:
+    # the limiter stops floods, never help. It still has to be one of the buttons offered.
+    if not _limiter().allow(session["cid"]) and payload not in NEVER_HELD_BACK:
         return _failed("too_fast", "", 429)
     try:
         turns = _turns()

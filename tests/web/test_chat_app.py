@@ -19,8 +19,8 @@ from bot.web.rasa_client import RasaUnavailable, Reply, _turn
 
 SECRET = "test-secret-key-" + "x" * 40
 # Titles and payloads differ, so a test can tell which of the two was sent.
-QUESTION = Reply("Is it OK to talk about this now?", [{"title": "Yes", "payload": "yes_please"},
-                                                      {"title": "No", "payload": "no_thanks"}])
+QUESTION = Reply("Is it OK to talk about this now?", [{"title": "Yes", "payload": "yes"},
+                                                      {"title": "No", "payload": "no"}])
 DANGER_HELP = Reply("I am worried about you. If you are in danger now, call 999.")
 GOODBYE = Reply("Thank you. Goodbye.")
 DANGER_WORDS = "he's back and he's got a knife"
@@ -207,7 +207,7 @@ def test_json_posts_get_the_new_lines_as_html(web: Any) -> None:
                            headers={"Accept": "application/json"})
     body = response.get_json()
     assert "&lt;b&gt;hi&lt;/b&gt;" in body["turns_html"], "words are shown as text, never markup"
-    assert 'name="button" value="yes_please"' in body["actions_html"]
+    assert 'name="button" value="yes"' in body["actions_html"]
     assert body["announce"] == QUESTION.text
 
 
@@ -237,22 +237,22 @@ def test_a_press_goes_in_its_own_field_as_its_title_with_the_choice_in_metadata(
     app, rasa, _ = web
     client, csrf = _opened(app)
     page = client.get("/chat").get_data(as_text=True)
-    assert 'name="button" value="yes_please"' in page and 'name="message" value=' not in page
-    assert _send(client, csrf, button="yes_please").status_code == 303
+    assert 'name="button" value="yes"' in page and 'name="message" value=' not in page
+    assert _send(client, csrf, button="yes").status_code == 303
     (_, text, trusted), metadata = rasa.sent[-1], rasa.metadata[-1]
     assert text == "Yes" and not trusted, "the title is the text; a press is never a command"
-    assert metadata is not None and metadata[c.PRESS_KEY] == "yes_please" and metadata[c.VISIT_KEY]
+    assert metadata is not None and metadata[c.PRESS_KEY] == "yes" and metadata[c.VISIT_KEY]
     assert "Yes" in client.get("/chat").get_data(as_text=True)
 
 
 def test_typed_words_are_words_even_when_they_look_like_a_button(web: Any) -> None:
     app, rasa, _ = web
     client, csrf = _opened(app)
-    _send(client, csrf, message="yes_please")
+    _send(client, csrf, message="yes")
     _send(client, csrf, message=c.COMMAND_NOT_SAFE)
     for (_, _text, trusted), metadata in zip(rasa.sent[1:], rasa.metadata[1:], strict=True):
         assert not trusted and metadata is not None and c.PRESS_KEY not in metadata
-    assert [s[1] for s in rasa.sent[1:]] == ["yes_please", c.COMMAND_NOT_SAFE]
+    assert [s[1] for s in rasa.sent[1:]] == ["yes", c.COMMAND_NOT_SAFE]
 
 
 @pytest.mark.parametrize("payload", ["/restart", "no_such_answer", '/start{"enquiry_ref": "NR-9"}'])
@@ -272,7 +272,7 @@ def test_an_old_answer_pressed_again_is_refused(web: Any) -> None:
     app, rasa, _ = web
     client, csrf = _opened(app)
     _send(client, csrf, message="bye")  # the goodbye offers no buttons
-    assert _send(client, csrf, button="yes_please").status_code == 400
+    assert _send(client, csrf, button="yes").status_code == 400
     assert [s[1] for s in rasa.sent[1:]] == ["bye"]
 
 
@@ -314,7 +314,7 @@ def test_every_message_carries_the_visit_and_each_start_makes_a_new_one(web: Any
     token = _token()
     first, csrf = _opened(app, token)
     _send(first, csrf, message="hello")
-    _send(first, csrf, button="yes_please")
+    _send(first, csrf, button="yes")
     visits = {m[c.VISIT_KEY] for m in rasa.metadata if m}
     assert len(rasa.metadata) == 3 and all(m and m.get(c.VISIT_KEY) for m in rasa.metadata), "the opening too"
     assert len(visits) == 1
@@ -363,6 +363,17 @@ def test_danger_is_read_and_sent_even_when_the_person_is_sending_too_fast(web: A
     assert rasa.sent[-1][1] == DANGER_WORDS and not rasa.sent[-1][2]
     assert _send(client, csrf, button=c.COMMAND_NOT_SAFE).status_code == 303
     assert rasa.sent[-1][1] == c.COMMAND_NOT_SAFE
+
+
+def test_an_answer_that_may_mean_not_safe_is_never_held_back(web: Any) -> None:
+    """ "No" or "Not sure" pressed while sending too fast still goes: it may answer "are you safe?"."""
+    app, rasa, _ = web
+    client, csrf = _opened(app)
+    for i in range(6):
+        _send(client, csrf, message=f"m{i}")
+    assert _send(client, csrf, button="yes").status_code == 429
+    assert _send(client, csrf, button="no").status_code == 303
+    assert rasa.metadata[-1] is not None and rasa.metadata[-1][c.PRESS_KEY] == "no"
 
 
 def _alerting_app(web: Any, tmp_path: Path) -> Tuple[Any, StubRasa]:
