@@ -5,8 +5,11 @@
 
 Sets (each written by an author who never saw the rules or the other sets,
 and measured once before any tuning on it; first figures in results/):
-- held-out v6 (tests/data/heldout_v6/, danger only): never tuned on. The
-  danger figures to trust.
+- held-out v7 (tests/data/heldout_v7/: danger with its kind, safe, wishes):
+  written before the learned readers (issue 16), never trained or tuned on.
+  The figures to trust.
+- held-out v6 (tests/data/heldout_v6/, danger only): measured once
+  (results/), training data since v7.
 - held-out v5 (tests/data/heldout_v5/): its outcomes were never tuned on (the
   outcome figures to trust); its danger part was measured once, then tuned on.
 - held-out v4 (tests/data/heldout_v4/, danger only): measured once
@@ -62,7 +65,10 @@ Parse = Callable[[str], Tuple[Optional[str], float]]
 Decider = Callable[[str], str]
 
 SETS = {
-    "v6": ("held-out v6 (danger only), never tuned on", DATA / "heldout_v6" / "danger.yml", None, None),
+    "v7": ("held-out v7, never trained or tuned on", DATA / "heldout_v7" / "danger.yml",
+           DATA / "heldout_v7" / "outcomes.yml", None),
+    "v6": ("held-out v6 (danger only), measured once, training data since v7",
+           DATA / "heldout_v6" / "danger.yml", None, None),
     "v5": ("held-out v5: outcomes never tuned on; danger measured once, tuned on since",
            DATA / "heldout_v5" / "danger.yml", DATA / "heldout_v5" / "outcomes.yml", None),
     "v4": ("held-out v4 (danger only), measured once, tuned on since", DATA / "heldout_v4" / "danger.yml",
@@ -106,12 +112,12 @@ def model_parser() -> Optional[Parse]:
     return parse
 
 
-def _items(data: dict, key: str) -> List[Tuple[str, str]]:  # type: ignore[type-arg]
-    """(text, type) pairs from either set's layout."""
+def _items(data: dict, key: str, label: str = "type") -> List[Tuple[str, str]]:  # type: ignore[type-arg]
+    """(text, type) pairs from either set's layout (v7's danger also names its danger_kind)."""
     out = []
     for item in data[key]:
         if isinstance(item, dict):
-            out.append((item["text"], item.get("type", "")))
+            out.append((item["text"], item.get(label) or item.get("type", "")))
         else:
             out.append((str(item), ""))
     return out
@@ -171,7 +177,7 @@ def main() -> int:
     )
     parser.add_argument("--rules-only", action="store_true", help="skip the trained model")
     parser.add_argument("--misses", action="store_true", help="list every miss and false alarm")
-    parser.add_argument("--set", choices=("v6", "v5", "v4", "v3", "v2", "v1", "all"), default="all")
+    parser.add_argument("--set", choices=("v7", "v6", "v5", "v4", "v3", "v2", "v1", "all"), default="all")
     opts = parser.parse_args()
     parse = None if opts.rules_only else model_parser()
     if parse is None and not opts.rules_only:
@@ -203,6 +209,8 @@ def main() -> int:
         score_danger("running decision (what the assistant does)", danger, safe, running, opts.misses)
         if key == "v6":
             danger_by_type(danger, running)
+        if key == "v7":
+            danger_by_type(_items(data, "danger", "danger_kind"), running)
         print(f"    rules: {took:.1f} ms per message")
         if outcomes_file is None:
             print()
