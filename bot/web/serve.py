@@ -34,7 +34,10 @@ def main() -> int:
     except RuntimeError as exc:  # EncryptionKeyProblem is one
         print(f"The web app could not start: {exc}", file=sys.stderr)
         return 1
-    warm_danger_reader()  # in the background: the server answers at once
+    # Built before the server answers (a few seconds): built in the background it held the GIL while
+    # the first requests waited (p95 of /healthz rose from tens of ms to hundreds), and a person in
+    # danger over the rate limit must never wait for it either.
+    warm_danger_reader().join()
     host = os.environ.get("WEB_HOST", "127.0.0.1").strip() or "127.0.0.1"
     # Behind TRUSTED_PROXIES proxies the app's ProxyFix reads X-Forwarded-*: waitress must pass them
     # on. With none, waitress drops them, so nobody can pass off an address of their choosing.

@@ -237,8 +237,14 @@ def test_fifty_wrong_sign_ins_at_once_stall_nothing_and_the_owner_still_gets_in(
 
     assert all(s[3] == 200 for s in samples), [s for s in samples if s[3] != 200][:5]
     assert {a.status for a in attempts} <= {401, 429}, [a.status for a in attempts]
-    assert health < BOUND_S, f"/healthz p95 {health * 1000:.0f} ms"
-    assert chat < BOUND_S, f"chat page p95 {chat * 1000:.0f} ms"
+    # The bound is 200 ms. On a machine already busy with other work (a CI run, a second test
+    # process) the same pages can be slower than that with no sign-ins at all, so the bound is the
+    # larger of 200 ms and twice what they took just before the burst: a stall (the bug held a
+    # worker thread for seconds, p95 10-15 s) fails either way; the machine's own load does not.
+    health_bound = max(BOUND_S, 2 * _p95([s[2] for s in quiet if s[1] == "/healthz"]))
+    chat_bound = max(BOUND_S, 2 * _p95([s[2] for s in quiet if s[1] == "/chat"]))
+    assert health < health_bound, f"/healthz p95 {health * 1000:.0f} ms (bound {health_bound * 1000:.0f} ms)"
+    assert chat < chat_bound, f"chat page p95 {chat * 1000:.0f} ms (bound {chat_bound * 1000:.0f} ms)"
     assert checked <= settings.signin_address_failures, "no more passwords checked than the address may fail"
     assert waited and all(a.retry_after.isdigit() and int(a.retry_after) >= 1 for a in waited), "Retry-After"
 
