@@ -1,16 +1,18 @@
-"""The record as record-contract.md v2 shows it, read in batches and streamed.
+"""The record as record-contract.md v2 shows it (contract v3: new keys only), read in batches and streamed.
 
 `iter_records` yields contract dictionaries newest first. It reads `batch`
 conversations at a time with keyset pagination (after the last row's
 `(started_at, id)`, which an index serves), loads their outcomes,
-corrections and alerts with one query each, and holds no session between
+corrections, alerts and marks with one query each, and holds no session between
 batches, so memory stays flat and no connection waits on a slow reader.
 `stream_json` and `stream_csv` turn that into text chunks for `msp export`
 and the workspace's download. In CSV, a cell that a spreadsheet would run as
 a formula gets a ' in front (OWASP's advice); JSON keeps every word as given.
 
 v2 adds keys only (`contract`, `answers`, `corrections`, `alerts`): every v1
-key is still there with the same meaning.
+key is still there with the same meaning. v3 (issue 16) adds `marks`, every
+message the danger reader marked, without words: `[{at, tier, kind,
+reader_version}]`, oldest first.
 """
 
 from __future__ import annotations
@@ -28,9 +30,9 @@ from sqlalchemy.sql import ColumnElement
 from bot import constants as c
 from bot.store.alerts import AlertView, alerts_for
 from bot.store.db import session_scope
-from bot.store.models import Conversation, Correction, Outcome
+from bot.store.models import Conversation, Correction, Mark, Outcome
 
-CONTRACT_VERSION = 2
+CONTRACT_VERSION = 3
 # The closed answers of the outcomes stage, exported under "answers" (null until asked).
 ANSWER_FIELDS = (c.CONSENT_TO_TALK, c.FEELS_SAFE_NOW, c.WANTS_ADVOCATE)
 DEFAULT_BATCH = 500
@@ -69,16 +71,23 @@ def _correction(row: Correction) -> Dict[str, Any]:
     }
 
 
+def _mark(row: Any) -> Dict[str, Any]:
+    """One marked message: when, the tier (clear, possible, review), the kind, the reader. Never words."""
+    return {"at": iso(row.at), "tier": row.tier, "kind": row.kind, "reader_version": row.reader_version}
+
+
 def to_contract(
     conversation: Any,
     outcomes: Sequence[Any] = (),
     corrections: Sequence[Correction] = (),
     alerts: Sequence[AlertView] = (),
+    marks: Sequence[Any] = (),
 ) -> Dict[str, Any]:
-    """One conversation at one stage as the contract (v2) shows it.
+    """One conversation at one stage as the contract (v3) shows it.
 
     `conversation` is a `Conversation` or a row of its table; `outcomes` its
-    outcomes (objects or rows with code, own_words, ...), in list order.
+    outcomes (objects or rows with code, own_words, ...), in list order;
+    `marks` its marks (objects or rows with at, tier, kind, reader_version), oldest first.
     """
     return {
         "conversation_id": conversation.conversation_id,
@@ -109,6 +118,8 @@ def to_contract(
             for o in outcomes if getattr(o, "withdrawn_at", None) is not None
         ],
         "safe_contact": _safe_contact(conversation),
+        # v3 (issue 16): every marked message, without words.
+        "marks": [_mark(row) for row in marks],
     }
 
 
@@ -140,13 +151,14 @@ def _safe_contact(conversation: Any) -> Optional[Dict[str, Any]]:
 def contracts(session: Session, conversations: Sequence[Any]) -> List[Dict[str, Any]]:
     """These conversations (objects or rows with an `id`) as contract dictionaries, in the order given.
 
-    Their outcomes, corrections and alerts are read here, one query each for
-    the whole batch; outcomes as plain rows, which is several times quicker
-    than building ORM objects for them.
+    Their outcomes, corrections, alerts and marks are read here, one query
+    each for the whole batch; outcomes and marks as plain rows, which is
+    several times quicker than building ORM objects for them.
     """
     pks = [row.id for row in conversations]
     wishes: Dict[int, List[Any]] = {}
     fixes: Dict[int, List[Correction]] = {}
+    marks: Dict[int, List[Any]] = {}
     if pks:
         table = Outcome.__table__
         found_wishes = session.execute(
@@ -164,9 +176,19 @@ def contracts(session: Session, conversations: Sequence[Any]) -> List[Dict[str, 
         ).scalars()
         for fix in found_fixes:
             fixes.setdefault(fix.conversation_pk, []).append(fix)
+        marked = Mark.__table__
+        found_marks = session.execute(
+            select(marked.c.conversation_pk, marked.c.at, marked.c.tier, marked.c.kind,
+                   marked.c.reader_version)
+            .where(marked.c.conversation_pk.in_(pks))
+            .order_by(marked.c.at, marked.c.id)
+        )
+        for mark in found_marks:
+            marks.setdefault(mark.conversation_pk, []).append(mark)
     alerts = alerts_for(session, pks)
     return [
-        to_contract(row, wishes.get(row.id, ()), fixes.get(row.id, ()), alerts.get(row.id, ()))
+        to_contract(row, wishes.get(row.id, ()), fixes.get(row.id, ()), alerts.get(row.id, ()),
+                    marks.get(row.id, ()))
         for row in conversations
     ]
 
@@ -199,7 +221,7 @@ def iter_records(
     until: Optional[datetime] = None,
     batch: int = DEFAULT_BATCH,
 ) -> Iterator[Dict[str, Any]]:
-    """Every matching record, newest first (by started_at), as contract v2 dictionaries.
+    """Every matching record, newest first (by started_at), as contract v3 dictionaries.
 
     `since` and `until` bound `updated_at` (until is exclusive), as the report's period does.
     """

@@ -177,6 +177,7 @@ class Mark(Base):
     """
 
     __tablename__ = "marks"
+    __table_args__ = (Index("ix_marks_tier_read_at", "tier", "read_at"),)  # the unread "worth a look" list
 
     id = Column(Integer, primary_key=True)
     conversation_pk = Column(
@@ -188,6 +189,9 @@ class Mark(Base):
     reason = Column(String(128))
     message_id = Column(String(64))
     reader_version = Column(String(32), nullable=False)
+    # A practitioner read the message (the workspace's "Mark as read"): who and when (migration 0008).
+    read_at = Column(DateTime)
+    read_by = Column(String(255))
 
 
 class SignInFailure(Base):

@@ -1,4 +1,5 @@
-"""What the practitioners' workspace reads and changes: the list, a conversation, corrections, alerts.
+"""What the practitioners' workspace reads and changes: the list, a conversation, corrections, alerts,
+and the messages marked "worth a look".
 
 No Flask here: the web views call these and render. Each call is one unit
 of work. The list is built to stay quick at 100,000 enquiries: every filter
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Dict, List, Optional, Tuple
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
@@ -217,6 +218,10 @@ class MarkView:
     kind: str
     reason: Optional[str]
     message_id: Optional[str]
+    id: int = 0
+    reader_version: str = ""
+    read_by: Optional[str] = None
+    read_at: Optional[datetime] = None
 
 
 @dataclass(frozen=True)
@@ -338,7 +343,8 @@ def conversation_page(conversation_id: str) -> List[RecordPage]:
                     for f in found_fixes if f.conversation_pk == row.id
                 ],
                 alerts=[_alert_line(a) for a in found_alerts if a.conversation_pk == row.id],
-                marks=[MarkView(m.at, m.tier, m.kind, m.reason, m.message_id)
+                marks=[MarkView(m.at, m.tier, m.kind, m.reason, m.message_id, id=m.id,
+                                reader_version=m.reader_version, read_by=m.read_by, read_at=m.read_at)
                        for m in found_marks if m.conversation_pk == row.id],
                 safe_contact=_safe_contact(row),
             ))
@@ -536,3 +542,113 @@ def alert_state(alert_id: int) -> Optional[AlertState]:
             return None
         return AlertState(row.id, row.enquiry_ref, row.conversation_id, row.acknowledged_by,
                           row.acknowledged_at)
+
+
+# --- "worth a look": messages marked for a person to read the same day -------------------------
+
+
+@dataclass(frozen=True)
+class MarkToRead:
+    """A message marked "worth a look" (tier review) that nobody has read yet. Ids and why; never words."""
+
+    id: int
+    enquiry_ref: Optional[str]
+    conversation_id: str
+    stage: str
+    message_id: Optional[str]  # the transcript anchor the conversation page uses: #message-<id>
+    at: datetime
+    kind: str
+    reason: Optional[str]
+    reader_version: str
+
+
+def _unread_reviews() -> List[ColumnElement]:
+    return [Mark.tier == c.MARK_REVIEW, Mark.read_at.is_(None)]  # ix_marks_tier_read_at (migration 0008)
+
+
+def marks_to_read(limit: int = 100) -> List[MarkToRead]:
+    """Messages marked "worth a look" and not yet read, the newest first (at most `limit`)."""
+    with session_scope() as session:
+        found = session.execute(
+            select(Mark.id, Mark.message_id, Mark.at, Mark.kind, Mark.reason, Mark.reader_version,
+                   Conversation.enquiry_ref, Conversation.conversation_id, Conversation.stage)
+            .join(Conversation, Conversation.id == Mark.conversation_pk)
+            .where(*_unread_reviews())
+            .order_by(Mark.at.desc(), Mark.id.desc())
+            .limit(max(1, int(limit)))
+        )
+        return [
+            MarkToRead(id=row.id, enquiry_ref=row.enquiry_ref, conversation_id=row.conversation_id,
+                       stage=row.stage, message_id=row.message_id, at=row.at, kind=row.kind,
+                       reason=row.reason, reader_version=row.reader_version)
+            for row in found
+        ]
+
+
+def count_marks_to_read() -> int:
+    """How many messages marked "worth a look" nobody has read yet."""
+    with session_scope() as session:
+        return int(session.execute(
+            select(func.count()).select_from(Mark).where(*_unread_reviews())
+        ).scalar_one())
+
+
+MARK_READ = "read"  # this call marked it as read
+MARK_ALREADY_READ = "already_read"  # somebody had read it before: nothing changed
+NO_MARK = "no_mark"  # no such mark (never was, or erased with its enquiry): nothing changed
+
+
+@dataclass(frozen=True)
+class MarkReading:
+    """What `mark_read` did (`result`), and the mark's ids and who read it (None when there is no mark)."""
+
+    result: str
+    mark_id: int
+    enquiry_ref: Optional[str] = None
+    conversation_id: Optional[str] = None
+    message_id: Optional[str] = None
+    read_by: Optional[str] = None
+    read_at: Optional[datetime] = None
+
+
+def mark_read(mark_id: int, by: str, address: Optional[str] = None) -> MarkReading:
+    """A practitioner has read the marked message: who and when are kept, and audited in the same transaction.
+
+    Of two practitioners at once only one reads it first: the other is told
+    who did (`MARK_ALREADY_READ`), and nothing changes. `NO_MARK` when there is
+    no such mark. Raises ValueError without the name of who read it.
+    """
+    if not by:
+        raise ValueError("marking a message as read needs the name of who read it")
+    with session_scope() as session:
+        found = session.execute(
+            select(Mark.id, Mark.message_id, Conversation.enquiry_ref, Conversation.conversation_id,
+                   Conversation.stage)
+            .join(Conversation, Conversation.id == Mark.conversation_pk)
+            .where(Mark.id == mark_id)
+        ).first()
+        if found is None:
+            return MarkReading(NO_MARK, mark_id)
+        ids = {"enquiry_ref": found.enquiry_ref, "conversation_id": found.conversation_id,
+               "message_id": found.message_id}
+        now = utcnow()
+        done = session.execute(
+            update(Mark).where(Mark.id == mark_id, Mark.read_at.is_(None))
+            .values(read_at=now, read_by=by[:255])
+            .execution_options(synchronize_session=False)
+        )
+        if done.rowcount != 1:
+            now_read = session.execute(
+                select(Mark.read_by, Mark.read_at).where(Mark.id == mark_id)
+            ).first()
+            if now_read is None:  # erased since it was found
+                return MarkReading(NO_MARK, mark_id)
+            return MarkReading(MARK_ALREADY_READ, mark_id, read_by=now_read.read_by, read_at=now_read.read_at,
+                               **ids)
+        add_audit(
+            session, by, "mark_read",
+            f"mark={mark_id} conversation={found.conversation_id} stage={found.stage} "
+            f"message={found.message_id or '-'}",
+            address,
+        )
+        return MarkReading(MARK_READ, mark_id, read_by=by[:255], read_at=now, **ids)

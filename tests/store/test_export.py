@@ -1,4 +1,4 @@
-"""The streamed export (record contract v2): read in batches, written in chunks, same text as one big dump.
+"""The streamed export (record contract v3): read in batches, written in chunks, same text as one big dump.
 
 Every test runs on SQLite and on PostgreSQL.
 """
@@ -18,7 +18,7 @@ from bot import constants as c
 from bot.cli import main
 from bot.store import alerts, db, export, records, workspace
 from bot.store.db import session_scope
-from bot.store.models import AuditEvent, Conversation
+from bot.store.models import AuditEvent, Conversation, Mark
 
 S, R = c.STAGE_OUTCOMES, c.STAGE_REVIEW
 V1_KEYS = {
@@ -67,8 +67,8 @@ def test_v2_record_has_answers_corrections_and_alerts(store: str) -> None:
 
     (record,) = export.iter_records()
     assert set(record) == V1_KEYS | {"contract", "answers", "corrections", "alerts",
-                                     "withdrawn_outcomes", "safe_contact"}
-    assert record["contract"] == 2
+                                     "withdrawn_outcomes", "safe_contact", "marks"}
+    assert record["contract"] == 3
     assert record["answers"] == {"consent_to_talk": "yes", "feels_safe_now": "no", "wants_advocate": "no"}
     assert record["outcomes"] == [{"code": c.ABUSER_STAYS_AWAY, "own_words": "i want him to move out",
                                    "may_not_be_achievable": False, "achieved": None, "chosen": False}]
@@ -81,6 +81,48 @@ def test_v2_record_has_answers_corrections_and_alerts(store: str) -> None:
     for moment in (fix["at"], alert["raised_at"], alert["acknowledged_at"], record["started_at"],
                    record["updated_at"]):
         assert moment.endswith("Z") and datetime.strptime(moment, "%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_v3_record_has_every_mark_without_words_oldest_first(store: str) -> None:
+    records.start_conversation("conv-1", S, "NR-2026-0042", c.ROLE_PERSON)
+    records.start_conversation("conv-2", S, "NR-2026-0043", c.ROLE_PERSON)
+    records.add_mark("conv-1", S, c.MARK_REVIEW, "neglect_now", "readers-7", "reader p 0.41, neglect_now", "m-2")
+    records.add_mark("conv-1", S, c.MARK_CLEAR, "violence_abuse_now", "readers-7", "rule hitting_now", "m-1")
+    base = datetime(2026, 5, 1, 9, 0, 0)
+    with session_scope() as session:
+        for message_id, minutes in (("m-1", 1), ("m-2", 2)):
+            session.execute(update(Mark).where(Mark.message_id == message_id)
+                            .values(at=base + timedelta(minutes=minutes)))
+
+    found = {r["conversation_id"]: r for r in export.iter_records()}
+    assert found["conv-1"]["contract"] == 3
+    assert found["conv-1"]["marks"] == [
+        {"at": "2026-05-01T09:01:00Z", "tier": c.MARK_CLEAR, "kind": "violence_abuse_now",
+         "reader_version": "readers-7"},
+        {"at": "2026-05-01T09:02:00Z", "tier": c.MARK_REVIEW, "kind": "neglect_now", "reader_version": "readers-7"},
+    ]
+    assert found["conv-2"]["marks"] == []
+    text = "".join(export.stream_json())
+    assert "rule hitting_now" not in text and "reader p" not in text and "m-1" not in text
+
+
+def test_marks_are_read_with_one_query_per_batch(store: str) -> None:
+    _enquiries(9)
+    records.add_mark("conv-00", S, c.MARK_REVIEW, "scam_in_progress", "readers-7", "reader p 0.5", "m-1")
+    reads: List[str] = []
+    engine = db.get_engine(store)
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "FROM marks" in statement:
+            reads.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        found = list(export.iter_records(batch=2))
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert len(found) == 13 and len(reads) == 7  # ceil(13 / 2) batches
+    assert [r["marks"][0]["kind"] for r in found if r["marks"]] == ["scam_in_progress"]
 
 
 def test_newest_first_and_the_same_whatever_the_batch(store: str) -> None:
@@ -181,12 +223,12 @@ def test_csv_stream_one_row_per_wish_with_the_new_answers(store: str) -> None:
             "answer_consent_to_talk", "answer_feels_safe_now", "answer_wants_advocate"]
 
 
-def test_msp_export_streams_v2_and_is_audited(store: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_msp_export_streams_v3_and_is_audited(store: str, capsys: pytest.CaptureFixture[str]) -> None:
     _enquiries(3)
     assert main(["export", "--format", "json"]) == 0
     out = capsys.readouterr().out
     assert json.loads(out) == list(export.iter_records())
-    assert all(r["contract"] == 2 for r in json.loads(out))
+    assert all(r["contract"] == 3 for r in json.loads(out))
     assert main(["export", "--format", "csv", "--enquiry", "NR-2026-0001"]) == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert {r["conversation_id"] for r in rows} == {"conv-01", "rev-01"}

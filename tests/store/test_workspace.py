@@ -119,7 +119,7 @@ def test_conversation_records_both_stages(store: str) -> None:
     records.start_conversation("same", S, "NR-1", c.ROLE_PERSON)
     records.add_outcomes("same", S, [(c.FEEL_SAFER, "for it to stop")])
     found = workspace.conversation_records("same")
-    assert [(r["stage"], r["contract"]) for r in found] == [(S, 2), (R, 2)]
+    assert [(r["stage"], r["contract"]) for r in found] == [(S, 3), (R, 3)]
     assert found[0]["outcomes"][0]["own_words"] == "for it to stop"
     assert workspace.conversation_records("nobody") == []
 
@@ -328,3 +328,81 @@ def test_alert_state_says_whether_an_alert_exists_and_who_acknowledged_it(store:
     state = workspace.alert_state(alert_id)
     assert state is not None and state.acknowledged_by == "duty@example.org" and state.acknowledged_at
     assert workspace.alert_state(alert_id + 1000) is None
+
+
+# --- "worth a look" ----------------------------------------------------------------------------
+
+
+def _marked() -> None:
+    """Two records with marks of each tier; the person's words in a wish. The review marks are m-1 and m-4."""
+    records.start_conversation("conv-1", S, "NR-1", c.ROLE_PERSON)
+    records.add_outcomes("conv-1", S, [(c.FEEL_SAFER, "he keeps my pension card")])
+    records.start_conversation("conv-2", S, "NR-2", c.ROLE_PERSON)
+    for cid, tier, kind, message_id, minutes in (
+            ("conv-1", c.MARK_REVIEW, "scam_in_progress", "m-1", 1),
+            ("conv-1", c.MARK_CLEAR, "violence_abuse_now", "m-2", 2),
+            ("conv-2", c.MARK_POSSIBLE, "neglect_now", "m-3", 3),
+            ("conv-2", c.MARK_REVIEW, "neglect_now", "m-4", 4)):
+        records.add_mark(cid, S, tier, kind, "readers-7", f"reader p 0.4{minutes}, {kind}", message_id)
+        with session_scope() as session:
+            session.execute(update(Mark).where(Mark.message_id == message_id)
+                            .values(at=T0 + timedelta(minutes=minutes)))
+
+
+def _mark_id(message_id: str) -> int:
+    with session_scope() as session:
+        return int(session.execute(select(Mark.id).where(Mark.message_id == message_id)).scalar_one())
+
+
+def test_marks_to_read_are_the_unread_review_marks_newest_first_without_words(store: str) -> None:
+    _marked()
+    found = workspace.marks_to_read()
+    assert [(m.conversation_id, m.message_id) for m in found] == [("conv-2", "m-4"), ("conv-1", "m-1")]
+    last = found[1]
+    assert (last.id, last.enquiry_ref, last.stage, last.at, last.kind, last.reason, last.reader_version) == (
+        _mark_id("m-1"), "NR-1", S, T0 + timedelta(minutes=1), "scam_in_progress",
+        "reader p 0.41, scam_in_progress", "readers-7")
+    assert "pension" not in repr(found), "never the person's words"
+    assert workspace.count_marks_to_read() == 2
+    assert [m.message_id for m in workspace.marks_to_read(limit=1)] == ["m-4"]
+
+
+def test_mark_read_keeps_who_and_when_and_is_audited(store: str) -> None:
+    _marked()
+    mark_id = _mark_id("m-1")
+    done = workspace.mark_read(mark_id, "pat@example.org", address="10.0.0.7")
+    assert (done.result, done.enquiry_ref, done.conversation_id, done.message_id, done.read_by) == (
+        workspace.MARK_READ, "NR-1", "conv-1", "m-1", "pat@example.org")
+    assert done.read_at is not None
+    assert [m.message_id for m in workspace.marks_to_read()] == ["m-4"]
+    assert workspace.count_marks_to_read() == 1
+    (audit,) = [a for a in _audits() if a.action == "mark_read"]
+    assert (audit.actor, audit.address) == ("pat@example.org", "10.0.0.7")
+    assert audit.detail == f"mark={mark_id} conversation=conv-1 stage={S} message=m-1"
+
+    (page,) = workspace.conversation_page("conv-1")
+    read = {m.message_id: m for m in page.marks}
+    assert (read["m-1"].id, read["m-1"].read_by, read["m-1"].read_at, read["m-1"].reader_version) == (
+        mark_id, "pat@example.org", done.read_at, "readers-7")
+    assert read["m-2"].read_by is None and read["m-2"].read_at is None
+
+    again = workspace.mark_read(mark_id, "sam@example.org")
+    assert (again.result, again.read_by, again.read_at, again.enquiry_ref) == (
+        workspace.MARK_ALREADY_READ, "pat@example.org", done.read_at, "NR-1")
+    missing = workspace.mark_read(mark_id + 1000, "pat@example.org")
+    assert (missing.result, missing.conversation_id) == (workspace.NO_MARK, None)
+    assert len([a for a in _audits() if a.action == "mark_read"]) == 1, "only what changed is audited"
+    with pytest.raises(ValueError, match="who read it"):
+        workspace.mark_read(_mark_id("m-4"), "")
+
+
+def test_mark_read_and_its_audit_stand_or_fall_together(store: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    _marked()
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("audit log unavailable")
+
+    monkeypatch.setattr(workspace, "add_audit", broken)
+    with pytest.raises(RuntimeError):
+        workspace.mark_read(_mark_id("m-4"), "pat@example.org")
+    assert workspace.count_marks_to_read() == 2, "no audit, no change"
