@@ -115,7 +115,7 @@ def test_export_streams_the_contract_and_is_audited(client: Any) -> None:
     response = client.get("/review/export/download?format=json&enquiry=NR-9")
     assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
     data: List[Dict[str, Any]] = json.loads(response.get_data(as_text=True))
-    assert data[0]["contract"] == 2 and data[0]["enquiry_ref"] == "NR-9"
+    assert data[0]["contract"] == 3 and data[0]["enquiry_ref"] == "NR-9"
     csv = client.get("/review/export/download?format=csv").get_data(as_text=True)
     assert csv.splitlines()[0].startswith("conversation_id,")
     assert _actions().count("export") == 2
@@ -327,3 +327,86 @@ def test_acknowledging_an_alert_that_does_not_exist_says_so(client: Any) -> None
     assert "Alert acknowledged for NR-9." in client.get("/review/").get_data(as_text=True)
     client.post(f"/review/alerts/{alert_id}/acknowledge", data={"csrf_token": token})
     assert f"was already acknowledged by {WHO}" in client.get("/review/").get_data(as_text=True)
+
+
+def _worth_a_look(tracker: str, marks: int = 1) -> str:
+    """A conversation that carried on after a message marked "worth a look" (and, with marks=2, one more)."""
+    cid = "conv-look"
+    records.start_conversation(cid, c.STAGE_OUTCOMES, "NR-L", c.ROLE_PERSON)
+    found = [("m-look", "scam_in_progress", "reader p 0.52, scam_in_progress", 5),
+             ("m-more", "neglect_now", "reader p 0.47, neglect_now", 7)][:marks]
+    for message_id, kind, reason, minutes in found:
+        records.add_mark(cid, c.STAGE_OUTCOMES, c.MARK_REVIEW, kind, "readers-7", reason, message_id)
+        with session_scope() as session:
+            session.execute(update(Mark).where(Mark.message_id == message_id).values(at=_minutes(minutes)))
+    add_events(tracker, cid, [
+        said(OPENING.replace("NR-D", "NR-L"), T, "m-open", command=True),
+        asked(c.DESIRED_OUTCOMES, _minutes(4)),
+        said("a man on the phone says my bank is closing and wants my card number", _minutes(5), "m-look"),
+        said("my carer has not come for three days", _minutes(7), "m-more"),
+    ])
+    return cid
+
+
+def test_the_first_page_counts_and_lists_the_messages_worth_a_look(client: Any, tracker: str) -> None:
+    assert "No messages to read today." in client.get("/review/").get_data(as_text=True)
+    cid = _worth_a_look(tracker, marks=2)
+    page = client.get("/review/").get_data(as_text=True)
+    assert '<a class="govuk-link" href="#worth-a-look">2 messages to read today</a>.' in page
+    look = page[page.index('id="worth-a-look"'):]
+    assert look.index("m-more") < look.index("m-look"), "the newest first"
+    assert f'href="/review/conversations/{cid}#message-m-look"' in look
+    assert "Marked Wed 1 Jul 2026, 3:20pm." in look
+    assert "Why: A scam happening now (reader p 0.52, scam_in_progress)." in look
+    assert "Reader version readers-7" in look and "Mark as read" in look
+    assert "bank" not in page and "carer" not in page, "never the person's words"
+    assert page.index('id="to-read-count"') < page.index("There are no open alerts")
+
+    conversation = client.get(f"/review/conversations/{cid}").get_data(as_text=True)
+    assert "msp-chat__turn--danger" in _danger_turn(conversation, "m-look")  # the link's anchor is there
+    marked = conversation[conversation.index('id="marks"'):conversation.index("Transcript")]
+    assert "Worth a look" in marked and "Why: A scam happening now (reader p 0.52, scam_in_progress)." in marked
+    assert "Reader version readers-7." in marked and "Not marked as read." in marked
+
+
+def test_a_message_worth_a_look_is_marked_as_read_with_a_confirmation_and_audited(
+        client: Any, tracker: str) -> None:
+    cid = _worth_a_look(tracker)
+    page = client.get("/review/").get_data(as_text=True)
+    assert "1 message to read today" in page
+    action = re.search(r'action="(/review/marks/(\d+)/read)"', page)
+    assert action
+    url, mark_id = action.group(1), int(action.group(2))
+    assert client.post(url).status_code == 400, "CSRF: a form from elsewhere changes nothing"
+    assert "1 message to read today" in client.get("/review/").get_data(as_text=True)
+    assert "mark_read" not in _actions()
+
+    token = _csrf(page)
+    response = client.post(url, data={"csrf_token": token})
+    assert response.status_code == 303 and response.headers["Location"].endswith("/review/")
+    page = client.get("/review/").get_data(as_text=True)
+    assert "Marked as read: the message for NR-L." in page
+    assert "No messages to read today." in page and "There are no messages to read." in page
+    assert _actions().count("mark_read") == 1
+    (event,) = [e for e in audit_store.list_events(per_page=200).items if e.action == "mark_read"]
+    assert (event.actor, event.detail) == (WHO, f"mark={mark_id} conversation={cid} stage=outcomes message=m-look")
+
+    conversation = client.get(f"/review/conversations/{cid}").get_data(as_text=True)
+    assert f"Read by {WHO}, " in conversation and "Not marked as read." not in conversation
+
+    again = client.post(url, data={"csrf_token": token, "back": "conversation"})
+    assert again.status_code == 303 and again.headers["Location"].endswith(f"/review/conversations/{cid}")
+    assert f"This message for NR-L was already read by {WHO}" in client.get(
+        f"/review/conversations/{cid}").get_data(as_text=True)
+    assert _actions().count("mark_read") == 1
+
+
+def test_marking_a_message_that_does_not_exist_as_read_says_so(client: Any, tracker: str) -> None:
+    _worth_a_look(tracker)
+    token = _csrf(client.get("/review/").get_data(as_text=True))
+    missing = client.post("/review/marks/99999/read", data={"csrf_token": token})
+    assert missing.status_code == 404
+    text = missing.get_data(as_text=True)
+    assert "Message not found" in text and "nothing was marked as read" in text
+    assert "mark_read" not in _actions()
+    assert client.get("/review/marks/1/read").status_code == 405

@@ -1,4 +1,5 @@
-"""The workspace's pages: urgent alerts first, enquiries, a conversation, invitations, export, report, audit.
+"""The workspace's pages: urgent alerts first (and the messages worth a look), enquiries, a conversation,
+invitations, export, report, audit.
 
 Views are thin: they read the request, call the store or the report code,
 audit what was seen or done, and render GOV.UK templates. Sign-in and roles
@@ -39,6 +40,7 @@ from bot.web import invitations
 from bot.web.workspace import _problem, audit, current_user, manager_only, now, review, times
 
 PER_PAGE = 25
+MARKS_SHOWN = 50  # the "worth a look" list on the first page, the newest first; the count is of them all
 
 
 def _settings() -> Settings:
@@ -115,7 +117,10 @@ def waited(seconds: float) -> str:
 @review.get("/")
 def alerts() -> str:
     found = store.open_alerts()
-    return render_template("review/alerts.html", alerts=found, waited=waited, reason_words=REASON_WORDS)
+    to_read = store.marks_to_read(limit=MARKS_SHOWN)
+    return render_template("review/alerts.html", alerts=found, waited=waited, reason_words=REASON_WORDS,
+                           to_read=to_read, to_read_count=store.count_marks_to_read(),
+                           kind_words=KIND_WORDS)
 
 
 @review.post("/alerts/<int:alert_id>/acknowledge")
@@ -132,6 +137,24 @@ def acknowledge(alert_id: int) -> Any:
     _notify({"done": "already_acknowledged", "enquiry": state.enquiry_ref, "by": state.acknowledged_by,
              "at": state.acknowledged_at.isoformat() if state.acknowledged_at else None}, "info")
     return redirect(url_for(".alerts"), code=303)
+
+
+@review.post("/marks/<int:mark_id>/read")
+def mark_read(mark_id: int) -> Any:
+    """A practitioner has read a message worth a look. Back to the first page, or to the conversation."""
+    done = store.mark_read(mark_id, current_user().email, address=request.remote_addr)  # audited with it
+    if done.result == store.NO_MARK:  # never was, or erased since the page was loaded
+        return _problem("no_mark", 404)
+    if request.form.get("back") == "conversation" and done.conversation_id:
+        target = url_for(".conversation", conversation_id=done.conversation_id)
+    else:
+        target = url_for(".alerts")
+    if done.result == store.MARK_READ:
+        _notify({"done": "mark_read", "enquiry": done.enquiry_ref})
+    else:
+        _notify({"done": "mark_already_read", "enquiry": done.enquiry_ref, "by": done.read_by,
+                 "at": done.read_at.isoformat() if done.read_at else None}, "info")
+    return redirect(target, code=303)
 
 
 # --- 2. enquiries ------------------------------------------------------------------------------
@@ -224,7 +247,8 @@ def conversation(conversation_id: str) -> str:
         safe_now={page.record["stage"]: safe_now_note(page, turns) for page in pages},
         codes=CODE_WORDS, stage_words=STAGE_WORDS, status_words=STATUS_WORDS, flag_words=FLAG_WORDS,
         answer_words=ANSWER_WORDS, question_words=QUESTION_WORDS, role_words=ROLE_WORDS,
-        tier_words=TIER_WORDS, reason_words=REASON_WORDS, contact_words=CONTACT_ANSWER_WORDS)
+        tier_words=TIER_WORDS, reason_words=REASON_WORDS, contact_words=CONTACT_ANSWER_WORDS,
+        kind_words=KIND_WORDS)
 
 
 def _confirm(done: str, conversation_id: str, stage: str, index: int, **more: Any) -> Any:
@@ -388,7 +412,22 @@ REASON_WORDS = {
 TIER_WORDS = {
     c.MARK_CLEAR: "Danger",
     c.MARK_POSSIBLE: "Possible danger",
-    c.MARK_REVIEW: "Read today",
+    c.MARK_REVIEW: "Worth a look",
+}
+# Why a message was marked: the kind of danger the reader saw, or how it was said (a press, an answer).
+KIND_WORDS = {
+    "violence_abuse_now": "Violence or abuse now",
+    "suicide_self_harm": "Suicide or self-harm",
+    "medical_emergency": "A medical emergency",
+    "fire_gas": "Fire or gas",
+    "scam_in_progress": "A scam happening now",
+    "exploitation_slavery": "Exploitation or modern slavery",
+    "neglect_now": "Neglect now",
+    "danger": "Danger",
+    "self_harm": "Self-harm",
+    "button": "Pressed “I am not safe right now”",
+    "answer": "Said they are not safe",
+    "model": "The assistant’s language model",
 }
 CONTACT_ANSWER_WORDS = {c.YES: "Yes", c.NO: "No", c.NOT_SURE: "Not sure", None: "Not answered"}
 ANSWER_WORDS: Dict[Any, str] = {
