@@ -168,7 +168,7 @@ def test_a_practitioners_day(live: Live, browser: Any, axe: Any) -> None:
     page.get_by_label("JSON").check()
     with page.expect_download() as download:
         page.get_by_role("button", name="Download").click()
-    assert '"contract": 2' in download.value.path().read_text()
+    assert '"contract": 3' in download.value.path().read_text()
     page.get_by_role("link", name="Report").click()
     page.get_by_label("From").fill("2020-01-01")
     page.get_by_label("To").fill("2030-12-31")
@@ -218,7 +218,7 @@ def test_a_practitioners_day(live: Live, browser: Any, axe: Any) -> None:
 def _danger_conversation(live: Live) -> str:
     """Written straight into the live stack's stores (no chat, no model): an opening, "safe now: yes"
     pressed, then a danger message that was marked and raised the alert, then the danger button;
-    a junk wish and a real one; the person's safe-contact answers."""
+    a junk wish and a real one; the person's safe-contact answers; later a message marked worth a look."""
     cid, now = "duty-danger-1", utcnow() - timedelta(minutes=10)
     settings = live.services.settings
     before = db.configured_url()
@@ -236,6 +236,9 @@ def _danger_conversation(live: Live) -> str:
             session.add(Mark(conversation_pk=pk, at=now + timedelta(minutes=2), tier=c.MARK_CLEAR,
                              kind="weapon", reason="rule knife_at_door", message_id="m-danger",
                              reader_version="browser-test"))
+            session.add(Mark(conversation_pk=pk, at=now + timedelta(minutes=5), tier=c.MARK_REVIEW,
+                             kind="exploitation_slavery", reason="reader p 0.44, exploitation_slavery",
+                             message_id="m-look", reader_version="browser-test"))
             session.execute(update(Conversation).where(Conversation.id == pk).values(
                 contact_safe_to_call=c.YES, contact_when="weekday mornings, he is at work",
                 contact_number="07700 900456", contact_others_answer=c.NOT_SURE,
@@ -252,6 +255,7 @@ def _danger_conversation(live: Live) -> str:
         asked(c.DESIRED_OUTCOMES, now + timedelta(minutes=1, seconds=21)),
         said("he is outside with a knife", now + timedelta(minutes=2), "m-danger"),
         said("/danger", now + timedelta(minutes=3), "m-button", command=True),
+        said("my nephew keeps my bank card and gives me a little money", now + timedelta(minutes=5), "m-look"),
     ])
     return cid
 
@@ -270,6 +274,12 @@ def test_a_duty_worker_reads_a_danger_conversation(live: Live, browser: Any, axe
     _expect()(page.get_by_text(re.compile(r"Raised (today|yesterday), \d{1,2}:\d\d[ap]m\.")).first).to_be_visible()
     _expect()(page.get_by_role("link", name=re.compile("Safe-contact answers.*DUTY-1"))).to_be_visible()
     assert "07700 900456" not in page.content()
+    # Beside it, the messages worth a look, counted at the top (other tests' chats may add to the count).
+    _expect()(page.get_by_role("link", name=re.compile(r"^\d+ messages? to read today$"))).to_be_visible()
+    look = page.locator("#worth-a-look ~ .msp-alert", has_text="DUTY-1")
+    _expect()(look).to_contain_text("Why: Exploitation or modern slavery (reader p 0.44, exploitation_slavery).")
+    _expect()(look).to_contain_text("Reader version browser-test")
+    assert "bank card" not in page.content()
     check_accessible(axe, page, "workspace: urgent alerts with links")
     screenshot(page, "workspace-alerts-links")
 
@@ -296,6 +306,20 @@ def test_a_duty_worker_reads_a_danger_conversation(live: Live, browser: Any, axe
     _expect()(page.get_by_text("hello is this thing on")).to_be_visible()
     check_accessible(axe, page, "workspace: a wish set aside")
     screenshot(page, "workspace-wish-set-aside")
+
+    # Worth a look: straight to the message, then back to mark it as read.
+    page.goto(live.web_url + "/review/")
+    page.get_by_role("link", name=re.compile(r"^Go to the message for DUTY-1, marked")).click()
+    assert page.url.endswith(f"/review/conversations/{cid}#message-m-look")
+    _expect()(page.locator(".msp-chat__turn--danger:target")).to_contain_text("keeps my bank card")
+    _expect()(page.locator("#marks + .govuk-grid-row")).to_contain_text("Worth a look")
+    _expect()(page.locator("#marks + .govuk-grid-row")).to_contain_text("Not marked as read.")
+    page.go_back()
+    page.get_by_role("button", name=re.compile(r"^Mark as read the message for DUTY-1")).click()
+    _expect()(page.get_by_text("Marked as read: the message for DUTY-1.")).to_be_visible()
+    _expect()(page.get_by_role("button", name=re.compile(r"^Mark as read the message for DUTY-1"))).to_have_count(0)
+    check_accessible(axe, page, "workspace: a message worth a look marked as read")
+    screenshot(page, "workspace-worth-a-look-read")
 
     # Pages the workspace does not have are workspace pages.
     page.goto(live.web_url + "/review/no-such-page")
