@@ -10,8 +10,17 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SPACY_MODEL := var/spacy/en_msp/meta.json
 MODEL := models/msp.tar.gz
+READERS := models/readers/manifest.json
 GOVUK := bot/web/static/govuk/govuk-frontend.min.js
-TRAINING_INPUTS := $(shell find data domain -type f -name '*.yml' 2>/dev/null) config.yml
+# Rasa's training data: data/nlu, data/rules, data/stories (data/readers is the learned readers').
+RASA_DATA := data/nlu data/rules data/stories
+TRAINING_INPUTS := $(shell find $(RASA_DATA) domain -type f -name '*.yml' 2>/dev/null) config.yml
+# The learned readers' inputs: their fair data (never a held-out set) and the code that trains them.
+READER_INPUTS := $(shell find data/nlu data/readers tests/data/tuning tests/data/heldout_v2 tests/data/heldout_v3 \
+	tests/data/heldout_v4 tests/data/heldout_v5 tests/data/heldout_v6 -type f -name '*.yml' 2>/dev/null) \
+	tests/data/danger_heldout.yml tests/data/outcomes_heldout.yml \
+	$(wildcard bot/language/train_readers.py bot/language/training_data.py bot/language/lexical.py \
+	bot/language/embedding.py bot/language/danger_kinds.py bot/language/patterns/danger_kinds.yml)
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONPATH := $(CURDIR)
@@ -47,11 +56,16 @@ $(SPACY_MODEL): bot/language/nlp.py | $(STAMP)
 	$(PY) -m bot.language.nlp var/spacy/en_msp
 
 $(MODEL): $(SPACY_MODEL) $(TRAINING_INPUTS) | $(STAMP)
-	$(PY) -m rasa train --domain domain --data data --config config.yml \
+	$(PY) -m rasa train --domain domain --data $(RASA_DATA) --config config.yml \
 		--out models --fixed-model-name msp
 	touch $(MODEL)
 
-train: $(MODEL)
+# The learned readers (danger, its kind, wishes): seeded, thresholds by leave-one-set-out
+# cross-validation on training data; retrained when their data or code changes.
+$(READERS): $(SPACY_MODEL) $(READER_INPUTS) | $(STAMP)
+	$(PY) -m bot.language.train_readers --out models/readers
+
+train: $(MODEL) $(READERS)
 
 migrate: $(STAMP)
 	$(VENV)/bin/msp migrate
@@ -69,7 +83,7 @@ $(GOVUK): package-lock.json bot/web/scss/govuk.scss
 
 assets: $(GOVUK)
 
-run: $(MODEL) migrate assets
+run: $(MODEL) $(READERS) migrate assets
 	$(VENV)/bin/msp setup
 	$(VENV)/bin/msp serve
 
@@ -77,7 +91,7 @@ chat: $(STAMP)
 	$(VENV)/bin/msp chat
 
 validate: $(STAMP)
-	$(PY) -m rasa data validate --domain domain --data data --config config.yml --fail-on-warnings
+	$(PY) -m rasa data validate --domain domain --data $(RASA_DATA) --config config.yml --fail-on-warnings
 
 unit: $(STAMP) $(SPACY_MODEL)
 	$(PY) -m pytest -q -m "not e2e"
@@ -86,15 +100,15 @@ story-test: $(MODEL)
 	$(PY) -m rasa test core --model $(MODEL) --stories tests/test_stories.yml \
 		--endpoints endpoints.yml --fail-on-prediction-errors --out results/stories
 
-e2e: $(MODEL) assets
+e2e: $(MODEL) $(READERS) assets
 	$(PY) -m pytest -q -m e2e
 
 # The production path alone: PostgreSQL, Redis, two instances, faults (docs/production.md).
-production: $(MODEL) assets
+production: $(MODEL) $(READERS) assets
 	$(PY) -m pytest -q -m production
 
 # pytest runs last so that its summary is the closing line CI reads.
-test: $(MODEL) assets
+test: $(MODEL) $(READERS) assets
 	$(MAKE) lint
 	$(MAKE) validate
 	$(MAKE) story-test
@@ -104,7 +118,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check bot tests benchmarks
 	$(VENV)/bin/mypy bot
 
-benchmark: $(MODEL)
+benchmark: $(MODEL) $(READERS)
 	$(PY) benchmarks/heldout.py
 	$(PY) benchmarks/encryption.py  # what encryption at rest adds per turn
 	$(PY) benchmarks/web_turns.py  # what the chat page adds per turn over calling Rasa directly

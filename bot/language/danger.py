@@ -40,8 +40,9 @@ SELF_HARM = "self_harm"
 
 CLEAR = "clear"
 POSSIBLE = "possible"
+REVIEW = "review"  # the learned reader's third tier: carry on, and a person reads it the same day
 NONE = "none"
-_RANK = {NONE: 0, POSSIBLE: 1, CLEAR: 2}
+_RANK = {NONE: 0, REVIEW: 1, POSSIBLE: 2, CLEAR: 3}
 # A clause this short next to a match's clause lends it its time ("years ago", "when I was little").
 SHORT_CLAUSE = 5
 
@@ -536,15 +537,30 @@ def detect_danger(text: str) -> Optional[DangerSignal]:
     return reading.first if reading.level == CLEAR else None
 
 
-def decide(reading: DangerReading, intent: Optional[str], confidence: float) -> str:
-    """The running decision, in two tiers.
+def decide(reading: DangerReading, intent: Optional[str], confidence: float, learned: Any = None) -> str:
+    """The running decision: clear, possible, review or none.
 
-    Rules sure, and the model not sure of the opposite: clear (the help at once).
-    Rules sure, but the model sure that this is about the past, a negation or
-    everyday talk ("I could strangle my sister", "the darts was a bloodbath"):
-    the two disagree, so possible (the gentle check, whose answer decides;
-    never silence). Rules unsure, or the model alone says danger: possible.
+    With the learned readers (`learned`, a readers.DangerScore; the servers
+    always have one, loaded at start), three tiers and a precise layer:
+    - the rules sure: clear (the help at once), unless the learned reader is
+      sure it is not danger (below what 99 in 100 danger messages score in
+      cross-validation): then possible, the gentle check, whose answer
+      decides; never silence;
+    - the rules unsure: at least possible;
+    - otherwise the learned reader's own tier: clear, possible, review (the
+      conversation carries on; a person reads it the same day) or none.
+    Without them (tools and unit tests that load none), the rules and the
+    Rasa model's intent as before: rules sure and the model sure that this is
+    the past, a negation or everyday talk gives the gentle check; rules
+    unsure, or the model alone says danger, the gentle check.
     """
+    if learned is not None:
+        if reading.level == CLEAR:
+            return POSSIBLE if learned.p < learned_veto(learned) else CLEAR
+        tier = str(learned.tier)
+        if reading.level == POSSIBLE:
+            return CLEAR if tier == CLEAR else POSSIBLE
+        return tier
     if reading.level == CLEAR and intent in NOT_DANGER_INTENTS and confidence >= MODEL_SURE_NOT_DANGER:
         return POSSIBLE
     if reading.level != NONE:
@@ -552,3 +568,8 @@ def decide(reading: DangerReading, intent: Optional[str], confidence: float) -> 
     if intent == DANGER_INTENT and confidence >= MODEL_UNSURE:
         return POSSIBLE
     return NONE
+
+
+def learned_veto(learned: Any) -> float:
+    """The score under which the learned reader overrules a sure rule (down to the gentle check)."""
+    return float(getattr(learned, "veto", 0.0))

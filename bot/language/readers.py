@@ -1,0 +1,170 @@
+"""The learned readers, as trained by `make train` (bot/language/train_readers.py) and loaded at start.
+
+Danger: two classifiers read each message, one over its words (TF-IDF of
+lemmas and character n-grams, logistic regression) and one over its meaning
+(all-MiniLM-L6-v2 sentence vectors, a small MLP); their probabilities are
+averaged. Thresholds for the tiers (clear, possible, review) were chosen by
+leave-one-set-out cross-validation on training data and are saved with the
+models. A kind model names what kind of danger it is, so the help fits.
+
+Wishes: one classifier per outcome code over each clause's words and meaning.
+
+The artefacts live in models/readers/ beside the Rasa model, with a manifest
+of their SHA-256 values: a missing or altered file stops the process at start
+with one clear line (ReadersProblem), never a quiet fall back to rules alone.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence
+
+import numpy as np
+
+from bot.settings import PROJECT_ROOT
+
+READERS_DIR = PROJECT_ROOT / "models" / "readers"
+MANIFEST = "manifest.json"
+DANGER_FILE = "danger.joblib"
+WISHES_FILE = "wishes.joblib"
+
+CLEAR = "clear"
+POSSIBLE = "possible"
+REVIEW = "review"
+NONE = "none"
+
+
+class ReadersProblem(RuntimeError):
+    """The learned readers are missing, altered or unreadable: stop at start, say what to do."""
+
+
+@dataclass(frozen=True)
+class DangerScore:
+    """The learned reading of one message: its probability of danger, its tier, and what kind it is."""
+
+    p: float
+    tier: str
+    kind: Optional[str] = None
+    kind_p: float = 0.0
+    veto: float = 0.0  # below this, the reader overrules a sure rule (down to the gentle check)
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+class Readers:
+    """The loaded readers. Thread-safe for reading; load once per process."""
+
+    def __init__(self, path: Path = READERS_DIR) -> None:
+        import joblib
+
+        manifest_file = path / MANIFEST
+        if not manifest_file.is_file():
+            raise ReadersProblem(f"the learned readers are not trained ({manifest_file} is missing): "
+                                 "run `make train`")
+        try:
+            self.manifest: Dict[str, Any] = json.loads(manifest_file.read_text())
+            files = self.manifest["files"]
+            for name, digest in files.items():
+                if _sha256(path / name) != digest:
+                    raise ReadersProblem(f"{path / name} is not the file `make train` wrote (its SHA-256 "
+                                         "differs from the manifest's): run `make train` again")
+            self.danger: Dict[str, Any] = joblib.load(path / DANGER_FILE)
+            self.wishes: Optional[Dict[str, Any]] = (
+                joblib.load(path / WISHES_FILE) if WISHES_FILE in files else None)
+        except ReadersProblem:
+            raise
+        except (OSError, ValueError, KeyError, TypeError, EOFError, ImportError, AttributeError) as exc:
+            raise ReadersProblem(f"the learned readers in {path} cannot be read ({type(exc).__name__}): "
+                                 "run `make train` again") from None
+        self.version: str = str(self.manifest["version"])
+        self.thresholds: Dict[str, float] = {k: float(v) for k, v in self.manifest["danger"]["thresholds"].items()}
+        from bot.language.embedding import embedder
+
+        self.embedder = embedder()
+        self._lock = threading.Lock()
+
+    # --- features ----------------------------------------------------------------------------
+
+    @functools.lru_cache(maxsize=512)  # noqa: B019 (one reader per process; a message is read once)
+    def vector(self, text: str) -> np.ndarray:
+        """The message's sentence vector: computed once per text, whoever asks (danger, wishes, a benchmark)."""
+        return self.embedder.embed([text])[0]
+
+    def vectors(self, texts: Sequence[str]) -> np.ndarray:
+        return np.vstack([self.vector(t) for t in texts]) if texts else np.zeros((0, 384), dtype=np.float32)
+
+    # --- danger ----------------------------------------------------------------------------------
+
+    def danger_p(self, texts: Sequence[str]) -> np.ndarray:
+        model = self.danger
+        lexical = model["lexical"].predict_proba(model["vectorizer"].transform(list(texts)))[:, 1]
+        dense = model["dense"].predict_proba(self.vectors(texts))[:, 1]
+        return np.asarray((lexical + dense) / 2.0)
+
+    def tier_of(self, p: float) -> str:
+        t = self.thresholds
+        if p >= t["clear"]:
+            return CLEAR
+        if p >= t["possible"]:
+            return POSSIBLE
+        if p >= t["review"]:
+            return REVIEW
+        return NONE
+
+    def kind(self, texts: Sequence[str]) -> List[tuple]:  # type: ignore[type-arg]
+        """(kind, probability) for each text: what kind of danger it would be."""
+        model = self.danger
+        classes = list(model["kind_classes"])
+        lexical = model["kind_lexical"].predict_proba(model["vectorizer"].transform(list(texts)))
+        dense = model["kind_dense"].predict_proba(self.vectors(texts))
+        both = (lexical + dense) / 2.0
+        return [(classes[int(row.argmax())], float(row.max())) for row in both]
+
+    def danger_score(self, text: str) -> DangerScore:
+        p = float(self.danger_p([text])[0])
+        tier = self.tier_of(p)
+        kind, kind_p = self.kind([text])[0]
+        return DangerScore(p, tier, kind, kind_p, self.thresholds.get("veto", 0.0))
+
+    # --- wishes ----------------------------------------------------------------------------------
+
+    def wish_p(self, clauses: Sequence[str]) -> List[Dict[str, float]]:
+        """For each clause, the probability of each outcome code."""
+        if self.wishes is None or not clauses:
+            return [{} for _ in clauses]
+        model = self.wishes
+        codes = list(model["codes"])
+        lexical = model["lexical"].predict_proba(model["vectorizer"].transform(list(clauses)))
+        dense = model["dense"].predict_proba(self.vectors(clauses))
+        both = (np.asarray(lexical) + np.asarray(dense)) / 2.0
+        return [dict(zip(codes, map(float, row), strict=False)) for row in both]
+
+
+_current: Optional[Readers] = None
+_loading = threading.Lock()
+
+
+def load_readers(path: Path = READERS_DIR) -> Readers:
+    """Load the readers for this process (at start): a problem is a ReadersProblem, never a fall back."""
+    global _current
+    with _loading:
+        _current = Readers(path)
+        return _current
+
+
+def current() -> Optional[Readers]:
+    """The readers this process loaded at start, or None where none were loaded (unit tests, tools)."""
+    return _current
+
+
+def use(readers: Optional[Readers]) -> None:
+    """Tests: put these readers (or none) in place."""
+    global _current
+    _current = readers
