@@ -41,7 +41,7 @@ import sys
 import time
 from collections import defaultdict
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 import yaml
 
@@ -55,6 +55,7 @@ from bot.language.danger import (  # noqa: E402
     MODEL_UNSURE,
     NONE,
     POSSIBLE,
+    REVIEW,
     assess_danger,
     decide,
 )
@@ -151,12 +152,24 @@ def danger_by_type(danger: Sequence[Tuple[str, str]], decides: Decider) -> None:
     print("    caught by type: " + ", ".join(f"{k} {c}/{n}" for k, (c, n) in sorted(per.items())))
 
 
-def score_outcomes(cases: Sequence[dict], parse: Optional[Parse]) -> Dict[str, object]:  # type: ignore[type-arg]
+def learned_readers() -> Any:
+    """The learned readers `make train` wrote, or None (then the figures are the rules' and the model's)."""
+    from bot.language.readers import READERS_DIR, ReadersProblem, load_readers
+
+    try:
+        return load_readers(READERS_DIR)
+    except ReadersProblem as problem:
+        print(f"(no learned readers: {problem})\n")
+        return None
+
+
+def score_outcomes(cases: Sequence[dict], parse: Optional[Parse],  # type: ignore[type-arg]
+                   learned: Any = None) -> Dict[str, object]:
     tp = fp = fn = exact = 0
     misses: List[str] = []
     for case in cases:
         intent, confidence = parse(case["text"]) if parse else (None, 0.0)
-        got: Set[str] = set(read_wishes(case["text"], intent, confidence).codes)
+        got: Set[str] = set(read_wishes(case["text"], intent, confidence, learned=learned).codes)
         want: Set[str] = set(case["codes"] or [])
         tp += len(got & want)
         fp += len(got - want)
@@ -191,9 +204,23 @@ def main() -> int:
         intent, confidence = parse(text)
         return POSSIBLE if intent == DANGER_INTENT and confidence >= MODEL_UNSURE else NONE
 
+    learned = None if opts.rules_only else learned_readers()
+
     def running(text: str) -> str:
         intent, confidence = parse(text) if parse else (None, 0.0)
-        return decide(assess_danger(text), intent, confidence)
+        score = learned.danger_score(text) if learned is not None else None
+        return decide(assess_danger(text), intent, confidence, score)
+
+    def readers_alone(text: str) -> str:
+        assert learned is not None
+        tier = learned.danger_score(text).tier
+        return {REVIEW: NONE}.get(tier, tier)
+
+    def marked(text: str) -> str:
+        """Any tier at all, review included: the message is seen by a person."""
+        intent, confidence = parse(text) if parse else (None, 0.0)
+        score = learned.danger_score(text) if learned is not None else None
+        return POSSIBLE if decide(assess_danger(text), intent, confidence, score) != NONE else NONE
 
     for key in (tuple(SETS) if opts.set == "all" else (opts.set,)):
         title, danger_file, outcomes_file, answers_file = SETS[key]
@@ -206,11 +233,20 @@ def main() -> int:
         took = (time.perf_counter() - started) / (len(danger) + len(safe)) * 1000
         if parse is not None:
             score_danger(f"model alone (danger >= {MODEL_UNSURE})", danger, safe, model, False)
+        if learned is not None:
+            score_danger("learned readers alone", danger, safe, readers_alone, False)
         score_danger("running decision (what the assistant does)", danger, safe, running, opts.misses)
+        if learned is not None:
+            score_danger("marked at any tier (review counted)", danger, safe, marked, False)
         if key == "v6":
             danger_by_type(danger, running)
         if key == "v7":
             danger_by_type(_items(data, "danger", "danger_kind"), running)
+            if learned is not None:
+                kinds = _items(data, "danger", "danger_kind")
+                right = sum(learned.danger_score(t).kind == k for t, k in kinds)
+                print(f"    kind named right (the help that fits): {right}/{len(kinds)} "
+                      f"= {right / len(kinds):.3f}")
         print(f"    rules: {took:.1f} ms per message")
         if outcomes_file is None:
             print()
@@ -218,14 +254,16 @@ def main() -> int:
 
         cases = load(outcomes_file)["cases"]
         print(f"Outcomes ({len(cases)} whole answers to 'what would you like to happen?')")
-        modes: List[Tuple[str, Optional[Parse]]] = [("rules alone", None)]
+        modes: List[Tuple[str, Optional[Parse], Any]] = [("rules alone", None, None)]
         if parse is not None:
-            modes.append(("rules, then the model (read_wishes)", parse))
-        for label, mode_parse in modes:
-            s = score_outcomes(cases, mode_parse)
+            modes.append(("rules, then the model (read_wishes)", parse, None))
+        if learned is not None:
+            modes.append(("with the learned wish reader", parse, learned))
+        for label, mode_parse, mode_learned in modes:
+            s = score_outcomes(cases, mode_parse, mode_learned)
             print(f"  {label:38s} precision {s['precision']:.3f}  recall {s['recall']:.3f}  "
                   f"micro-F1 {s['f1']:.3f}  exact set {s['exact']:.3f}")
-            if opts.misses and label != "rules alone":
+            if opts.misses and mode_learned is not None:
                 for line in s["misses"]:  # type: ignore[attr-defined]
                     print(line)
 

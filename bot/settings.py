@@ -421,3 +421,26 @@ def ensure_env_secrets(env_file: Path | None = None) -> List[str]:
     if written:
         path.chmod(0o600)
     return written
+
+
+# The helplines given with the help for danger (helplines.yml): a council's own data, read at start.
+HELPLINE_KEYS = ("emergency", "silent_emergency", "samaritans", "nhs_111", "domestic_abuse", "modern_slavery",
+                 "bank_scam", "gas_emergency")
+
+
+def load_helplines(path: Path | None = None) -> Dict[str, str]:
+    """The numbers in helplines.yml (HELPLINES_FILE, or the project's), every one present and text.
+
+    A missing or broken file stops the process at start: the help for danger must never lack a number.
+    """
+    import yaml
+
+    file = path or Path(_str("HELPLINES_FILE") or PROJECT_ROOT / "helplines.yml")
+    try:
+        numbers = (yaml.safe_load(file.read_text(encoding="utf-8")) or {}).get("numbers") or {}
+    except (OSError, ValueError, AttributeError) as exc:
+        raise SystemExit(f"The helplines file {file} cannot be read ({type(exc).__name__}).") from None
+    missing = [k for k in HELPLINE_KEYS if not str(numbers.get(k) or "").strip()]
+    if missing:
+        raise SystemExit(f"The helplines file {file} has no number for: {', '.join(missing)}.")
+    return {k: str(numbers[k]).strip() for k in HELPLINE_KEYS}

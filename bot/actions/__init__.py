@@ -45,8 +45,22 @@ def _check_keys() -> None:
         raise SystemExit(f"The records cannot be read: {problem}.") from None
 
 
+def _load_readers() -> None:
+    """The learned readers and the helplines, loaded and checked at start: a problem stops the start."""
+    from bot.actions.common import helplines
+    from bot.language.embedding import EmbeddingModelProblem
+    from bot.language.readers import ReadersProblem, load_readers
+
+    helplines()
+    try:
+        load_readers()
+    except (ReadersProblem, EmbeddingModelProblem) as problem:
+        raise SystemExit(f"The action server cannot read messages for danger: {problem}.") from None
+
+
 if _is_action_server():
     _check_keys()
+    _load_readers()
     # Every rule set built before the first message, not during it (bot/language/__init__.py).
     from bot.language import warm_up
 

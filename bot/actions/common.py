@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot import constants as c
 from bot.commands import is_client_command  # noqa: F401 (the actions' name for it)
-from bot.settings import Settings, load_settings
+from bot.settings import Settings, load_helplines, load_settings
 
 logger = logging.getLogger(__name__)
 
@@ -56,10 +56,16 @@ def settings() -> Settings:
     return load_settings()
 
 
+@lru_cache(maxsize=1)
+def helplines() -> Dict[str, str]:
+    """helplines.yml's numbers ({emergency}, {samaritans}, ...), read once (at start, by warm-up)."""
+    return load_helplines()
+
+
 def council_values() -> Dict[str, str]:
-    """Values for {council_name} / {council_number} in the domain's responses."""
+    """Values for {council_name} / {council_number} and the helplines in the domain's responses."""
     s = settings()
-    return {"council_name": s.council_name, "council_number": s.council_urgent_number}
+    return {**helplines(), "council_name": s.council_name, "council_number": s.council_urgent_number}
 
 
 def contact_values() -> Dict[str, str]:

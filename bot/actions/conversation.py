@@ -74,7 +74,7 @@ class ActionStart(Action):
         detour = tracker.get_slot("detour")
         level = NONE if detour or is_start_message else danger_level(tracker)
         if level == CLEAR:
-            show_danger_help(dispatcher)  # before anything that can fail
+            show_danger_help(dispatcher, tracker)  # before anything that can fail
         try:
             return self._start(dispatcher, tracker, asked, level)
         except Exception:  # noqa: BLE001 (the person gets a kind answer; help already shown stays)

@@ -32,20 +32,39 @@ from bot.actions.common import (
     stage_of,
 )
 from bot.alerts.spool import spool_flag
-from bot.language.danger import CLEAR, NONE, PATTERNS_FILE, POSSIBLE, DangerReading, assess_danger, decide
+from bot.language import readers
+from bot.language.danger import (
+    CLEAR,
+    NONE,
+    PATTERNS_FILE,
+    POSSIBLE,
+    REVIEW,
+    SELF_HARM,
+    DangerReading,
+    assess_danger,
+    decide,
+)
+from bot.language.danger_kinds import DANGER_KINDS, SUICIDE, VIOLENCE
 from bot.store import records
 
 logger = logging.getLogger(__name__)
 
+DANGER_HELP = "utter_danger_help"  # + "_<kind>" for a kind of danger with help of its own
 DETOUR_DANGER = "danger"
 DETOUR_HUMAN = "human"
 DETOUR_CHECK = "check"
 
 
 @functools.lru_cache(maxsize=1)
-def reader_version() -> str:
-    """Which danger reader marked a message: the rules file's hash, so a mark can be traced to its rules."""
+def rules_version() -> str:
+    """The danger rules' version: their file's hash, so a mark can be traced to the rules that made it."""
     return "rules-" + hashlib.sha256(PATTERNS_FILE.read_bytes()).hexdigest()[:12]
+
+
+def reader_version() -> str:
+    """Which reader marked a message: the rules, and the learned readers when this process has them."""
+    learned = readers.current()
+    return rules_version() + (f"+{learned.version}" if learned is not None else "")
 
 
 @functools.lru_cache(maxsize=256)
@@ -54,8 +73,15 @@ def _reading(text: str) -> DangerReading:
     return assess_danger(text)
 
 
+@functools.lru_cache(maxsize=256)
+def _learned(text: str) -> Optional[readers.DangerScore]:
+    """The learned readers' reading of the text, once per text (None where this process has none)."""
+    learned = readers.current()
+    return learned.danger_score(text) if learned is not None and text else None
+
+
 def danger_level(tracker: Tracker) -> str:
-    """`clear`, `possible` or `none`: the rules and the model, decided in one place.
+    """`clear`, `possible`, `review` or `none`: the rules and the learned readers, decided in one place.
 
     The "I am not safe right now" button (a trusted `/danger`) is clear danger.
     An answer button's title is not read for danger: what it means is its answer.
@@ -66,18 +92,37 @@ def danger_level(tracker: Tracker) -> str:
     if command is not None or pressed(tracker) is not None:
         return NONE
     name, confidence = latest_intent(tracker)
-    return decide(_reading(latest_text(tracker)), name, confidence)
+    text = latest_text(tracker)
+    return decide(_reading(text), name, confidence, _learned(text))
+
+
+def danger_kind(tracker: Tracker) -> Optional[str]:
+    """What kind of danger the message shows (so the help fits), or None when not known."""
+    if client_intent(tracker) == c.INTENT_DANGER:
+        return None
+    text = latest_text(tracker)
+    learned = _learned(text)
+    if learned is not None and learned.kind:
+        return learned.kind
+    signal = _reading(text).first
+    return SUICIDE if signal is not None and signal.kind == SELF_HARM else None
 
 
 def _mark(tracker: Tracker, tier: str) -> records.MarkSpec:
-    """Why this message was marked (never its words): the button, the rule, or the model's score."""
+    """Why this message was marked (never its words): the button, the rule, or the readers' score."""
     if client_intent(tracker) == c.INTENT_DANGER:
         return records.MarkSpec(tier, "button", reader_version(), "I am not safe right now")
-    signal = _reading(latest_text(tracker)).first
+    text = latest_text(tracker)
+    signal = _reading(text).first
+    learned = _learned(text)
+    scored = f"reader p {learned.p:.2f}, {learned.kind or 'kind unknown'}" if learned is not None else ""
     if signal is not None:
         why = f"rule {signal.rule}" + (f" ({signal.why})" if signal.why else "")
-        return records.MarkSpec(tier, signal.kind, reader_version(), why)
-    if latest_text(tracker):
+        kind = learned.kind if learned is not None and learned.kind else signal.kind
+        return records.MarkSpec(tier, kind, reader_version(), why + (f"; {scored}" if scored else ""))
+    if learned is not None:
+        return records.MarkSpec(tier, learned.kind or "danger", reader_version(), scored)
+    if text:
         name, confidence = latest_intent(tracker)
         return records.MarkSpec(tier, "model", reader_version(), f"intent {name} {confidence:.2f}")
     return records.MarkSpec(tier, "answer", reader_version(), "not safe, said in answer to a question")
@@ -120,10 +165,21 @@ def _said(dispatcher: CollectingDispatcher, *responses: str) -> bool:
     return any(m.get("response") in responses for m in dispatcher.messages)
 
 
-def show_danger_help(dispatcher: CollectingDispatcher) -> None:
-    """999 and the helplines, before anything that can fail. Once per message."""
-    if not _said(dispatcher, "utter_danger_help"):
-        dispatcher.utter_message(response="utter_danger_help", **council_values())
+def gave_danger_help(dispatcher: CollectingDispatcher) -> bool:
+    """The help for danger (of any kind) is already in this reply."""
+    return any(str(m.get("response") or "").startswith(DANGER_HELP) for m in dispatcher.messages)
+
+
+def help_for(kind: Optional[str]) -> str:
+    """The help response for a kind of danger; violence, abuse or a kind not known gets the general help."""
+    return f"{DANGER_HELP}_{kind}" if kind in DANGER_KINDS and kind != VIOLENCE else DANGER_HELP
+
+
+def show_danger_help(dispatcher: CollectingDispatcher, tracker: Optional[Tracker] = None) -> None:
+    """999 and the helplines that fit the danger, before anything that can fail. Once per message."""
+    if not gave_danger_help(dispatcher):
+        kind = danger_kind(tracker) if tracker is not None else None
+        dispatcher.utter_message(response=help_for(kind), **council_values())
 
 
 def respond_to_danger(
@@ -138,7 +194,7 @@ def respond_to_danger(
         return True
     if _said(dispatcher, "utter_danger_alert_not_sent"):
         return False
-    show_danger_help(dispatcher)
+    show_danger_help(dispatcher, tracker)
     try:
         mark: Optional[records.MarkSpec] = _mark(tracker, c.MARK_CLEAR)
     except Exception:  # noqa: BLE001 (why it was marked must never stop the flag)
@@ -178,7 +234,11 @@ def detour_for(level: str) -> Optional[str]:
 
 
 def respond_to_level(level: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
-    """Outside a question: clear danger gets the help; possible danger gets the gentle check next."""
+    """Outside a question: clear danger gets the help; possible danger gets the gentle check next;
+    a message for review is marked, and the conversation carries on undisturbed."""
+    if level == REVIEW:
+        mark_message(tracker, c.MARK_REVIEW)
+        return []
     if level == NONE:
         return []
     if level == CLEAR:
@@ -200,7 +260,7 @@ class ActionRespondToDanger(Action):
     ) -> List[EventType]:
         # The model said danger. The rules may say less: then it is a gentle check.
         level = danger_level(tracker)
-        return respond_to_level(level if level != NONE else POSSIBLE, dispatcher, tracker)
+        return respond_to_level(level if level in (CLEAR, POSSIBLE) else POSSIBLE, dispatcher, tracker)
 
 
 class ActionHumanContact(Action):

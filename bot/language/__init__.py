@@ -16,6 +16,7 @@ def warm_up() -> float:
     """
     import time
 
+    from bot.language import readers
     from bot.language.answers import recognise_answer
     from bot.language.danger import assess_danger
     from bot.language.repair import detect_repair, repair_anywhere
@@ -24,6 +25,10 @@ def warm_up() -> float:
     began = time.perf_counter()
     text = "I want him to stay away, he's at the door"
     assess_danger(text)
+    learned = readers.current()
+    if learned is not None:  # the ONNX session's first run allocates; do it before anyone waits on it
+        learned.danger_score(text)
+        learned.wish_p([text])
     read_wishes(text, None, 0.0)
     recognise_answer("yes", "consent")
     detect_repair(text)

@@ -10,12 +10,14 @@ that only says there is no wish yet, nor one that only tells what happened).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
-from typing import Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from bot import constants as c
 from bot.language.answers import is_not_sure, is_nothing_more
+from bot.language.matching import split_clauses
 from bot.language.outcomes import expresses_no_wish, recognise_outcomes, tells_only_a_story, unplaced_wish
 from bot.language.repair import detect_repair
 
@@ -44,10 +46,78 @@ class WishReading:
 
 
 def read_wishes(
-    text: str, intent: Optional[str] = None, confidence: float = 0.0, follow_up: bool = False
+    text: str, intent: Optional[str] = None, confidence: float = 0.0, follow_up: bool = False,
+    learned: Any = None,
 ) -> WishReading:
     """`follow_up`: the question was "anything else?", where a bare "nothing"
-    means nothing more, not a wish for nothing to happen."""
+    means nothing more, not a wish for nothing to happen. `learned`: the learned
+    readers (bot/language/readers.py); with them, each clause is read by the
+    wish classifier too (`refine`)."""
+    reading = _read_wishes(text, intent, confidence, follow_up)
+    if learned is None or getattr(learned, "wishes", None) is None:
+        return reading
+    return refine(text, reading, learned)
+
+
+# --- the learned wish reader beside the rules ------------------------------------------------------
+
+def refine(text: str, reading: WishReading, learned: Any,
+           probs: Optional[List[Dict[str, float]]] = None) -> WishReading:
+    """The rules' wishes, checked and completed clause by clause by the learned wish classifier.
+
+    - A wish the rules found is kept unless the classifier is sure that no
+      clause of its words asks for that (below `veto`): a background sentence
+      read as a wish ("her carer is called Jo").
+    - A clause the rules found nothing in gains the codes the classifier is
+      sure of (at or above `add`), each a wish with that clause's own words.
+    - A message the rules read as no wish, nothing more or not sure stays so:
+      the classifier adds wishes only where the rules saw words that ask.
+    Thresholds come from cross-validation on training data (train_readers.py).
+    """
+    if reading.kind not in (WISHES, UNCLEAR):
+        return reading
+    thresholds = learned.manifest.get("wishes", {}).get("thresholds") or {}
+    add, veto = float(thresholds.get("add", 1.01)), float(thresholds.get("veto", -1.0))
+    clauses = answer_clauses(text)
+    if not clauses:
+        return reading
+    probs = probs if probs is not None else learned.wish_p(clauses)
+    kept: List[Tuple[str, str]] = []
+    covered = set()
+    for code, words in reading.wanted:
+        inside = [i for i, cl in enumerate(clauses) if cl in words or words in cl] or list(range(len(clauses)))
+        best = max(probs[i].get(code, 0.0) for i in inside)
+        if code == c.SOMETHING_ELSE or best >= veto:
+            kept.append((code, words))
+            covered.update(inside)  # a wish set aside leaves its clauses for the classifier to read
+    added: List[Tuple[str, str]] = []
+    if reading.kind == WISHES or len(text.split()) >= MIN_WORDS_FOR_OWN_WISH:
+        for i, clause in enumerate(clauses):
+            if i in covered or _says_no_wish(clause):
+                continue
+            for code, p in sorted(probs[i].items(), key=lambda kv: -kv[1]):
+                if code != c.SOMETHING_ELSE and p >= add and (code, clause) not in added:
+                    added.append((code, clause.strip()))
+    wanted = tuple(kept + added)
+    if not wanted and not reading.dropped:
+        return WishReading(UNCLEAR) if reading.kind == WISHES else reading
+    return WishReading(WISHES, wanted, reading.dropped, reading.dropped_words)
+
+
+def answer_clauses(text: str) -> List[str]:
+    """The parts of an answer the wish classifier reads, one by one."""
+    return [cl for cl in split_clauses(text) if cl.strip()]
+
+
+@functools.lru_cache(maxsize=2048)
+def _says_no_wish(clause: str) -> bool:
+    """Background or "not sure yet": no clause for the classifier to add a wish from."""
+    return expresses_no_wish(clause) or tells_only_a_story(clause)
+
+
+def _read_wishes(
+    text: str, intent: Optional[str] = None, confidence: float = 0.0, follow_up: bool = False
+) -> WishReading:
     if follow_up and (is_nothing_more(text) or text.strip().lower() in ("nothing", "nothing.")
                       or _nothing_more_then_talk(text)):
         return WishReading(NOTHING_MORE)

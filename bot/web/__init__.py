@@ -22,7 +22,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from bot.settings import Settings, load_settings
+from bot.settings import Settings, load_helplines, load_settings
 from bot.web.limits import RateLimiter
 from bot.web.rasa_client import RasaClient
 
@@ -140,6 +140,7 @@ def _templates(app: Flask, settings: Settings) -> None:
         urgent_number=settings.council_urgent_number,
         exit_url=settings.exit_url,
         safety_advice_url=settings.safety_advice_url,
+        helplines=load_helplines(),  # helplines.yml: the same numbers the assistant gives
     )
 
 

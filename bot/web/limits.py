@@ -65,10 +65,13 @@ def reads_as_danger(text: str) -> bool:
     If the reader itself fails, the answer is True: nothing may switch danger off.
     """
     try:
-        from bot.language.danger import NONE, assess_danger, decide
+        from bot.language import readers
+        from bot.language.danger import CLEAR, POSSIBLE, assess_danger, decide
 
         with _reader_lock:
-            return decide(assess_danger(text), None, 0.0) != NONE
+            learned = readers.current()
+            score = learned.danger_score(text) if learned is not None else None
+            return decide(assess_danger(text), None, 0.0, score) in (CLEAR, POSSIBLE)
     except Exception:  # noqa: BLE001 (fail towards help)
         logger.exception("the danger reader failed; the message is treated as danger")
         return True

@@ -24,6 +24,7 @@ def main() -> int:
     from waitress import serve
 
     from bot.cli import check_keys
+    from bot.language.readers import load_readers
     from bot.web import create_app
     from bot.web.limits import warm_danger_reader
 
@@ -31,7 +32,8 @@ def main() -> int:
     try:
         check_keys(settings)  # the workspace shows the person's words: the keys must read them
         app = create_app(settings)
-    except RuntimeError as exc:  # EncryptionKeyProblem is one
+        load_readers()  # the learned readers, for a message over the rate limit (checked at start)
+    except RuntimeError as exc:  # EncryptionKeyProblem, ReadersProblem, EmbeddingModelProblem
         print(f"The web app could not start: {exc}", file=sys.stderr)
         return 1
     # Built before the server answers (a few seconds): built in the background it held the GIL while

@@ -38,13 +38,14 @@ from bot.actions.safety import (
     DETOUR_DANGER,
     DETOUR_HUMAN,
     danger_level,
+    gave_danger_help,
     mark_message,
     respond_to_advocate_request,
     respond_to_danger,
     respond_to_human_request,
 )
 from bot.language.answers import is_plain_yes, recognise_answer
-from bot.language.danger import CLEAR, NONE, POSSIBLE
+from bot.language.danger import CLEAR, NONE, POSSIBLE, REVIEW
 from bot.language.outcomes import recognise_outcomes
 from bot.language.repair import change_of_earlier_answer, detect_repair, repair_anywhere
 from bot.language.wishes import carries_a_wish
@@ -175,7 +176,7 @@ class StageFormValidation(SafeContactMixin, FormValidationAction, ABC):
             logger.exception("could not handle an answer to %s in %s", slot, tracker.sender_id)
             dispatcher.utter_message(response="utter_our_fault")
             updates: Updates = {slot: None}
-            if any(m.get("response") == "utter_danger_help" for m in dispatcher.messages):
+            if gave_danger_help(dispatcher):
                 updates["detour"] = DETOUR_DANGER
             return updates
 
@@ -197,6 +198,10 @@ class StageFormValidation(SafeContactMixin, FormValidationAction, ABC):
             return {slot: None}
 
         level = danger_level(tracker)  # the "I am not safe right now" button is clear danger
+        if level == REVIEW:
+            # Worth a look by a person today; the conversation carries on undisturbed.
+            mark_message(tracker, c.MARK_REVIEW)
+            level = NONE
         updates: Updates = {}
         if level == CLEAR:
             # Help first, whatever else the message says; its answer is still kept. Telling us about

@@ -31,7 +31,7 @@ from bot import constants as c
 from bot.actions.common import contact_values, pressed, settings, stage_of
 from bot.actions.safety import danger_level
 from bot.language.answers import is_not_sure
-from bot.language.danger import NONE
+from bot.language.danger import CLEAR, POSSIBLE
 from bot.settings import Settings, office_weekdays
 from bot.store import records
 
@@ -76,7 +76,7 @@ class SafeContactMixin:
             if press not in CHOICES[slot]:
                 return None
             return self._words(slot, press, dispatcher, tracker)
-        if danger_level(tracker) != NONE:
+        if danger_level(tracker) in (CLEAR, POSSIBLE):
             return None  # danger, not an answer: the help comes, and the question again after it
         if is_not_sure(text):
             return self.skip_contact(slot, dispatcher, tracker)

@@ -11,7 +11,7 @@ from bot import constants as c
 from bot.actions.common import latest_intent, pressed, stage_of, visit_of
 from bot.actions.forms.base import DONE, StageFormValidation, Updates
 from bot.actions.safety import DETOUR_CHECK, danger_level
-from bot.language.danger import NONE
+from bot.language.danger import CLEAR, POSSIBLE
 from bot.language.outcomes import recognise_outcomes
 from bot.language.wishes import MORE_TO_SAY, NOT_SURE, NOTHING_MORE, WISHES, read_wishes
 from bot.language.withdraw import Withdrawal, withdrawal
@@ -60,7 +60,7 @@ class WishesMixin:
             return {c.DESIRED_OUTCOMES: None}
         if reading.kind != WISHES:
             return None
-        if reading.codes == (c.SOMETHING_ELSE,) and danger_level(tracker) != NONE:
+        if reading.codes == (c.SOMETHING_ELSE,) and danger_level(tracker) in (CLEAR, POSSIBLE):
             return None  # telling us what happens to them is not a wish; the help or check comes instead
 
         dropped = [code for code in reading.dropped if code in recorded]

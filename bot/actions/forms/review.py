@@ -12,7 +12,7 @@ from bot.actions.common import confident_intent, council_values, pressed, stage_
 from bot.actions.forms.base import DONE, StageFormValidation, Updates
 from bot.actions.forms.outcomes import WishesMixin
 from bot.actions.phrases import wish_words
-from bot.actions.safety import DETOUR_CHECK
+from bot.actions.safety import DETOUR_CHECK, gave_danger_help
 from bot.language.answers import is_not_sure, is_nothing_more
 from bot.store import records
 
@@ -100,7 +100,7 @@ class ValidateReviewForm(WishesMixin, StageFormValidation):
         """
         if value is not None:
             records.save_answer(tracker.sender_id, c.STAGE_REVIEW, c.FEEL_SAFE, value)
-        if any(m.get("response") == "utter_danger_help" for m in dispatcher.messages):
+        if gave_danger_help(dispatcher):
             return {c.FEEL_SAFE: value}  # the help was given for danger already, and its detour follows
         dispatcher.utter_message(response="utter_feel_safe_help", **council_values())
         return {c.FEEL_SAFE: value, "detour": DETOUR_CHECK}
