@@ -120,6 +120,8 @@ lint: $(STAMP)
 
 benchmark: $(MODEL) $(READERS)
 	$(PY) benchmarks/heldout.py
+	$(PY) benchmarks/readers_cost.py  # what the learned readers add per turn, and their memory
+	$(PY) benchmarks/learning_curve.py  # does more training data still help? (a few minutes)
 	$(PY) benchmarks/encryption.py  # what encryption at rest adds per turn
 	$(PY) benchmarks/web_turns.py  # what the chat page adds per turn over calling Rasa directly
 	$(PY) benchmarks/scale.py  # 20,000 and 100,000 demo enquiries: report, export, list (a few minutes)

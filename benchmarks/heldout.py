@@ -207,9 +207,11 @@ def main() -> int:
     learned = None if opts.rules_only else learned_readers()
 
     def running(text: str) -> str:
+        """What the assistant does: the help (clear) or the gentle check (possible); review is neither."""
         intent, confidence = parse(text) if parse else (None, 0.0)
         score = learned.danger_score(text) if learned is not None else None
-        return decide(assess_danger(text), intent, confidence, score)
+        level = decide(assess_danger(text), intent, confidence, score)
+        return NONE if level == REVIEW else level
 
     def readers_alone(text: str) -> str:
         assert learned is not None

@@ -1,13 +1,14 @@
 """The danger reader: clear danger, a gentle check, or none, judged clause by clause.
 
-The gate is on the newest held-out set, v6 (written before any tuning on v5,
-never tuned on), scored as the assistant decides (the rules, then the trained
-model's second opinion): at least HELD_OUT_RECALL of its danger messages must
-be caught (the help, or the gentle check), and at most HELD_OUT_FALSE_ALARMS
-of its safe ones may get the help. These are floors against regression, set
-just under its measurement after tuning on v5 (recall 0.765, false alarms
-0.085; first measured at 0.698 and 0.104); the goal is recall 1.00 with false alarms at most 0.05. The tuning sets (v1 to v5
-among them) are held to more, because the rules were written against them.
+The gate is on held-out v7 (written before the learned readers, never trained
+or tuned on), scored as the assistant decides (the rules, the trained model's
+intent and the learned readers): at least HELD_OUT_RECALL of its danger
+messages must be caught (the help, or the gentle check), and at most
+HELD_OUT_FALSE_ALARMS of its safe ones may get the help. These are floors
+against regression, set just under its measurement with the readers (recall
+0.990, false alarms 0.079; first measured before them at 0.759 and 0.057).
+The tuning sets (v1 to v6 among them) are held to more, because the rules
+were written against them.
 """
 
 from __future__ import annotations
@@ -35,8 +36,10 @@ from bot.language.matching import load_patterns
 from tests.language import danger_tuning
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-HELD_OUT_RECALL = 0.75
-HELD_OUT_FALSE_ALARMS = 0.09
+# Held-out v7 with the learned readers (results/heldout-v7-after-readers.txt): recall 0.990, false
+# alarms 0.079. Floors just under, so a change that loses ground fails the build.
+HELD_OUT_RECALL = 0.985
+HELD_OUT_FALSE_ALARMS = 0.085
 
 
 def _pairs(path: Path, key: str) -> List[Tuple[str, str]]:
@@ -207,16 +210,26 @@ def test_self_harm_is_told_apart_from_danger() -> None:
     assert len(wrong) <= 0.05 * len(danger_tuning.DANGER), wrong
 
 
-def test_held_out_v6_gate() -> None:
+def test_held_out_v7_gate() -> None:
+    """The assistant's decision (rules, the model's intent and the learned readers) on held-out v7."""
     from benchmarks.heldout import model_parser
+    from bot.language.readers import READERS_DIR, Readers, ReadersProblem
 
     parse = model_parser()
     if parse is None:
         pytest.fail("no trained model: run `make train` (make test does)")
-    path = DATA / "heldout_v6" / "danger.yml"
+    try:
+        learned = Readers(READERS_DIR)
+    except ReadersProblem as problem:
+        pytest.fail(f"no learned readers ({problem}): run `make train` (make test does)")
+    path = DATA / "heldout_v7" / "danger.yml"
     danger = [t for t, _ in _pairs(path, "danger")]
     safe = [t for t, _ in _pairs(path, "safe")]
-    caught = sum(decide(assess_danger(t), *parse(t)) != NONE for t in danger)
-    alarms = sum(decide(assess_danger(t), *parse(t)) == CLEAR for t in safe)
+
+    def level(text: str) -> str:
+        return decide(assess_danger(text), *parse(text), learned.danger_score(text))
+
+    caught = sum(level(t) in (CLEAR, POSSIBLE) for t in danger)
+    alarms = sum(level(t) == CLEAR for t in safe)
     assert caught / len(danger) >= HELD_OUT_RECALL, f"recall {caught}/{len(danger)}"
     assert alarms / len(safe) <= HELD_OUT_FALSE_ALARMS, f"false alarms {alarms}/{len(safe)}"

@@ -11,6 +11,7 @@ from bot import constants as c
 from bot.actions.common import latest_intent, pressed, stage_of, visit_of
 from bot.actions.forms.base import DONE, StageFormValidation, Updates
 from bot.actions.safety import DETOUR_CHECK, danger_level
+from bot.language import readers
 from bot.language.danger import CLEAR, POSSIBLE
 from bot.language.outcomes import recognise_outcomes
 from bot.language.wishes import MORE_TO_SAY, NOT_SURE, NOTHING_MORE, WISHES, read_wishes
@@ -48,7 +49,7 @@ class WishesMixin:
             return self._withdraw_named(named, standing, dispatcher, tracker)
 
         intent, confidence = latest_intent(tracker)
-        reading = read_wishes(text, intent, confidence, follow_up=bool(recorded))
+        reading = read_wishes(text, intent, confidence, follow_up=bool(recorded), learned=readers.current())
         if reading.kind == NOTHING_MORE or (reading.kind == NOT_SURE and recorded):
             return self._finish(cid, stage, correcting)
         if reading.kind == NOT_SURE:
