@@ -542,10 +542,9 @@ def decide(reading: DangerReading, intent: Optional[str], confidence: float, lea
 
     With the learned readers (`learned`, a readers.DangerScore; the servers
     always have one, loaded at start), three tiers and a precise layer:
-    - the rules sure: clear (the help at once), unless the learned reader is
-      sure it is not danger (below what 99 in 100 danger messages score in
-      cross-validation): then possible, the gentle check, whose answer
-      decides; never silence;
+    - the rules sure: clear (the help at once), unless the learned reader
+      scores it below its own gentle-check threshold: the two disagree, so
+      possible, the gentle check, whose answer decides; never silence;
     - the rules unsure: at least possible;
     - otherwise the learned reader's own tier: clear, possible, review (the
       conversation carries on; a person reads it the same day) or none.

@@ -4,10 +4,11 @@ Seeded and reproducible. Thresholds come from leave-one-set-out
 cross-validation on the training data (bot/language/training_data.py): each
 set is scored by readers trained without it, as a new author's text would
 be; the pooled scores set the tiers:
-- clear (help at once and a duty alert): at most CLEAR_FALSE_ALARMS of safe
-  messages reach it;
-- possible (the gentle check): at most POSSIBLE_ON_SAFE of safe messages;
-- review (marked for a person to read the same day): at most REVIEW_ON_SAFE.
+- clear (help at once and a duty alert): at most CLEAR_FALSE_ALARMS of the
+  danger sets' safe messages reach it;
+- possible (the gentle check): POSSIBLE_RECALL of their danger messages reach it;
+- review (marked for a person to read the same day): at most REVIEW_ON_SAFE
+  of their safe messages, never above the gentle check.
 A held-out set is never read here. The manifest records the data's digest,
 the cross-validated figures and each artefact's SHA-256.
 """
@@ -20,7 +21,7 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -33,8 +34,8 @@ from bot.settings import PROJECT_ROOT
 
 SEED = 0
 CLEAR_FALSE_ALARMS = 0.02
-POSSIBLE_ON_SAFE = 0.10
-REVIEW_ON_SAFE = 0.22
+POSSIBLE_RECALL = 0.97
+REVIEW_ON_SAFE = 0.25
 WISH_CODES: Tuple[str, ...] = c.OUTCOME_CODES
 
 
@@ -86,16 +87,24 @@ def threshold_at(safe_scores: np.ndarray, share: float) -> float:
     return float(ordered[allowed]) + 1e-6
 
 
-def choose_thresholds(scores: np.ndarray, labels: np.ndarray) -> Tuple[Dict[str, float], Dict[str, float]]:
-    safe, danger = scores[labels == 0], scores[labels == 1]
-    thresholds = {
-        "clear": threshold_at(safe, CLEAR_FALSE_ALARMS),
-        "possible": threshold_at(safe, POSSIBLE_ON_SAFE),
-        "review": threshold_at(safe, REVIEW_ON_SAFE),
-        # Rules sure, the readers sure it is not danger (below what 99% of danger scores): the gentle
-        # check, never silence.
-        "veto": float(np.quantile(danger, 0.01)) if len(danger) else 0.0,
-    }
+def choose_thresholds(scores: np.ndarray, labels: np.ndarray,
+                      hard: Optional[np.ndarray] = None) -> Tuple[Dict[str, float], Dict[str, float]]:
+    """The tiers, from out-of-fold scores of the danger sets' own messages (`hard`).
+
+    Their safe messages are the hard ones (idioms, past harms, stories, tablets
+    talk), as a new author's are; the easy ones (answers, wishes) would set
+    thresholds too low. Safety first: the gentle check catches POSSIBLE_RECALL
+    of danger messages; the help at once (clear) reaches at most
+    CLEAR_FALSE_ALARMS of safe ones; review at most REVIEW_ON_SAFE, never above
+    the check. A sure rule below the gentle check's threshold is the gentle
+    check (`veto`): the two disagree.
+    """
+    hard = np.ones(len(scores), dtype=bool) if hard is None else hard
+    safe, danger = scores[hard & (labels == 0)], scores[hard & (labels == 1)]
+    clear = threshold_at(safe, CLEAR_FALSE_ALARMS)
+    possible = min(clear, float(np.quantile(danger, 1.0 - POSSIBLE_RECALL))) if len(danger) else clear
+    review = min(possible, threshold_at(safe, REVIEW_ON_SAFE))
+    thresholds = {"clear": clear, "possible": possible, "review": review, "veto": possible}
     figures = {
         f"recall_{tier}": float((danger >= thresholds[tier]).mean()) for tier in ("clear", "possible", "review")
     } | {
@@ -271,7 +280,8 @@ def train(out: Path = READERS_DIR, log: Any = print) -> Dict[str, Any]:
     log(f"  embedded in {time.perf_counter() - began:.0f} s")
 
     scores = out_of_fold(texts, vectors, labels, groups)
-    thresholds, figures = choose_thresholds(scores, labels)
+    hard = np.array([g in training_data.DANGER_SETS for g in groups])
+    thresholds, figures = choose_thresholds(scores, labels, hard)
     log("  leave-one-set-out: " + ", ".join(f"{k} {v:.3f}" for k, v in {**thresholds, **figures}.items()))
 
     danger = _fit_danger(texts, vectors, labels)

@@ -100,10 +100,12 @@ def test_the_classifiers_are_reproducible() -> None:
 
 
 def test_thresholds_keep_to_their_share_of_safe_messages() -> None:
-    from bot.language.train_readers import choose_thresholds
+    from bot.language.train_readers import POSSIBLE_RECALL, choose_thresholds
 
     safe = np.linspace(0.0, 0.5, 100)
     danger = np.linspace(0.3, 1.0, 100)
     thresholds, figures = choose_thresholds(np.concatenate([safe, danger]), np.array([0] * 100 + [1] * 100))
-    assert figures["safe_clear"] <= 0.02 and figures["safe_possible"] <= 0.10 and figures["safe_review"] <= 0.22
+    assert figures["safe_clear"] <= 0.02 and figures["recall_possible"] >= POSSIBLE_RECALL
+    assert figures["safe_review"] <= 0.25 or thresholds["review"] == thresholds["possible"]
     assert thresholds["clear"] >= thresholds["possible"] >= thresholds["review"]
+    assert thresholds["veto"] == thresholds["possible"]
