@@ -16,7 +16,6 @@ with one clear line (ReadersProblem), never a quiet fall back to rules alone.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import threading
@@ -32,6 +31,8 @@ READERS_DIR = PROJECT_ROOT / "models" / "readers"
 MANIFEST = "manifest.json"
 DANGER_FILE = "danger.joblib"
 WISHES_FILE = "wishes.joblib"
+
+VECTOR_CACHE = 512  # sentence vectors kept per process: a turn's message is embedded once
 
 CLEAR = "clear"
 POSSIBLE = "possible"
@@ -89,22 +90,33 @@ class Readers:
 
         self.embedder = embedder()
         self._lock = threading.Lock()
+        self._vectors: Dict[str, np.ndarray] = {}  # insertion-ordered: the oldest go first
 
     # --- features ----------------------------------------------------------------------------
 
-    @functools.lru_cache(maxsize=512)  # noqa: B019 (one reader per process; a message is read once)
     def vector(self, text: str) -> np.ndarray:
         """The message's sentence vector: computed once per text, whoever asks (danger, wishes, a benchmark)."""
-        return self.embedder.embed([text])[0]
+        return self.vectors([text])[0]
 
     def vectors(self, texts: Sequence[str]) -> np.ndarray:
-        return np.vstack([self.vector(t) for t in texts]) if texts else np.zeros((0, 384), dtype=np.float32)
+        """Sentence vectors for several texts: those not yet seen are embedded in one run."""
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        with self._lock:
+            missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+            if missing:
+                for text, row in zip(missing, self.embedder.embed(missing), strict=True):
+                    self._vectors[text] = row
+                while len(self._vectors) > VECTOR_CACHE:
+                    self._vectors.pop(next(iter(self._vectors)))
+            return np.vstack([self._vectors[t] for t in texts])
 
     # --- danger ----------------------------------------------------------------------------------
 
-    def danger_p(self, texts: Sequence[str]) -> np.ndarray:
+    def danger_p(self, texts: Sequence[str], lexical_rows: Any = None) -> np.ndarray:
         model = self.danger
-        lexical = model["lexical"].predict_proba(model["vectorizer"].transform(list(texts)))[:, 1]
+        rows = model["vectorizer"].transform(list(texts)) if lexical_rows is None else lexical_rows
+        lexical = model["lexical"].predict_proba(rows)[:, 1]
         dense = model["dense"].predict_proba(self.vectors(texts))[:, 1]
         return np.asarray((lexical + dense) / 2.0)
 
@@ -118,19 +130,22 @@ class Readers:
             return REVIEW
         return NONE
 
-    def kind(self, texts: Sequence[str]) -> List[tuple]:  # type: ignore[type-arg]
+    def kind(self, texts: Sequence[str], lexical_rows: Any = None) -> List[tuple]:  # type: ignore[type-arg]
         """(kind, probability) for each text: what kind of danger it would be."""
         model = self.danger
         classes = list(model["kind_classes"])
-        lexical = model["kind_lexical"].predict_proba(model["vectorizer"].transform(list(texts)))
+        rows = model["vectorizer"].transform(list(texts)) if lexical_rows is None else lexical_rows
+        lexical = model["kind_lexical"].predict_proba(rows)
         dense = model["kind_dense"].predict_proba(self.vectors(texts))
         both = (lexical + dense) / 2.0
         return [(classes[int(row.argmax())], float(row.max())) for row in both]
 
     def danger_score(self, text: str) -> DangerScore:
-        p = float(self.danger_p([text])[0])
+        """One message's reading: its words' features and its vector, each computed once."""
+        rows = self.danger["vectorizer"].transform([text])
+        p = float(self.danger_p([text], rows)[0])
         tier = self.tier_of(p)
-        kind, kind_p = self.kind([text])[0]
+        kind, kind_p = self.kind([text], rows)[0]
         return DangerScore(p, tier, kind, kind_p, self.thresholds.get("veto", 0.0))
 
     # --- wishes ----------------------------------------------------------------------------------
