@@ -35,6 +35,8 @@ from bot.alerts.spool import spool_flag
 from bot.language import readers
 from bot.language.danger import (
     CLEAR,
+    DANGER_INTENT,
+    MODEL_UNSURE,
     NONE,
     PATTERNS_FILE,
     POSSIBLE,
@@ -94,6 +96,14 @@ def danger_level(tracker: Tracker) -> str:
     name, confidence = latest_intent(tracker)
     text = latest_text(tracker)
     return decide(_reading(text), name, confidence, _learned(text))
+
+
+def read_by_the_learned_reader_alone(tracker: Tracker) -> bool:
+    """The rules found nothing in the message, nor did the Rasa model: only the learned reader spoke."""
+    name, confidence = latest_intent(tracker)
+    text = latest_text(tracker)
+    return (client_intent(tracker) is None and _reading(text).level == NONE
+            and not (name == DANGER_INTENT and confidence >= MODEL_UNSURE))
 
 
 def danger_kind(tracker: Tracker) -> Optional[str]:

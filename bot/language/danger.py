@@ -545,7 +545,8 @@ def decide(reading: DangerReading, intent: Optional[str], confidence: float, lea
     - the rules sure: clear (the help at once), unless the learned reader
       scores it below its own gentle-check threshold: the two disagree, so
       possible, the gentle check, whose answer decides; never silence;
-    - the rules unsure: at least possible;
+    - the rules unsure (or sure of the words but the time is past, the harm
+      reported, ...): possible, the gentle check, whatever the reader says;
     - otherwise the learned reader's own tier: clear, possible, review (the
       conversation carries on; a person reads it the same day) or none.
     Without them (tools and unit tests that load none), the rules and the
@@ -556,10 +557,9 @@ def decide(reading: DangerReading, intent: Optional[str], confidence: float, lea
     if learned is not None:
         if reading.level == CLEAR:
             return POSSIBLE if learned.p < learned_veto(learned) else CLEAR
-        tier = str(learned.tier)
         if reading.level == POSSIBLE:
-            return CLEAR if tier == CLEAR else POSSIBLE
-        return tier
+            return POSSIBLE  # the rules judged it past, reported or unsure: the gentle check decides
+        return str(learned.tier)
     if reading.level == CLEAR and intent in NOT_DANGER_INTENTS and confidence >= MODEL_SURE_NOT_DANGER:
         return POSSIBLE
     if reading.level != NONE:

@@ -248,3 +248,63 @@ def test_feel_safe_other_than_a_plain_yes_offers_the_help_and_the_check(db: str,
     slots, responses = say(text, c.FEEL_SAFE, review, form=ValidateReviewForm(), form_name="review_form")
     assert "utter_feel_safe_help" in responses
     assert slots[c.FEEL_SAFE] == kept and slots["requested_slot"] == c.SAFETY_CHECK
+
+
+# --- the learned reader's tiers in a conversation ------------------------------------------------
+
+class _StubReaders:
+    """Learned readers that read every message as possible danger of one kind (no model loaded)."""
+
+    version = "readers-stub"
+    wishes = None
+    manifest: Dict[str, Any] = {}
+
+    def __init__(self, tier: str, p: float = 0.5, kind: str = "medical_emergency") -> None:
+        from bot.language.readers import DangerScore
+
+        self.score = DangerScore(p, tier, kind, 0.9, 0.1)
+
+    def danger_score(self, text: str) -> Any:
+        return self.score
+
+
+@pytest.fixture
+def learned(monkeypatch: pytest.MonkeyPatch) -> Any:
+    from bot.actions import safety
+    from bot.language import readers
+
+    def use(tier: str, **kwargs: Any) -> None:
+        readers.use(_StubReaders(tier, **kwargs))  # type: ignore[arg-type]
+        safety._learned.cache_clear()
+
+    yield use
+    readers.use(None)
+    safety._learned.cache_clear()
+
+
+def test_a_plain_answer_the_reader_alone_doubts_is_kept_and_marked_for_review(db: str, learned: Any) -> None:
+    from bot.language.readers import POSSIBLE
+
+    learned(POSSIBLE)
+    slots, responses = say("yes I am", c.FEELS_SAFE_NOW, PERSON)
+    assert slots[c.FEELS_SAFE_NOW] == c.YES and slots["requested_slot"] == c.WANTS_ADVOCATE
+    record = records.get_record(CID, S)
+    assert record is not None and [m["tier"] for m in record["marks"]] == [c.MARK_REVIEW]
+
+
+def test_the_reader_alone_asks_the_gentle_check_for_words_that_are_no_answer(db: str, learned: Any) -> None:
+    from bot.language.readers import POSSIBLE
+
+    learned(POSSIBLE)
+    slots, _ = say("my chest feels tight and my arm is numb", c.WANTS_ADVOCATE, {**PERSON, c.FEELS_SAFE_NOW: "yes"})
+    assert slots["requested_slot"] == c.SAFETY_CHECK
+
+
+def test_the_help_fits_the_kind_of_danger(db: str, channels: None, learned: Any) -> None:
+    from bot.language.readers import CLEAR
+
+    learned(CLEAR, p=0.95)
+    _, responses = say("my chest hurts and i cant feel my arm", c.WANTS_ADVOCATE,
+                       {**PERSON, c.FEELS_SAFE_NOW: "yes"})
+    assert responses[0] == "utter_danger_help_medical_emergency"
+    assert "utter_danger_alert_sent" in responses

@@ -203,9 +203,21 @@ def test_hostile_text_is_kept_as_the_persons_words_and_the_record_is_right(live:
     for text in HOSTILE_AT_CONSENT:
         replies = chat.say(text)  # raises on any error status
         assert replies, repr(text[:20])
-        assert chat.requested() == "consent_to_talk"
         typed.append(text)
-    for text in ("yes", "yes", "no", MARKUP_WISH, LONG_WISH, "no", "yes"):
+        if chat.requested() == "safety_check":  # the learned reader may be unsure of odd text: a gentle check
+            chat.say("yes")
+            typed.append("yes")
+        assert chat.requested() == "consent_to_talk"
+    # Then the conversation, answered question by question (a gentle check the learned reader
+    # asks for along the way is answered too, and it answers "are you safe?" when that is open).
+    answers = {"consent_to_talk": ["yes"], "feels_safe_now": ["yes"], "wants_advocate": ["no"],
+               "desired_outcomes": [MARKUP_WISH, LONG_WISH, "no"], "outcomes_confirmed": ["yes"],
+               "safety_check": ["yes"] * 5}
+    for _ in range(20):
+        question = chat.requested()
+        if question is None:
+            break
+        text = answers[question].pop(0)
         chat.say(text)
         typed.append(text)
     assert chat.requested() is None

@@ -70,7 +70,7 @@ def _score(p: float, tier: str, veto: float = 0.05) -> DangerScore:
     (CLEAR, _score(0.5, POSSIBLE), CLEAR),  # a sure rule still alarms
     (CLEAR, _score(0.01, NONE), POSSIBLE),  # unless the reader is sure it is not danger: the check, never silence
     (POSSIBLE, _score(0.01, NONE), POSSIBLE),
-    (POSSIBLE, _score(0.95, CLEAR), CLEAR),
+    (POSSIBLE, _score(0.95, CLEAR), POSSIBLE),  # the rules' judgement of time and reporting stands
     (NONE, _score(0.95, CLEAR), CLEAR),
     (NONE, _score(0.4, POSSIBLE), POSSIBLE),
     (NONE, _score(0.2, REVIEW), REVIEW),

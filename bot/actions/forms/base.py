@@ -40,6 +40,7 @@ from bot.actions.safety import (
     danger_level,
     gave_danger_help,
     mark_message,
+    read_by_the_learned_reader_alone,
     respond_to_advocate_request,
     respond_to_danger,
     respond_to_human_request,
@@ -63,6 +64,8 @@ CHANGEABLE = frozenset({c.FEELS_SAFE_NOW, c.WANTS_ADVOCATE, c.OUTCOME_ACHIEVED, 
 
 # The model alone may call a message a repair only when it is this short.
 MODEL_REPAIR_MAX_WORDS = 4
+# A closed question's answer this short, read as possible danger only by the learned reader, stands.
+ANSWER_MAX_WORDS = 6
 
 # What is asked first after a detour: the gentle check, or (after the help, or a request for a
 # person) how to reach them safely, once, then "carry on, or stop for now?".
@@ -198,6 +201,8 @@ class StageFormValidation(SafeContactMixin, FormValidationAction, ABC):
             return {slot: None}
 
         level = danger_level(tracker)  # the "I am not safe right now" button is clear danger
+        if level == POSSIBLE and self.only_an_answer(slot, text, tracker):
+            level = REVIEW  # "yes I am" to "do you feel safe?": marked for a person, never asked again
         if level == REVIEW:
             # Worth a look by a person today; the conversation carries on undisturbed.
             mark_message(tracker, c.MARK_REVIEW)
@@ -230,6 +235,18 @@ class StageFormValidation(SafeContactMixin, FormValidationAction, ABC):
             updates["detour"] = DETOUR_CHECK  # the gentle check comes before the next question
             mark_message(tracker, c.MARK_POSSIBLE)
         return updates
+
+    def only_an_answer(self, slot: Text, text: Text, tracker: Tracker) -> bool:
+        """A short message that answers the closed question asked, read as possible danger by the learned
+        reader alone: the answer stands, and the message is marked for review rather than checked.
+
+        The gentle check after "yes I am" or "no thanks" would ask again what was just answered; a
+        person reads it the same day instead. Never when the rules or the Rasa model see danger.
+        """
+        if slot not in c.QUESTION_KIND or len(text.split()) > ANSWER_MAX_WORDS:
+            return False
+        answered = self.closed_answer(slot, text, tracker) is not None
+        return answered and read_by_the_learned_reader_alone(tracker)
 
     def handle_press(self, slot: Text, dispatcher: CollectingDispatcher, tracker: Tracker) -> Updates:
         """An answer button: the choice it stands for answers the question (its title is never own words).
