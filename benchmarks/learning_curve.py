@@ -2,10 +2,10 @@
 
 The danger classifiers and the wish classifier are trained on 25, 50, 75 and
 100% of the fair training data (bot/language/training_data.py: each set cut
-to that share, seeded, so every set keeps its voice), then read held-out v7,
+to that share, seeded, so every set keeps its voice), then read held-out v8,
 which no reader was ever trained or tuned on:
 - danger: the learned readers alone (their averaged probability), recall at
-  2% and at 5% false alarms on v7's safe messages;
+  2% and at 5% false alarms on v8's safe messages;
 - wishes: micro-F1 (and precision) of the rules with the learned wish reader,
   with the thresholds `make train` chose.
 """
@@ -29,7 +29,7 @@ from bot.language.readers import READERS_DIR, load_readers  # noqa: E402
 from bot.language.train_readers import SEED, _fit_danger, _fit_wishes, _FoldReader, _micro, _p  # noqa: E402
 from bot.language.wishes import _read_wishes, refine  # noqa: E402
 
-V7 = ROOT / "tests" / "data" / "heldout_v7"
+HELD_OUT = ROOT / "tests" / "data" / "heldout_v8"
 SHARES = (0.25, 0.5, 0.75, 1.0)
 
 
@@ -61,14 +61,15 @@ def main() -> int:
             cache.update(zip(missing, embedder().embed(missing), strict=True))
         return np.vstack([cache[t] for t in texts])
 
-    v7 = yaml.safe_load((V7 / "danger.yml").read_text())
-    v7_danger = [item["text"] for item in v7["danger"]]
-    v7_safe = [item["text"] for item in v7["safe"]]
-    v7_cases = yaml.safe_load((V7 / "outcomes.yml").read_text())["cases"]
+    held = yaml.safe_load((HELD_OUT / "danger.yml").read_text())
+    held_danger = [item["text"] for item in held["danger"]]
+    held_safe = [item["text"] for item in held["safe"]]
+    held_cases = yaml.safe_load((HELD_OUT / "outcomes.yml").read_text())["cases"]
     thresholds = load_readers(READERS_DIR).manifest.get("wishes", {}).get("thresholds") or {}
     danger_all = training_data.danger_examples()
     wishes_all = training_data.wish_clauses()
-    print("Learning curve: trained on a share of the training data, scored on held-out v7 (never trained on)")
+    print("Learning curve: trained on a share of the training data, scored on held-out v8 "
+          "(never trained or tuned on)")
     print(f"  {'share':>5}  {'danger examples':>15}  {'recall @2% FA':>13}  {'recall @5% FA':>13}  "
           f"{'wish clauses':>12}  {'wish F1 (precision)':>19}  {'seconds':>7}")
     for share in SHARES:
@@ -76,12 +77,12 @@ def main() -> int:
         chosen = share_of(danger_all, share)
         texts = [e.text for e in chosen]
         model = _fit_danger(texts, embed(texts), np.array([int(e.danger) for e in chosen]))
-        p_danger = _p(model, v7_danger, embed(v7_danger))
-        p_safe = _p(model, v7_safe, embed(v7_safe))
+        p_danger = _p(model, held_danger, embed(held_danger))
+        p_safe = _p(model, held_safe, embed(held_safe))
         clauses = share_of(wishes_all, share)
         fold = _FoldReader(_fit_wishes(clauses, embed), embed, thresholds)
         pairs = [(set(refine(c_["text"], _read_wishes(c_["text"]), fold).codes), set(c_["codes"] or []))
-                 for c_ in v7_cases]
+                 for c_ in held_cases]
         precision, _, f1 = _micro(pairs)
         print(f"  {share:>5.0%}  {len(chosen):>15}  {recall_at(p_danger, p_safe, 0.02):>13.3f}  "
               f"{recall_at(p_danger, p_safe, 0.05):>13.3f}  {len(clauses):>12}  "
