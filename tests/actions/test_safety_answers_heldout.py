@@ -1,8 +1,10 @@
-"""Answers to the safety questions, from a held-out set written blind (never tuned on).
+"""Answers to the safety questions, from sets written blind.
 
-tests/data/heldout_safety_answers_v1.yml holds 447 answers in many voices to "Do you feel safe
-right now?", the gentle check and the review's "Do you feel as safe as you want to feel?",
-each labelled with what the person meant. Each is played through the real form validator
+tests/data/heldout_safety_answers_v1.yml (447 answers) and _v2.yml (491) hold answers in many
+voices to "Do you feel safe right now?", the gentle check and the review's "Do you feel as safe
+as you want to feel?", each labelled with what the person meant. v2 is still held out (never
+tuned on); v1 was measured first (results/heldout-safety-answers-v1-first-measurement.txt) and is
+training data for the learned answer reader since. Each is played through the real form validator
 (no model); when the assistant asks again or asks the gentle check, the person presses the
 button that says what they meant, as a person would. Then what was recorded is compared with
 what they meant.
@@ -28,11 +30,13 @@ from bot.store import records
 from tests.actions.conftest import make_tracker, run_action, slot_events
 
 ROOT = Path(__file__).resolve().parents[2]
-SET = yaml.safe_load((ROOT / "tests" / "data" / "heldout_safety_answers_v1.yml").read_text())["answers"]
-REPORT = ROOT / "results" / "heldout-safety-answers-v1.txt"
+SETS = {name: yaml.safe_load((ROOT / "tests" / "data" / f"heldout_safety_answers_{name}.yml").read_text())["answers"]
+        for name in ("v1", "v2")}
 ROLE = {"person": {c.SPEAKER_ROLE: "person", "for_someone": False},
         "someone": {c.SPEAKER_ROLE: "advocate", "for_someone": True}}
 MAX_TURNS = 4
+# (recorded as meant at least, yeses that raised the alarm at most), per set
+FLOORS = {"v1": (0.90, 0.15), "v2": (0.77, 0.37)}
 
 
 def _turn(form: Any, form_name: str, question: str, text: str, slots: Dict[str, Any],
@@ -77,8 +81,9 @@ def play(answer: Dict[str, Any], cid: str) -> Tuple[Optional[str], bool]:
     return (record.get(part) or {}).get(key), helped
 
 
-@pytest.fixture(scope="module")
-def played(tmp_path_factory: pytest.TempPathFactory) -> List[Tuple[Dict[str, Any], Optional[str], bool]]:
+@pytest.fixture(scope="module", params=sorted(SETS))
+def played(request: pytest.FixtureRequest,
+           tmp_path_factory: pytest.TempPathFactory) -> Tuple[str, List[Tuple[Dict[str, Any], Optional[str], bool]]]:
     from bot.store import db as store_db
     from bot.store.migrate import upgrade
 
@@ -87,7 +92,8 @@ def played(tmp_path_factory: pytest.TempPathFactory) -> List[Tuple[Dict[str, Any
     previous = store_db.configured_url()
     store_db.configure(url)
     try:
-        return [(answer, *play(answer, f"safety-{i}")) for i, answer in enumerate(SET)]
+        name = request.param
+        return name, [(answer, *play(answer, f"safety-{name}-{i}")) for i, answer in enumerate(SETS[name])]
     finally:
         if previous:
             store_db.configure(previous)
@@ -104,11 +110,11 @@ def _figures(played: List[Tuple[Dict[str, Any], Optional[str], bool]]) -> Dict[s
 
 
 def test_no_answer_that_meant_no_or_not_sure_is_recorded_as_yes(played: Any) -> None:
+    name, played = played
     figures = _figures(played)
-    REPORT.parent.mkdir(exist_ok=True)
     by_question = Counter(a["question"] for a, _, _ in played)
     lines = [
-        "Held-out safety answers v1 (written blind; never tuned on), played through the form validators:",
+        f"Safety answers {name} (written blind), played through the form validators:",
         f"answers: {figures['n']} {dict(by_question)}",
         f"recorded as meant: {figures['right']}/{figures['n']} = {figures['right'] / figures['n']:.3f}",
         f"meant no / not sure (or not a plain yes at the review), recorded yes: {len(figures['unsafe_as_yes'])}",
@@ -118,16 +124,19 @@ def test_no_answer_that_meant_no_or_not_sure_is_recorded_as_yes(played: Any) -> 
         "Recorded other than meant (question, text, meant, recorded):",
         *(f"  {q} | {t!r} | {m} | {g}" for q, t, m, g in figures["wrong"]),
     ]
-    REPORT.write_text("\n".join(lines) + "\n")
+    (ROOT / "results" / f"heldout-safety-answers-{name}.txt").write_text("\n".join(lines) + "\n")
     print("\n".join(lines[:5]))
     assert figures["unsafe_as_yes"] == []
 
 
 def test_most_answers_are_recorded_as_meant(played: Any) -> None:
+    name, played = played
     figures = _figures(played)
-    # Floors just under the first measurement (results/heldout-safety-answers-v1-first-measurement.txt:
-    # 0.913 recorded as meant, 24/170 = 0.141 of yeses alarmed), so a change that loses ground fails.
-    # The set is never tuned on. Most alarms are typed yeses to the gentle check that are more than a
-    # plain yes ("Yes, I'm safe, honestly"): by the rule an unclear answer there counts as not sure.
-    assert figures["right"] / figures["n"] >= 0.90
-    assert len(figures["yes_alarms"]) / figures["yes"] <= 0.15
+    # Floors just under each set's first measurement (results/heldout-safety-answers-v*-first-measurement.txt),
+    # so a change that loses ground fails. v1: 0.913 recorded as meant, 24/170 = 0.141 of yeses alarmed.
+    # v2 (still held out, never tuned on): 0.782, 64/178 = 0.360. Most alarms are typed yeses to the
+    # gentle check that are more than a plain yes ("Yes, I'm safe, honestly"): by the rule an unclear
+    # answer there counts as not sure.
+    right, alarms = FLOORS[name]
+    assert figures["right"] / figures["n"] >= right
+    assert len(figures["yes_alarms"]) / figures["yes"] <= alarms
