@@ -1,6 +1,6 @@
 # Two commands on a fresh machine: `make run` and `make test`.
-# Each step runs only when its inputs changed: the venv when pyproject.toml
-# does, training when data/, domain/ or config.yml do.
+# Each step runs only when its inputs changed: the venv when pyproject.toml or
+# requirements/lock.txt does, training when data/, domain/ or config.yml do.
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -8,6 +8,11 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# Every package the venv gets, exact versions with sha256 hashes, from pyproject.toml (+ dev) by `make lock`.
+LOCK := requirements/lock.txt
+# pip-tools lives in a venv of its own: in ours it would upgrade `packaging` past Rasa's pin.
+PIPTOOLS := var/piptools
+PIPTOOLS_VERSION := 7.7.0
 SPACY_MODEL := var/spacy/en_msp/meta.json
 MODEL := models/msp.tar.gz
 READERS := models/readers/manifest.json
@@ -30,26 +35,55 @@ PYTHON310 ?= $(shell for p in $$(command -v python3.10 2>/dev/null) \
 	$$(ls -d $$HOME/.pyenv/versions/3.10.*/bin/python3.10 2>/dev/null | sort -V -r); do \
 	"$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null && { echo "$$p"; break; }; done)
 
-.PHONY: help install train migrate assets run chat test unit validate story-test e2e production lint benchmark clean
+.PHONY: help install lock train migrate assets run chat test unit validate story-test e2e production lint benchmark clean
 
 help:
 	@echo "make run    install what is missing, train if needed, start the assistant"
 	@echo "make chat   talk to the running assistant in this terminal"
 	@echo "make test   install, train, run every test"
 	@echo "make lint   ruff and mypy"
+	@echo "make lock   re-resolve requirements/lock.txt from pyproject.toml (after changing its dependencies)"
 
-$(STAMP): pyproject.toml
-	@if [ -z "$(PYTHON310)" ]; then \
+define NEED_PYTHON310
+@if [ -z "$(PYTHON310)" ]; then \
 		echo "Python 3.10 is missing (Rasa 3.6 refuses 3.11). Install it, e.g. 'pyenv install 3.10.13'," >&2; \
 		echo "or point PYTHON310 at it: make PYTHON310=/path/to/python3.10 ..." >&2; exit 1; fi
-	@echo "Building $(VENV) with $(PYTHON310)"
+endef
+
+# The venv is installed from the lock alone: every file checked against its hash, nothing resolved
+# here (--no-deps). Our own package is then installed editable (it cannot be hashed), built with the
+# lock's setuptools (--no-build-isolation), and pip check fails the build if anything is inconsistent.
+$(STAMP): pyproject.toml $(LOCK)
+	$(NEED_PYTHON310)
+	@echo "Building $(VENV) with $(PYTHON310) from $(LOCK)"
 	rm -rf $(VENV)
 	$(PYTHON310) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade "pip<25" "setuptools>=65,<70" wheel
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet --upgrade "pip<25" wheel
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(PY) -m pip check
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Re-resolve the lock after changing pyproject.toml's dependencies. Versions already in the lock are
+# kept where pyproject.toml still allows them; `make lock LOCK_ARGS=--upgrade` takes the newest
+# allowed, `LOCK_ARGS="--upgrade-package NAME"` one package. --allow-unsafe pins setuptools too (Rasa
+# needs its own); no index or wheel folder of this machine is written into the file.
+lock:
+	$(NEED_PYTHON310)
+	@[ -x $(PIPTOOLS)/bin/pip-compile ] && [ "$$($(PIPTOOLS)/bin/pip-compile --version)" = "pip-compile, version $(PIPTOOLS_VERSION)" ] || { \
+		rm -rf $(PIPTOOLS) && $(PYTHON310) -m venv $(PIPTOOLS) && \
+		$(PIPTOOLS)/bin/pip install --quiet "pip-tools==$(PIPTOOLS_VERSION)"; }
+	@mkdir -p $(dir $(LOCK))
+	$(PIPTOOLS)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+		--no-emit-index-url --no-emit-find-links --extra dev $(LOCK_ARGS) \
+		--output-file $(LOCK) pyproject.toml
+	@{ echo "# The exact versions and sha256 hashes of every package the venv gets (Python 3.10, Linux x86_64)."; \
+		echo "# Made by 'make lock' (pip-tools $(PIPTOOLS_VERSION) in its own venv, $(PIPTOOLS)) from pyproject.toml"; \
+		echo "# with the dev extra; edit pyproject.toml and run 'make lock', never this file."; \
+		echo "# Installed by the Makefile with: pip install --require-hashes --no-deps -r $(LOCK)"; \
+		cat $(LOCK); } > $(LOCK).tmp && mv $(LOCK).tmp $(LOCK)
 
 # The venv is order-only (|): reinstalling packages alone does not retrain.
 $(SPACY_MODEL): bot/language/nlp.py | $(STAMP)
