@@ -2,8 +2,8 @@
 
 Fair: written for training (data/nlu, data/readers, tests/data/tuning), or a
 held-out set that has been measured and tuned on since (tests/data/*_heldout.yml,
-heldout_v2 to v7). Never a set that is still held out: heldout_v8, and the
-held-out safety answers, are never read here (test_training_data.py checks).
+heldout_v2 to v7, the safety answers v1). Never a set that is still held out:
+heldout_v8 and the safety answers v2 are never read here (test_readers.py checks).
 
 The set an example came from is its group: thresholds are chosen by
 leave-one-set-out cross-validation, so they carry over to an author the
@@ -28,8 +28,18 @@ TESTS = PROJECT_ROOT / "tests" / "data"
 NLU = DATA / "nlu"
 READERS = DATA / "readers"
 # Still held out: never trained on, never tuned on. (v7 was measured before and after the learned
-# readers, results/heldout-v7-*.txt, and is training data since; v8 was written before that.)
-HELD_OUT = (TESTS / "heldout_v8", TESTS / "heldout_safety_answers_v1.yml")
+# readers, results/heldout-v7-*.txt, and is training data since; v8 was written before that. The
+# safety answers v1 were measured first, results/heldout-safety-answers-v1-first-measurement.txt,
+# and train the answer reader since; v2 was written and measured before it.)
+HELD_OUT = (TESTS / "heldout_v8", TESTS / "heldout_safety_answers_v2.yml")
+# Answers to the safety questions: the answer reader's training sets (one group each).
+ANSWER_SETS = {
+    "safe_answers": READERS / "safe_answers.yml",
+    "answers_v1": TESTS / "heldout_safety_answers_v1.yml",
+}
+# The question families the answer reader reads: "are you safe right now?" (and the gentle check),
+# and the review's "do you feel as safe as you want to feel?".
+ANSWER_FAMILIES = {c.FEELS_SAFE_NOW: "now", c.SAFETY_CHECK: "now", c.FEEL_SAFE: "feel_safe"}
 DANGER_SETS = {
     "v1": TESTS / "danger_heldout.yml",
     "v2": TESTS / "heldout_v2" / "danger.yml",
@@ -40,6 +50,7 @@ DANGER_SETS = {
     "v7": TESTS / "heldout_v7" / "danger.yml",
     "danger_more": TESTS / "tuning" / "danger_more.yml",
     "readers": READERS / "danger.yml",
+    "readers_more": READERS / "danger_more.yml",
 }
 OUTCOME_SETS = {
     "v1": TESTS / "outcomes_heldout.yml",
@@ -61,6 +72,14 @@ class DangerExample:
     danger: bool
     group: str
     kind: Optional[str] = None  # one of DANGER_KINDS when known
+
+
+@dataclass(frozen=True)
+class AnswerExample:
+    text: str
+    family: str  # ANSWER_FAMILIES' values
+    means: str
+    group: str
 
 
 @dataclass(frozen=True)
@@ -168,7 +187,7 @@ def held_out_texts() -> frozenset:  # type: ignore[type-arg]
     their labels, and nothing is tuned on them."""
     found: set = set()  # type: ignore[type-arg]
     for path in (TESTS / "heldout_v8" / "danger.yml", TESTS / "heldout_v8" / "outcomes.yml",
-                 TESTS / "heldout_safety_answers_v1.yml"):
+                 TESTS / "heldout_safety_answers_v2.yml"):
         if path.exists():
             data = _load(path) or {}
             for key in ("danger", "safe", "cases", "answers"):
@@ -185,3 +204,22 @@ def _dedupe(examples: List[DangerExample]) -> List[DangerExample]:
         if key and key not in seen and key not in held_out:
             seen[key] = example
     return list(seen.values())
+
+
+def answer_examples() -> List[AnswerExample]:
+    """Answers to the safety questions, labelled with what the person meant; none held out."""
+    held_out = held_out_texts()
+    out: List[AnswerExample] = []
+    seen: set = set()  # type: ignore[type-arg]
+    for group, path in ANSWER_SETS.items():
+        if not path.exists():
+            continue
+        for item in _listed((_load(path) or {}).get("answers")):
+            family = ANSWER_FAMILIES.get(str(item.get("question")))
+            text = str(item.get("text", ""))
+            key = (family, _key(text))
+            if family is None or not key[1] or key in seen or key[1] in held_out:
+                continue
+            seen.add(key)
+            out.append(AnswerExample(text, family, str(item["means"]), group))
+    return out
