@@ -5,9 +5,11 @@
 
 Sets (each written by an author who never saw the rules or the other sets,
 and measured once before any tuning on it; first figures in results/):
-- held-out v8 (tests/data/heldout_v8/: danger with its kind, safe, wishes):
-  written before the readers were tuned on v7, never trained or tuned on.
-  The figures to trust.
+- held-out v9 (tests/data/heldout_v9/: danger with its kind, safe, wishes):
+  written before the readers' second round (more data, the answer reader),
+  never trained or tuned on. The figures to trust.
+- held-out v8 (tests/data/heldout_v8/): written before the readers were
+  tuned on v7; measured before and after that, never trained on.
 - held-out v7 (tests/data/heldout_v7/): written before the learned readers,
   measured before and after them (results/), training data since.
 - held-out v6 (tests/data/heldout_v6/, danger only): measured once
@@ -68,7 +70,9 @@ Parse = Callable[[str], Tuple[Optional[str], float]]
 Decider = Callable[[str], str]
 
 SETS = {
-    "v8": ("held-out v8, never trained or tuned on", DATA / "heldout_v8" / "danger.yml",
+    "v9": ("held-out v9, never trained or tuned on", DATA / "heldout_v9" / "danger.yml",
+           DATA / "heldout_v9" / "outcomes.yml", None),
+    "v8": ("held-out v8, measured before and after the readers' second round", DATA / "heldout_v8" / "danger.yml",
            DATA / "heldout_v8" / "outcomes.yml", None),
     "v7": ("held-out v7, measured before and after the learned readers, training data since",
            DATA / "heldout_v7" / "danger.yml", DATA / "heldout_v7" / "outcomes.yml", None),
@@ -156,12 +160,12 @@ def danger_by_type(danger: Sequence[Tuple[str, str]], decides: Decider) -> None:
     print("    caught by type: " + ", ".join(f"{k} {c}/{n}" for k, (c, n) in sorted(per.items())))
 
 
-def learned_readers() -> Any:
+def learned_readers(path: Optional[Path] = None) -> Any:
     """The learned readers `make train` wrote, or None (then the figures are the rules' and the model's)."""
     from bot.language.readers import READERS_DIR, ReadersProblem, load_readers
 
     try:
-        return load_readers(READERS_DIR)
+        return load_readers(path or READERS_DIR)
     except ReadersProblem as problem:
         print(f"(no learned readers: {problem})\n")
         return None
@@ -194,8 +198,9 @@ def main() -> int:
     )
     parser.add_argument("--rules-only", action="store_true", help="skip the trained model")
     parser.add_argument("--misses", action="store_true", help="list every miss and false alarm")
-    parser.add_argument("--set", choices=("v8", "v7", "v6", "v5", "v4", "v3", "v2", "v1", "all"),
-                        default="all")
+    parser.add_argument("--set", choices=(*SETS, "all"), default="all")
+    parser.add_argument("--readers", type=Path, default=None,
+                        help="the learned readers to load (default models/readers, as `make train` wrote them)")
     opts = parser.parse_args()
     parse = None if opts.rules_only else model_parser()
     if parse is None and not opts.rules_only:
@@ -209,7 +214,7 @@ def main() -> int:
         intent, confidence = parse(text)
         return POSSIBLE if intent == DANGER_INTENT and confidence >= MODEL_UNSURE else NONE
 
-    learned = None if opts.rules_only else learned_readers()
+    learned = None if opts.rules_only else learned_readers(opts.readers)
 
     def running(text: str) -> str:
         """What the assistant does: the help (clear) or the gentle check (possible); review is neither."""
@@ -229,7 +234,7 @@ def main() -> int:
         score = learned.danger_score(text) if learned is not None else None
         return POSSIBLE if decide(assess_danger(text), intent, confidence, score) != NONE else NONE
 
-    for key in (tuple(SETS) if opts.set == "all" else (opts.set,)):
+    for key in (tuple(k for k in SETS if SETS[k][1].exists()) if opts.set == "all" else (opts.set,)):
         title, danger_file, outcomes_file, answers_file = SETS[key]
         print(f"== {title} ==")
         data = load(danger_file)
@@ -247,7 +252,7 @@ def main() -> int:
             score_danger("marked at any tier (review counted)", danger, safe, marked, False)
         if key == "v6":
             danger_by_type(danger, running)
-        if key in ("v7", "v8"):
+        if key in ("v7", "v8", "v9"):
             danger_by_type(_items(data, "danger", "danger_kind"), running)
             if learned is not None:
                 kinds = _items(data, "danger", "danger_kind")
