@@ -10,11 +10,11 @@ import signal
 import sys
 import uuid
 from datetime import datetime
-from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 from bot import constants as c
+from bot.cli_args import iso_date
 from bot.settings import VAR_DIR, load_settings
 
 if TYPE_CHECKING:
@@ -98,6 +98,7 @@ def cmd_serve(_: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
+    from bot.store.key_check import check_keys
     from bot.store.migrate import upgrade
 
     upgrade(settings.database_url)
@@ -338,13 +339,6 @@ def cmd_send_alerts(_: argparse.Namespace) -> int:
     return sender_main()
 
 
-def _date(value: str) -> datetime:
-    try:
-        return datetime.strptime(value, "%Y-%m-%d")
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-04-01") from exc
-
-
 def cmd_setup(_: argparse.Namespace) -> int:
     """Write the secrets every process must share into .env, once (make run does this)."""
     from bot.settings import SECRET_PURPOSES, ensure_env_secrets
@@ -440,8 +434,8 @@ def build_parser() -> argparse.ArgumentParser:
     transcript.set_defaults(func=cmd_transcript)
 
     report = sub.add_parser("report", help="MSP figures (SG4a) for a period")
-    report.add_argument("--from", dest="date_from", type=_date)
-    report.add_argument("--to", dest="date_to", type=_date)
+    report.add_argument("--from", dest="date_from", type=iso_date)
+    report.add_argument("--to", dest="date_to", type=iso_date)
     report.add_argument("--format", choices=("table", "csv", "json"), default="table")
     report.add_argument("--chart", help="also draw a bar chart to this PNG file")
     report.set_defaults(func=cmd_report)
@@ -466,18 +460,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_key_commands(sub)
     return parser
-
-
-def check_keys(settings: Any) -> None:
-    """The encryption keys read what the records and the conversations hold (or the canary is written)."""
-    from bot.store import crypto
-    from bot.store.db import get_engine
-
-    crypto.check_records(get_engine(settings.database_url))
-    tracker = settings.tracker_store_url
-    if tracker.startswith("sqlite:///") and not Path(tracker[len("sqlite:///"):]).exists():
-        return  # no conversation yet
-    crypto.check_tracker(get_engine(tracker))
 
 
 def main(argv: Optional[List[str]] = None) -> int:

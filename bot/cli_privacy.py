@@ -15,6 +15,8 @@ import getpass
 import sys
 from typing import Any
 
+from bot.cli_args import iso_date
+
 
 def cmd_erase(args: argparse.Namespace) -> int:
     from bot.settings import load_settings
@@ -95,8 +97,6 @@ def add_commands(sub: Any) -> None:
     retention = sub.add_parser(
         "retention", help="show the conversations past RETENTION_MONTHS; --apply removes their words")
     retention.add_argument("--apply", action="store_true", help="remove the words of the conversations due")
-    from bot.cli import _date
-
-    retention.add_argument("--now", type=_date, help="count from this day instead of today (YYYY-MM-DD)")
+    retention.add_argument("--now", type=iso_date, help="count from this day instead of today (YYYY-MM-DD)")
     retention.add_argument("--batch", type=int, default=500, help="conversations per commit (default 500)")
     retention.set_defaults(func=cmd_retention)

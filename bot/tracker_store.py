@@ -50,6 +50,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.rasa_hooks import TrackerStoreUnavailable
 from bot.settings import PROJECT_ROOT
 from bot.store import crypto
+from bot.store.key_check import check_tracker
 
 __all__ = ["StrictSQLTrackerStore", "TrackerStoreUnavailable", "database_identity", "shown_url"]
 
@@ -143,7 +144,7 @@ class StrictSQLTrackerStore(SQLTrackerStore):
         self.engine = sa.create_engine(url, **engine_options(url))
         self.sessionmaker = sessionmaker(bind=self.engine)
         try:
-            crypto.check_tracker(self.engine)
+            check_tracker(self.engine)
         except crypto.EncryptionKeyProblem as problem:
             # Not an exception Rasa would swallow (it would fall back to an in-memory store):
             # the instance stops here, before anyone talks to it.

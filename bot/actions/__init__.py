@@ -36,12 +36,13 @@ if _is_action_server():
 def _check_keys() -> None:
     """The action server reads and writes the person's words: stop at start if the keys cannot."""
     from bot.settings import load_settings
-    from bot.store import crypto
+    from bot.store.crypto import EncryptionKeyProblem
     from bot.store.db import get_engine
+    from bot.store.key_check import check_records
 
     try:
-        crypto.check_records(get_engine(load_settings().database_url))
-    except crypto.EncryptionKeyProblem as problem:
+        check_records(get_engine(load_settings().database_url))
+    except EncryptionKeyProblem as problem:
         raise SystemExit(f"The records cannot be read: {problem}.") from None
 
 

@@ -10,7 +10,7 @@ the rest before the old key is removed.
 Stored values carry a prefix (`enc1:`), so a value written before encryption
 was switched on is still read (and `msp rotate-key` encrypts it). A value
 that carries the prefix but that no key can open is an error, never garbage:
-`check_keys` finds that at start, from a small canary row.
+the start check (`bot/store/key_check.py`) finds that from a small canary row.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy.types import Text, TypeDecorator
 
 PREFIX = "enc1:"
-CANARY = "msp-encryption-canary"
 
 
 class EncryptionKeyProblem(RuntimeError):
@@ -67,6 +66,13 @@ def _keys() -> Tuple[str, ...]:
         load_dotenv(PROJECT_ROOT / ".env", override=False)
         _env_read = True
     return parse_keys(os.environ.get("MSP_ENCRYPTION_KEYS", ""))
+
+
+def usable_keys() -> Tuple[str, ...]:
+    """The keys in use, newest first; EncryptionKeyProblem when there is none or one is malformed."""
+    keys = _keys()
+    _fernet(keys)
+    return keys
 
 
 def encrypt(text: Optional[str], keys: Optional[Sequence[str]] = None) -> Optional[str]:
@@ -125,42 +131,3 @@ class EncryptedText(TypeDecorator):  # type: ignore[type-arg]
 
     def process_result_value(self, value: Any, dialect: Any) -> Optional[str]:
         return decrypt(value) if value is not None else None
-
-
-# --- the start check: a missing or wrong key is found before anyone talks ----------------------
-
-
-def check_records(engine: Any) -> None:
-    """The records database: the canary row opens (it is written, under the newest key, if missing),
-    and so does a stored wish, if there is one."""
-    from sqlalchemy import select, text
-
-    from bot.store.models import KeyCheck
-
-    keys = _keys()
-    _fernet(keys)  # no key, or a malformed one: say so now
-    with engine.begin() as connection:
-        row = connection.execute(select(KeyCheck.id, KeyCheck.canary).limit(1)).first()
-        if row is None:
-            connection.execute(KeyCheck.__table__.insert().values(canary=encrypt(CANARY, keys)))
-        elif decrypt(row.canary, keys) != CANARY:
-            raise EncryptionKeyProblem("the key check row does not read back: MSP_ENCRYPTION_KEYS is wrong")
-        sample = connection.execute(
-            text("SELECT own_words FROM outcomes WHERE own_words LIKE :p LIMIT 1"), {"p": PREFIX + "%"}
-        ).scalar()
-        decrypt(sample, keys)
-
-
-def check_tracker(engine: Any) -> None:
-    """Rasa's tracker store: one encrypted event opens with the keys (when there is one)."""
-    from sqlalchemy import inspect, text
-
-    keys = _keys()
-    _fernet(keys)
-    if not inspect(engine).has_table("events"):
-        return
-    with engine.connect() as connection:
-        sample = connection.execute(
-            text("SELECT data FROM events WHERE data LIKE :p ORDER BY id DESC LIMIT 1"), {"p": PREFIX + "%"}
-        ).scalar()
-    decrypt(sample, keys)

@@ -23,8 +23,8 @@ def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s - %(message)s")
     from waitress import serve
 
-    from bot.cli import check_keys
     from bot.language.readers import load_readers
+    from bot.store.key_check import check_keys
     from bot.web import create_app
     from bot.web.limits import warm_danger_reader
 

@@ -17,6 +17,7 @@ from bot import cli, cli_keys
 from bot.settings import replace_env_value
 from bot.store import audit, crypto, records, rotation
 from bot.store.db import get_engine
+from bot.store.key_check import check_records, check_tracker
 from bot.store.transcripts import read_transcript
 from tests.privacy_data import make_enquiry
 from tests.store.conftest import Stores
@@ -31,7 +32,7 @@ def keyed(stores: Stores, monkeypatch: pytest.MonkeyPatch) -> Stores:
     monkeypatch.setenv("MSP_ENCRYPTION_KEYS", OLD)
     monkeypatch.setenv("DATABASE_URL", stores.records_url)
     monkeypatch.setenv("TRACKER_STORE_URL", stores.tracker_url)
-    crypto.check_records(get_engine(stores.records_url))
+    check_records(get_engine(stores.records_url))
     return stores
 
 
@@ -87,8 +88,8 @@ def test_after_rotation_the_old_key_can_go_and_everything_still_reads(
     assert not any(word in " ".join(raw) for word in first.words + second.words)
     assert records.export_records() == before
     assert read_transcript(keyed.tracker_url, first.outcomes_id) == transcript
-    crypto.check_records(get_engine(keyed.records_url))
-    crypto.check_tracker(get_engine(keyed.tracker_url))
+    check_records(get_engine(keyed.records_url))
+    check_tracker(get_engine(keyed.tracker_url))
 
 
 def test_with_only_the_new_key_and_no_rotation_the_start_check_stops(
@@ -96,7 +97,7 @@ def test_with_only_the_new_key_and_no_rotation_the_start_check_stops(
     make_enquiry(keyed.tracker_url, "c")
     monkeypatch.setenv("MSP_ENCRYPTION_KEYS", NEW)
     with pytest.raises(crypto.EncryptionKeyProblem):
-        crypto.check_records(get_engine(keyed.records_url))
+        check_records(get_engine(keyed.records_url))
     assert cli.main(["export"]) == 3, "a clear stop (exit 3), not a traceback"
 
 
