@@ -16,6 +16,8 @@ What escapes to the REST channel, which answers 503 with `"reason":
   the conversation could not be read or saved;
 - `ActionServerUnavailable`: a custom action could not be run.
 
+Both are in `bot/rasa_server/errors.py`, with `EXIT_MISCONFIGURED`.
+
 Why "send it again" is safe: `MessageProcessor.handle_message`
 (`rasa/core/processor.py` l. 152-178) reads the tracker and logs the message
 *without* saving it (`log_message(message, should_save_tracker=False)`,
@@ -73,8 +75,9 @@ c. At start, an instance refuses to run without our tracker store.
    An unknown or unimportable tracker store class silently becomes an
    `InMemoryTrackerStore` (`_load_from_module_name_in_endpoint_config`,
    `core/tracker_store.py` l. 1540-1568), and every conversation would then
-   live in this process only. `refuse_unless_our_tracker_store` is an
-   `after_server_start` listener on our channel's blueprint
+   live in this process only. `refuse_unless_our_tracker_store` (in
+   `bot/tracker_store.py`, beside the store it looks for, so that this module
+   never imports that one) is an `after_server_start` listener on our channel's blueprint
    (`TrustedRestInput.blueprint`). `rasa run` registers the channel
    blueprints (`core/run.py` l. 149, via `core/channels/channel.py` l. 96)
    and then `load_agent_on_start` as a `before_server_start` listener
@@ -121,38 +124,18 @@ from __future__ import annotations
 import contextvars
 import functools
 import logging
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List
 
 from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
 from rasa.core.processor import MessageProcessor
-from rasa.core.tracker_store import AwaitableTrackerStore, FailSafeTrackerStore, TrackerStore
+from rasa.core.tracker_store import FailSafeTrackerStore
+
+from bot.rasa_server.errors import ActionServerUnavailable, TrackerStoreUnavailable
 
 logger = logging.getLogger(__name__)
 
-# The process's exit status when it refuses to run (EX_CONFIG in sysexits.h).
-EXIT_MISCONFIGURED = 78
-
 # Marks a function as one of our wrappers; holds what it wraps.
 _WRAPPED = "_msp_wraps"
-
-
-class TrackerStoreUnavailable(Exception):
-    """The conversation could not be read or saved; nothing of the message being handled is stored.
-
-    Raised by `bot.tracker_store.StrictSQLTrackerStore`. Its message names the
-    operation and the cause's type only: never the person's words.
-    """
-
-
-class ActionServerUnavailable(Exception):
-    """A custom action could not be run (action server down, timeout, 5xx, a bad answer).
-
-    Not a `RasaException`, so no `except RasaException` in Rasa can swallow it.
-    """
-
-    def __init__(self, action_name: str, cause: BaseException) -> None:
-        super().__init__(f"the custom action {action_name!r} could not be run ({type(cause).__name__})")
-        self.action_name = action_name
 
 
 class _PastRasasCatchAll(BaseException):
@@ -224,51 +207,7 @@ def _run_action_lets_it_through(original: Callable[..., Any]) -> Callable[..., A
     return _run_action
 
 
-# c. --------------------------------------------------------------------------------------------
-
-
-def innermost_store(store: Any) -> Any:
-    """The store doing the work, inside Rasa's FailSafeTrackerStore / AwaitableTrackerStore wrappers."""
-    while isinstance(store, (FailSafeTrackerStore, AwaitableTrackerStore)):
-        store = store._tracker_store
-    return store
-
-
-def tracker_store_problem(store: Optional[TrackerStore], configured_url: str) -> Optional[str]:
-    """Why `store` is not our StrictSQLTrackerStore on `configured_url`, or None when it is."""
-    try:
-        from bot.tracker_store import StrictSQLTrackerStore, database_identity, shown_url
-    except Exception as exc:  # noqa: BLE001 (whatever stops our store importing stops the start)
-        return f"bot.tracker_store cannot be imported ({type(exc).__name__})"
-    if store is None:
-        return "no agent (and so no tracker store) was loaded"
-    inner = innermost_store(store)
-    if not isinstance(inner, StrictSQLTrackerStore):
-        return (
-            f"the tracker store in use is {type(inner).__name__}, not StrictSQLTrackerStore: check "
-            "`tracker_store: type: bot.tracker_store.StrictSQLTrackerStore` in the endpoints file"
-        )
-    if database_identity(inner.engine.url) != database_identity(configured_url):
-        return (
-            f"the tracker store uses {shown_url(inner.engine.url)}, but TRACKER_STORE_URL is "
-            f"{shown_url(configured_url)}"
-        )
-    return None
-
-
-async def refuse_unless_our_tracker_store(app: Any, _loop: Any) -> None:
-    """Sanic `after_server_start` listener: stop this instance unless its conversations are kept safely."""
-    from bot.settings import load_settings
-
-    agent = getattr(app.ctx, "agent", None)
-    problem = tracker_store_problem(getattr(agent, "tracker_store", None), load_settings().tracker_store_url)
-    if problem is not None:
-        logger.critical(
-            "Refusing to run: %s. Conversations would not be kept safely. Exiting with status %d.",
-            problem, EXIT_MISCONFIGURED,
-        )
-        raise SystemExit(EXIT_MISCONFIGURED)
-    logger.info("The tracker store is StrictSQLTrackerStore on TRACKER_STORE_URL.")
+# f. (c. is in bot/tracker_store.py) ------------------------------------------------------------
 
 
 async def wait_for_actions_as_set(_app: Any, _loop: Any) -> None:

@@ -27,6 +27,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 import yaml
 from sqlalchemy.engine import make_url
 
+from bot.rasa_server.errors import EXIT_MISCONFIGURED
 from bot.settings import PROJECT_ROOT, VAR_DIR, Settings
 
 MODEL_PATH = PROJECT_ROOT / "models" / "msp.tar.gz"
@@ -203,9 +204,8 @@ def listening(port: int) -> bool:
 # so children are started from the main thread only.
 
 PR_SET_PDEATHSIG = 1
-# A child that refuses to run as configured (bot/rasa_hooks.py EXIT_MISCONFIGURED, sysexits' EX_CONFIG):
+# A child that refuses to run as configured (EXIT_MISCONFIGURED, sysexits' EX_CONFIG, imported above):
 # starting it again cannot help, so `supervise` gives up at once.
-EXIT_MISCONFIGURED = 78
 _prctl: Optional[Callable[..., int]] = None
 
 

@@ -29,30 +29,51 @@ What it changes in `rasa.core.tracker_store.SQLTrackerStore` (Rasa 3.6.21):
   `serialise_event_data` and read by `deserialise_event_data` (JSON, exactly
   as Rasa stores it, for now). Encrypting event data means overriding those
   two (and teaching `bot/store/transcripts.py`, which reads the column).
+- **The start check** (hook c. in `bot/rasa_hooks.py`): `refuse_unless_our_tracker_store`,
+  which our channel's blueprint runs once the agent is loaded, stops an instance
+  whose tracker store is not this one, on TRACKER_STORE_URL.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 from pathlib import Path
 from typing import Any, Dict, Iterable, Iterator, Optional, Text, Tuple, Union
 
 import sqlalchemy as sa
-from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs, ensure_schema_exists
+from rasa.core.tracker_store import (
+    AwaitableTrackerStore,
+    FailSafeTrackerStore,
+    SQLTrackerStore,
+    TrackerStore,
+    create_engine_kwargs,
+    ensure_schema_exists,
+)
 from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.rasa_hooks import TrackerStoreUnavailable
-from bot.settings import PROJECT_ROOT
+import bot.rasa_hooks  # noqa: F401 (installs the hooks that let our errors through Rasa's fallbacks)
+from bot.rasa_server.errors import EXIT_MISCONFIGURED, TrackerStoreUnavailable
+from bot.settings import PROJECT_ROOT, load_settings
 from bot.store import crypto
 from bot.store.key_check import check_tracker
 
-__all__ = ["StrictSQLTrackerStore", "TrackerStoreUnavailable", "database_identity", "shown_url"]
+__all__ = [
+    "StrictSQLTrackerStore",
+    "TrackerStoreUnavailable",
+    "database_identity",
+    "refuse_unless_our_tracker_store",
+    "shown_url",
+    "tracker_store_problem",
+]
+
+logger = logging.getLogger(__name__)
 
 # SQLite: how long a save waits for another writer before it fails.
 SQLITE_BUSY_TIMEOUT_S = 5.0
@@ -232,3 +253,44 @@ class StrictSQLTrackerStore(SQLTrackerStore):
             raise
         except Exception as exc:  # noqa: BLE001
             raise _unavailable("list", exc) from exc
+
+
+# The start check (c. in bot/rasa_hooks.py): an instance refuses to run without this store ----------
+
+
+def innermost_store(store: Any) -> Any:
+    """The store doing the work, inside Rasa's FailSafeTrackerStore / AwaitableTrackerStore wrappers."""
+    while isinstance(store, (FailSafeTrackerStore, AwaitableTrackerStore)):
+        store = store._tracker_store
+    return store
+
+
+def tracker_store_problem(store: Optional[TrackerStore], configured_url: str) -> Optional[str]:
+    """Why `store` is not our StrictSQLTrackerStore on `configured_url`, or None when it is."""
+    if store is None:
+        return "no agent (and so no tracker store) was loaded"
+    inner = innermost_store(store)
+    if not isinstance(inner, StrictSQLTrackerStore):
+        return (
+            f"the tracker store in use is {type(inner).__name__}, not StrictSQLTrackerStore: check "
+            "`tracker_store: type: bot.tracker_store.StrictSQLTrackerStore` in the endpoints file"
+        )
+    if database_identity(inner.engine.url) != database_identity(configured_url):
+        return (
+            f"the tracker store uses {shown_url(inner.engine.url)}, but TRACKER_STORE_URL is "
+            f"{shown_url(configured_url)}"
+        )
+    return None
+
+
+async def refuse_unless_our_tracker_store(app: Any, _loop: Any) -> None:
+    """Sanic `after_server_start` listener: stop this instance unless its conversations are kept safely."""
+    agent = getattr(app.ctx, "agent", None)
+    problem = tracker_store_problem(getattr(agent, "tracker_store", None), load_settings().tracker_store_url)
+    if problem is not None:
+        logger.critical(
+            "Refusing to run: %s. Conversations would not be kept safely. Exiting with status %d.",
+            problem, EXIT_MISCONFIGURED,
+        )
+        raise SystemExit(EXIT_MISCONFIGURED)
+    logger.info("The tracker store is StrictSQLTrackerStore on TRACKER_STORE_URL.")

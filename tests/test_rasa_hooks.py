@@ -34,14 +34,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
 from bot import rasa_hooks
-from bot.rasa_hooks import (
-    EXIT_MISCONFIGURED,
-    ActionServerUnavailable,
-    TrackerStoreUnavailable,
-    refuse_unless_our_tracker_store,
-    tracker_store_problem,
-)
-from bot.tracker_store import StrictSQLTrackerStore
+from bot.rasa_server.errors import EXIT_MISCONFIGURED, ActionServerUnavailable, TrackerStoreUnavailable
+from bot.tracker_store import StrictSQLTrackerStore, refuse_unless_our_tracker_store, tracker_store_problem
 from tests.alerts.receivers import free_port
 
 DOMAIN = Domain.empty()

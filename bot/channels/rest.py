@@ -78,7 +78,7 @@ of being swallowed by Rasa. Nothing of the message is then stored, and the
 channel answers 503 with `"reason": "not_saved"`, so the web app can ask the
 person to send it again. Any other failure is a 503 without a reason. When
 Rasa builds the channel from credentials.yml (`from_credentials`, as `rasa
-run` does), its blueprint also carries the start check of `bot.rasa_hooks`:
+run` does), its blueprint also carries the start check of `bot.tracker_store`:
 the instance refuses to run unless its tracker store is ours, on
 TRACKER_STORE_URL.
 """
@@ -112,14 +112,10 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channel_auth import SIGNATURE_HEADER, bearer, signature_matches, token_matches
-from bot.rasa_hooks import (
-    EXIT_MISCONFIGURED,
-    ActionServerUnavailable,
-    TrackerStoreUnavailable,
-    refuse_unless_our_tracker_store,
-    wait_for_actions_as_set,
-)
+from bot.rasa_hooks import wait_for_actions_as_set
+from bot.rasa_server.errors import EXIT_MISCONFIGURED, ActionServerUnavailable, TrackerStoreUnavailable
 from bot.settings import load_settings
+from bot.tracker_store import refuse_unless_our_tracker_store
 
 logger = logging.getLogger(__name__)
 
@@ -315,7 +311,7 @@ class TrustedRestInput(RestInput):
                  secret: Optional[str] = None) -> None:
         self._token = token or None
         self._secret = secret or None
-        # Refuse to run without our tracker store (bot.rasa_hooks) or WEB_CHANNEL_SECRET; on in `rasa run`.
+        # Refuse to run without our tracker store (bot.tracker_store) or WEB_CHANNEL_SECRET; on in `rasa run`.
         self._check_tracker_store = check_tracker_store
 
     @classmethod

@@ -54,14 +54,10 @@ from bot.channels.rest import (
     looks_like_command,
     parse_as_words,
 )
-from bot.rasa_hooks import (
-    EXIT_MISCONFIGURED,
-    ActionServerUnavailable,
-    TrackerStoreUnavailable,
-    refuse_unless_our_tracker_store,
-    wait_for_actions_as_set,
-)
+from bot.rasa_hooks import wait_for_actions_as_set
+from bot.rasa_server.errors import EXIT_MISCONFIGURED, ActionServerUnavailable, TrackerStoreUnavailable
 from bot.settings import PROJECT_ROOT
+from bot.tracker_store import refuse_unless_our_tracker_store
 
 TOKEN = "s3cret-token"
 SECRET = "web-channel-s3cret"  # WEB_CHANNEL_SECRET: the web app signs a person's words with it

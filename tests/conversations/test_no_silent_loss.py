@@ -36,7 +36,7 @@ import yaml
 from sqlalchemy.engine import make_url
 
 from bot.channels.rest import COULD_NOT_ANSWER, NOT_SAVED
-from bot.rasa_hooks import EXIT_MISCONFIGURED
+from bot.rasa_server.errors import EXIT_MISCONFIGURED
 from bot.runner import MODEL_PATH, Services, tracker_store_endpoint
 from bot.settings import PROJECT_ROOT, Settings
 from bot.store.migrate import upgrade
