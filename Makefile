@@ -41,7 +41,7 @@ help:
 	@echo "make run    install what is missing, train if needed, start the assistant"
 	@echo "make chat   talk to the running assistant in this terminal"
 	@echo "make test   install, train, run every test"
-	@echo "make lint   ruff and mypy"
+	@echo "make lint   ruff, mypy, and import-linter (the layers of bot/, no import cycles)"
 	@echo "make lock   re-resolve requirements/lock.txt from pyproject.toml (after changing its dependencies)"
 
 define NEED_PYTHON310
@@ -148,9 +148,11 @@ test: $(MODEL) $(READERS) assets
 	$(MAKE) story-test
 	$(PY) -m pytest -q
 
+# lint-imports checks the contracts in pyproject.toml ([tool.importlinter]): bot/'s layers and no cycles.
 lint: $(STAMP)
 	$(VENV)/bin/ruff check bot tests benchmarks
 	$(VENV)/bin/mypy bot
+	$(VENV)/bin/lint-imports
 
 benchmark: $(MODEL) $(READERS)
 	$(PY) benchmarks/heldout.py
