@@ -499,15 +499,6 @@ class Services:
         if self.pid_file is not None:
             self.pid_file.unlink(missing_ok=True)
 
-    def wait_any_exit(self) -> int:
-        """Block until one process exits (or a signal arrives); return its code."""
-        while True:
-            for process in self.processes:
-                code = process.poll()
-                if code is not None:
-                    return code
-            time.sleep(0.5)
-
     def supervise(self, restarts: int = 5, window_s: float = 600.0,
                   report: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True),
                   ) -> Tuple[str, int]:

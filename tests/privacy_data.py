@@ -102,7 +102,7 @@ def make_enquiry(tracker_url: str, label: str, at: Optional[datetime] = None) ->
     alert = records.set_flag(outcomes_id, c.STAGE_OUTCOMES, c.FLAG_URGENT_SAFETY, ("webhook",))
     assert alert is not None
     alerts.record_delivery(alert, ("webhook",), {"webhook": "HTTP 503"})
-    workspace.correct_code(outcomes_id, c.STAGE_OUTCOMES, 0, c.PROTECT_MYSELF, "worker@example.org")
+    workspace.recode(outcomes_id, c.STAGE_OUTCOMES, 0, c.PROTECT_MYSELF, "worker@example.org")
 
     records.start_conversation(review_id, c.STAGE_REVIEW, ref, c.ROLE_PERSON)
     records.copy_outcomes_for_review(review_id, ref)

@@ -204,8 +204,8 @@ def test_compute_report_hand_worked_figures() -> None:
     assert report.feedback == EXPECTED["feedback"]
     assert report.flags == EXPECTED["flags"]
     assert report.by_stage_status == EXPECTED["records_by_stage_status"]
-    assert report.enquiries_asked == 7
-    assert report.enquiries_reviewed == 6
+    assert sum(report.asked_about_outcomes.values()) == 7  # enquiries asked
+    assert sum(report.outcomes_achieved.values()) == 6  # enquiries reviewed
     assert report.reviews_with_feedback == 7
 
 

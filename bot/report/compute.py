@@ -82,14 +82,6 @@ class Report:
     period_to: Optional[str] = None
 
     @property
-    def enquiries_asked(self) -> int:
-        return sum(self.asked_about_outcomes.values())
-
-    @property
-    def enquiries_reviewed(self) -> int:
-        return sum(self.outcomes_achieved.values())
-
-    @property
     def reviews_with_feedback(self) -> int:
         first = next(iter(self.feedback.values()), {})
         return sum(first.values())

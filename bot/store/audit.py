@@ -48,14 +48,6 @@ class AuditPage:
     def pages(self) -> int:
         return max(1, -(-self.total // self.per_page))
 
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def has_previous(self) -> bool:
-        return self.page > 1
-
 
 def record(actor: str, action: str, detail: str, address: Optional[str] = None) -> None:
     """Add one entry, in its own unit of work."""

@@ -347,18 +347,6 @@ def save_contact_answer(conversation_id: str, stage: str, question: str, value: 
         _touch(conversation)
 
 
-def contact_answered(conversation_id: str) -> bool:
-    """Safe contact was asked in this conversation already (in either stage): it is asked once."""
-    with session_scope() as session:
-        found = session.execute(
-            select(Conversation.id).where(
-                Conversation.conversation_id == conversation_id,
-                Conversation.contact_answered_at.is_not(None),
-            ).limit(1)
-        ).scalar()
-        return found is not None
-
-
 @dataclass(frozen=True)
 class MarkSpec:
     """Why a message was marked: its tier, the kind of danger, the rule or score, the reader's version."""

@@ -144,17 +144,6 @@ def list_enquiries(
     return EnquiryPage(items=items, total=total, page=page, pages=pages, per_page=per_page)
 
 
-def conversation_records(conversation_id: str) -> List[Dict[str, Any]]:
-    """The conversation's records (contract v2), the outcomes stage first, then the review."""
-    with session_scope() as session:
-        rows = list(session.execute(
-            select(Conversation).where(Conversation.conversation_id == conversation_id)
-        ).scalars())
-        rows.sort(key=lambda row: (c.STAGES.index(row.stage) if row.stage in c.STAGES else len(c.STAGES),
-                                   row.stage))
-        return contracts(session, rows)
-
-
 # --- a conversation, as its page shows it ---------------------------------------------------
 
 
@@ -423,24 +412,6 @@ def recode(
             address,
         )
         return True
-
-
-def correct_code(
-    conversation_id: str,
-    stage: str,
-    outcome_index: int,
-    to_code: str,
-    by: str,
-    address: Optional[str] = None,
-) -> Dict[str, Any]:
-    """`recode`, then the record (contract v2) as it now is."""
-    recode(conversation_id, stage, outcome_index, to_code, by, address)
-    with session_scope() as session:
-        row = session.execute(
-            select(Conversation)
-            .where(Conversation.conversation_id == conversation_id, Conversation.stage == stage)
-        ).scalar_one()
-        return contracts(session, [row])[0]
 
 
 def set_aside(

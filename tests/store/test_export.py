@@ -63,7 +63,7 @@ def test_v2_record_has_answers_corrections_and_alerts(store: str) -> None:
     assert alert_id is not None
     alerts.record_delivery(alert_id, ("webhook",), {"webhook": None})
     alerts.acknowledge(alert_id, "duty@example.org")
-    workspace.correct_code("conv-1", S, 0, c.ABUSER_STAYS_AWAY, "sw@example.org")
+    workspace.recode("conv-1", S, 0, c.ABUSER_STAYS_AWAY, "sw@example.org")
 
     (record,) = export.iter_records()
     assert set(record) == V1_KEYS | {"contract", "answers", "corrections", "alerts",

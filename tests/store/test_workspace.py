@@ -6,7 +6,7 @@ Every test runs on SQLite and on PostgreSQL.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import List
+from typing import Any, Dict, List, Optional
 
 import pytest
 from sqlalchemy import select, update
@@ -114,14 +114,15 @@ def test_filters_by_status_and_flag(listed: List[str]) -> None:
         workspace.list_enquiries(flag="status")
 
 
-def test_conversation_records_both_stages(store: str) -> None:
+def test_a_conversation_has_a_record_per_stage(store: str) -> None:
     records.start_conversation("same", R, "NR-1", c.ROLE_PERSON)
     records.start_conversation("same", S, "NR-1", c.ROLE_PERSON)
     records.add_outcomes("same", S, [(c.FEEL_SAFER, "for it to stop")])
-    found = workspace.conversation_records("same")
-    assert [(r["stage"], r["contract"]) for r in found] == [(S, 3), (R, 3)]
-    assert found[0]["outcomes"][0]["own_words"] == "for it to stop"
-    assert workspace.conversation_records("nobody") == []
+    outcomes, review = records.get_record("same", S), records.get_record("same", R)
+    assert outcomes is not None and review is not None
+    assert (outcomes["stage"], outcomes["contract"], review["stage"], review["contract"]) == (S, 3, R, 3)
+    assert outcomes["outcomes"][0]["own_words"] == "for it to stop" and review["outcomes"] == []
+    assert records.get_record("nobody", S) is None
 
 
 def _audits() -> List[AuditEvent]:
@@ -129,6 +130,15 @@ def _audits() -> List[AuditEvent]:
         rows = list(session.execute(select(AuditEvent).order_by(AuditEvent.id)).scalars())
         session.expunge_all()
         return rows
+
+
+def correct_code(conversation_id: str, stage: str, outcome_index: int, to_code: str, by: str,
+                 address: Optional[str] = None) -> Dict[str, Any]:
+    """What a correction in the workspace does (`workspace.recode`), then the record as it now is."""
+    workspace.recode(conversation_id, stage, outcome_index, to_code, by, address)
+    record = records.get_record(conversation_id, stage)
+    assert record is not None
+    return record
 
 
 def test_correct_code_keeps_the_words_and_both_codes_and_audits(store: str) -> None:
@@ -139,7 +149,7 @@ def test_correct_code_keeps_the_words_and_both_codes_and_audits(store: str) -> N
     before = records.get_record("conv-1", S)
     assert before is not None
 
-    record = workspace.correct_code("conv-1", S, 0, c.POLICE_PROSECUTE, "sw@example.org", address="10.0.0.7")
+    record = correct_code("conv-1", S, 0, c.POLICE_PROSECUTE, "sw@example.org", address="10.0.0.7")
     assert [(o["code"], o["own_words"]) for o in record["outcomes"]] == [
         (c.POLICE_PROSECUTE, "i want him punished"), (c.FEEL_SAFER, "for the hitting to stop")]
     assert record["outcomes"][0]["may_not_be_achievable"] is True  # follows the code
@@ -159,7 +169,7 @@ def test_correct_code_keeps_the_words_and_both_codes_and_audits(store: str) -> N
     assert (codes[c.POLICE_PROSECUTE], codes[c.SOMETHING_ELSE], codes[c.FEEL_SAFER]) == (1, 0, 1)
 
     # A second correction of the same wish keeps the whole trail.
-    record = workspace.correct_code("conv-1", S, 0, c.ABUSER_STAYS_AWAY, "manager@example.org")
+    record = correct_code("conv-1", S, 0, c.ABUSER_STAYS_AWAY, "manager@example.org")
     assert [(f["from_code"], f["to_code"]) for f in record["corrections"]] == [
         (c.SOMETHING_ELSE, c.POLICE_PROSECUTE), (c.POLICE_PROSECUTE, c.ABUSER_STAYS_AWAY)]
     assert record["outcomes"][0]["own_words"] == "i want him punished"
@@ -168,7 +178,7 @@ def test_correct_code_keeps_the_words_and_both_codes_and_audits(store: str) -> N
 def test_correcting_to_the_same_code_changes_nothing(store: str) -> None:
     records.add_outcomes("conv-1", S, [(c.FEEL_SAFER, "for it to stop")])
     before = records.get_record("conv-1", S)
-    assert workspace.correct_code("conv-1", S, 0, c.FEEL_SAFER, "sw@example.org") == before
+    assert correct_code("conv-1", S, 0, c.FEEL_SAFER, "sw@example.org") == before
     assert [a for a in _audits() if a.action == "correct"] == []
     with session_scope() as session:
         assert session.execute(select(Correction)).first() is None
@@ -186,7 +196,7 @@ def test_correct_code_refuses_what_it_cannot_do(store: str, stage: str, index: i
     records.add_outcomes("conv-1", S, [(c.FEEL_SAFER, "for it to stop"), (c.BE_INVOLVED, "to be told")])
     before = records.get_record("conv-1", S)
     with pytest.raises(ValueError, match=problem):
-        workspace.correct_code("conv-1", stage, index, code, "sw@example.org")
+        correct_code("conv-1", stage, index, code, "sw@example.org")
     assert records.get_record("conv-1", S) == before
     assert [a for a in _audits() if a.action == "correct"] == []
 
@@ -215,7 +225,7 @@ def test_open_alerts_oldest_first_with_the_wait(store: str) -> None:
 
 def test_two_wishes_may_share_a_code(store: str) -> None:
     records.add_outcomes("conv-1", S, [(c.FEEL_SAFER, "for it to stop"), (c.BE_INVOLVED, "to be told")])
-    record = workspace.correct_code("conv-1", S, 1, c.FEEL_SAFER, "sw@example.org")
+    record = correct_code("conv-1", S, 1, c.FEEL_SAFER, "sw@example.org")
     assert [(o["code"], o["own_words"]) for o in record["outcomes"]] == [
         (c.FEEL_SAFER, "for it to stop"), (c.FEEL_SAFER, "to be told")]
     assert workspace.recode("conv-1", S, 1, c.FEEL_SAFER, "sw@example.org") is False  # already so
