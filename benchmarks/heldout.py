@@ -72,7 +72,8 @@ Decider = Callable[[str], str]
 SETS = {
     "v9": ("held-out v9, never trained or tuned on", DATA / "heldout_v9" / "danger.yml",
            DATA / "heldout_v9" / "outcomes.yml", None),
-    "v8": ("held-out v8, measured before and after the readers' second round", DATA / "heldout_v8" / "danger.yml",
+    "v8": ("held-out v8, measured before and after the readers' first round, training data since",
+           DATA / "heldout_v8" / "danger.yml",
            DATA / "heldout_v8" / "outcomes.yml", None),
     "v7": ("held-out v7, measured before and after the learned readers, training data since",
            DATA / "heldout_v7" / "danger.yml", DATA / "heldout_v7" / "outcomes.yml", None),
@@ -200,7 +201,7 @@ def main() -> int:
     parser.add_argument("--misses", action="store_true", help="list every miss and false alarm")
     parser.add_argument("--set", choices=(*SETS, "all"), default="all")
     parser.add_argument("--readers", type=Path, default=None,
-                        help="the learned readers to load (default models/readers, as `make train` wrote them)")
+                        help="the learned readers to load (default models/readers, from `make train`)")
     opts = parser.parse_args()
     parse = None if opts.rules_only else model_parser()
     if parse is None and not opts.rules_only:

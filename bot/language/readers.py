@@ -9,6 +9,9 @@ models. A kind model names what kind of danger it is, so the help fits.
 
 Wishes: one classifier per outcome code over each clause's words and meaning.
 
+Answers: what an answer to a safety question means (bot/language/safety_answers.py
+says what the reading may change; it never makes a typed answer a "yes").
+
 The artefacts live in models/readers/ beside the Rasa model, with a manifest
 of their SHA-256 values: a missing or altered file stops the process at start
 with one clear line (ReadersProblem), never a quiet fall back to rules alone.
@@ -31,6 +34,7 @@ READERS_DIR = PROJECT_ROOT / "models" / "readers"
 MANIFEST = "manifest.json"
 DANGER_FILE = "danger.joblib"
 WISHES_FILE = "wishes.joblib"
+ANSWERS_FILE = "answers.joblib"
 
 VECTOR_CACHE = 512  # sentence vectors kept per process: a turn's message is embedded once
 
@@ -79,6 +83,7 @@ class Readers:
             self.danger: Dict[str, Any] = joblib.load(path / DANGER_FILE)
             self.wishes: Optional[Dict[str, Any]] = (
                 joblib.load(path / WISHES_FILE) if WISHES_FILE in files else None)
+            self.answers: Dict[str, Any] = joblib.load(path / ANSWERS_FILE) if ANSWERS_FILE in files else {}
         except ReadersProblem:
             raise
         except (OSError, ValueError, KeyError, TypeError, EOFError, ImportError, AttributeError) as exc:
@@ -160,6 +165,22 @@ class Readers:
         dense = model["dense"].predict_proba(self.vectors(clauses))
         both = (np.asarray(lexical) + np.asarray(dense)) / 2.0
         return [dict(zip(codes, map(float, row), strict=False)) for row in both]
+
+
+    # --- answers to the safety questions ------------------------------------------------------
+
+    def answer_p(self, family: str, text: str) -> Dict[str, float]:
+        """The probability of each meaning of `text` as an answer to a question of `family` ({} if none)."""
+        model = self.answers.get(family)
+        if model is None:
+            return {}
+        lexical = model["lexical"].predict_proba(model["vectorizer"].transform([text]))[0]
+        dense = model["dense"].predict_proba(self.vectors([text]))[0]
+        return {label: float(p) for label, p in zip(model["classes"], (lexical + dense) / 2.0, strict=True)}
+
+    def answer_thresholds(self, family: str) -> Dict[str, float]:
+        model = self.answers.get(family)
+        return dict(model["thresholds"]) if model is not None else {}
 
 
 _current: Optional[Readers] = None

@@ -29,7 +29,8 @@ from bot import constants as c
 from bot.language import training_data
 from bot.language.danger_kinds import DANGER_KINDS
 from bot.language.lexical import vectorizer
-from bot.language.readers import DANGER_FILE, MANIFEST, READERS_DIR, WISHES_FILE
+from bot.language.readers import ANSWERS_FILE, DANGER_FILE, MANIFEST, READERS_DIR, WISHES_FILE
+from bot.language.train_answers import train_answer_reader
 from bot.settings import PROJECT_ROOT
 
 SEED = 0
@@ -111,6 +112,41 @@ def choose_thresholds(scores: np.ndarray, labels: np.ndarray,
         f"safe_{tier}": float((safe >= thresholds[tier]).mean()) for tier in ("clear", "possible", "review")
     }
     return thresholds, figures
+
+
+# Sets the rules were never tuned on: there, the rules' false alarms are a new author's, and the
+# veto is chosen on their out-of-fold scores.
+RULES_FRESH_SETS = ("v7", "v8", "readers", "readers_more")
+VETO_FALSE_ALARMS = 0.03
+VETO_STEPS = 8
+
+
+def choose_veto(scores: np.ndarray, labels: np.ndarray, groups: Sequence[str], texts: Sequence[str],
+                thresholds: Dict[str, float]) -> Tuple[float, Dict[str, float]]:
+    """The score under which a sure rule is only the gentle check (the two disagree).
+
+    The lowest level between the gentle check's threshold and the help's at
+    which the running decision's false alarms, out of fold on the sets the
+    rules were never tuned on, are at most VETO_FALSE_ALARMS: the rules keep
+    as much of the help at once as they can. Danger below it still gets the
+    gentle check, so recall does not change.
+    """
+    from bot.language.danger import CLEAR, assess_danger
+
+    fresh = np.array([g in RULES_FRESH_SETS for g in groups])
+    if not fresh.any():
+        return thresholds["possible"], {}
+    sure = np.array([assess_danger(t).level == CLEAR for t, keep in zip(texts, fresh, strict=True) if keep])
+    p, y = scores[fresh], labels[fresh]
+    learned_clear = p >= thresholds["clear"]
+    low, high = thresholds["possible"], thresholds["clear"]
+    for step in range(VETO_STEPS + 1):
+        veto = low + (high - low) * step / VETO_STEPS
+        alarms = (sure & (p >= veto)) | (~sure & learned_clear)
+        if float(alarms[y == 0].mean()) <= VETO_FALSE_ALARMS:
+            break  # else the help's own threshold: a sure rule alarms only when the reader would too
+    return veto, {"veto_false_alarms": float(alarms[y == 0].mean()),
+                  "veto_help_at_once": float(alarms[y == 1].mean())}
 
 
 def _fit_kind(texts: List[str], vectors: np.ndarray, kinds: List[str], vec: Any) -> Dict[str, Any]:
@@ -213,7 +249,8 @@ def data_digest() -> str:
     digest = hashlib.sha256()
     for path in sorted(list(training_data.NLU.glob("*.yml")) + list(training_data.READERS.glob("*.yml"))
                        + [p for p in training_data.DANGER_SETS.values() if p.exists()]
-                       + [p for p in training_data.OUTCOME_SETS.values() if p.exists()]):
+                       + [p for p in training_data.OUTCOME_SETS.values() if p.exists()]
+                       + [p for p in training_data.ANSWER_SETS.values() if p.exists()]):
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
@@ -282,6 +319,8 @@ def train(out: Path = READERS_DIR, log: Any = print) -> Dict[str, Any]:
     scores = out_of_fold(texts, vectors, labels, groups)
     hard = np.array([g in training_data.DANGER_SETS for g in groups])
     thresholds, figures = choose_thresholds(scores, labels, hard)
+    thresholds["veto"], veto_figures = choose_veto(scores, labels, groups, texts, thresholds)
+    figures.update(veto_figures)
     log("  leave-one-set-out: " + ", ".join(f"{k} {v:.3f}" for k, v in {**thresholds, **figures}.items()))
 
     danger = _fit_danger(texts, vectors, labels)
@@ -306,6 +345,11 @@ def train(out: Path = READERS_DIR, log: Any = print) -> Dict[str, Any]:
         wish_manifest = {"thresholds": wish_thresholds_, "cross_validated": wish_figures,
                          "clause_examples": len(wish_examples)}
 
+    answers, answer_manifest = train_answer_reader(cache.embed, log)
+    if answers:
+        joblib.dump(answers, out / ANSWERS_FILE, compress=3)
+        files[ANSWERS_FILE] = hashlib.sha256((out / ANSWERS_FILE).read_bytes()).hexdigest()
+
     cache.save()
     version = "readers-" + hashlib.sha256("".join(sorted(files.values())).encode()).hexdigest()[:12]
     manifest = {
@@ -318,6 +362,7 @@ def train(out: Path = READERS_DIR, log: Any = print) -> Dict[str, Any]:
                    "examples": len(texts), "danger_examples": int(labels.sum()),
                    "sets": sorted(set(groups))},
         "wishes": wish_manifest,
+        "answers": answer_manifest,
         "seconds": round(time.perf_counter() - began, 1),
     }
     (out / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")

@@ -3,7 +3,7 @@
 Fair: written for training (data/nlu, data/readers, tests/data/tuning), or a
 held-out set that has been measured and tuned on since (tests/data/*_heldout.yml,
 heldout_v2 to v7, the safety answers v1). Never a set that is still held out:
-heldout_v8 and the safety answers v2 are never read here (test_readers.py checks).
+heldout_v9 and the safety answers v2 are never read here (test_readers.py checks).
 
 The set an example came from is its group: thresholds are chosen by
 leave-one-set-out cross-validation, so they carry over to an author the
@@ -28,10 +28,11 @@ TESTS = PROJECT_ROOT / "tests" / "data"
 NLU = DATA / "nlu"
 READERS = DATA / "readers"
 # Still held out: never trained on, never tuned on. (v7 was measured before and after the learned
-# readers, results/heldout-v7-*.txt, and is training data since; v8 was written before that. The
-# safety answers v1 were measured first, results/heldout-safety-answers-v1-first-measurement.txt,
-# and train the answer reader since; v2 was written and measured before it.)
-HELD_OUT = (TESTS / "heldout_v8", TESTS / "heldout_safety_answers_v2.yml")
+# readers, results/heldout-v7-*.txt; v8 before and after their first round, results/heldout-v8-*.txt;
+# both are training data since. v9 was written and measured before the second round. The safety
+# answers v1 were measured first, results/heldout-safety-answers-v1-first-measurement.txt, and
+# train the answer reader since; v2 was written and measured before it.)
+HELD_OUT = (TESTS / "heldout_v9", TESTS / "heldout_safety_answers_v2.yml")
 # Answers to the safety questions: the answer reader's training sets (one group each).
 ANSWER_SETS = {
     "safe_answers": READERS / "safe_answers.yml",
@@ -48,6 +49,7 @@ DANGER_SETS = {
     "v5": TESTS / "heldout_v5" / "danger.yml",
     "v6": TESTS / "heldout_v6" / "danger.yml",
     "v7": TESTS / "heldout_v7" / "danger.yml",
+    "v8": TESTS / "heldout_v8" / "danger.yml",
     "danger_more": TESTS / "tuning" / "danger_more.yml",
     "readers": READERS / "danger.yml",
     "readers_more": READERS / "danger_more.yml",
@@ -58,6 +60,7 @@ OUTCOME_SETS = {
     "v3": TESTS / "heldout_v3" / "outcomes.yml",
     "v5": TESTS / "heldout_v5" / "outcomes.yml",
     "v7": TESTS / "heldout_v7" / "outcomes.yml",
+    "v8": TESTS / "heldout_v8" / "outcomes.yml",
     "outcomes_check": TESTS / "tuning" / "outcomes_check.yml",
     "outcomes_more": TESTS / "tuning" / "outcomes_more.yml",
 }
@@ -186,7 +189,7 @@ def held_out_texts() -> frozenset:  # type: ignore[type-arg]
     figure is never about a message the readers were trained on. Only the texts are read, never
     their labels, and nothing is tuned on them."""
     found: set = set()  # type: ignore[type-arg]
-    for path in (TESTS / "heldout_v8" / "danger.yml", TESTS / "heldout_v8" / "outcomes.yml",
+    for path in (TESTS / "heldout_v9" / "danger.yml", TESTS / "heldout_v9" / "outcomes.yml",
                  TESTS / "heldout_safety_answers_v2.yml"):
         if path.exists():
             data = _load(path) or {}

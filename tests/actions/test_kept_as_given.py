@@ -259,13 +259,21 @@ class _StubReaders:
     wishes = None
     manifest: Dict[str, Any] = {}
 
-    def __init__(self, tier: str, p: float = 0.5, kind: str = "medical_emergency") -> None:
+    def __init__(self, tier: str, p: float = 0.5, kind: str = "medical_emergency",
+                 meaning: Optional[Dict[str, float]] = None) -> None:
         from bot.language.readers import DangerScore
 
         self.score = DangerScore(p, tier, kind, 0.9, 0.1)
+        self.meaning = meaning or {}
 
     def danger_score(self, text: str) -> Any:
         return self.score
+
+    def answer_p(self, family: str, text: str) -> Dict[str, float]:
+        return dict(self.meaning)
+
+    def answer_thresholds(self, family: str) -> Dict[str, float]:
+        return {"again": 0.6, "label": 0.7} if self.meaning else {}
 
 
 @pytest.fixture
@@ -308,3 +316,71 @@ def test_the_help_fits_the_kind_of_danger(db: str, channels: None, learned: Any)
                        {**PERSON, c.FEELS_SAFE_NOW: "yes"})
     assert responses[0] == "utter_danger_help_medical_emergency"
     assert "utter_danger_alert_sent" in responses
+
+
+# --- the learned answer reader: never a yes, but asks again what it reads as yes -----------------
+
+READS_YES = {"yes": 0.9, "no": 0.05, "not_sure": 0.05}
+READS_NOT_SURE = {"yes": 0.1, "no": 0.1, "not_sure": 0.8}
+
+
+def test_a_no_the_answer_reader_reads_as_yes_gets_the_gentle_check_not_the_alarm(db: str, learned: Any) -> None:
+    from bot.language.readers import NONE
+
+    learned(NONE, p=0.0, meaning=READS_YES)
+    slots, responses = say("nobody is hurting me now", c.FEELS_SAFE_NOW, PERSON)
+    assert slots["requested_slot"] == c.SAFETY_CHECK and slots[c.FEELS_SAFE_NOW] is None
+    assert not any(r.startswith("utter_danger_help") for r in responses)
+    assert (records.get_record(CID, S) or {}).get("answers", {}).get(c.FEELS_SAFE_NOW) is None
+
+
+def test_more_than_a_plain_yes_to_the_gentle_check_is_asked_once_more_then_counts_as_not_sure(
+        db: str, learned: Any) -> None:
+    from bot.language.readers import NONE
+
+    learned(NONE, p=0.0, meaning=READS_YES)
+    check = {**PERSON, "detour": "check"}
+    slots, responses = say("Yes, I'm safe, honestly", c.SAFETY_CHECK, check)
+    assert responses[0] == "utter_check_again" and slots["requested_slot"] == c.SAFETY_CHECK
+    assert not any(r.startswith("utter_danger_help") for r in responses)
+    # Asked once more: words again (not a press) are "not sure", and the help comes.
+    slots, responses = say("yes I'm safe honestly I said", c.SAFETY_CHECK, {**check, "unclear_count": 1})
+    assert any(r.startswith("utter_danger_help") for r in responses)
+    assert slots[c.FEELS_SAFE_NOW] == c.NOT_SURE
+
+
+def test_the_answer_reader_never_makes_a_yes(db: str, learned: Any) -> None:
+    from bot.language.readers import NONE
+
+    learned(NONE, p=0.0, meaning={"yes": 0.99, "no": 0.005, "not_sure": 0.005})
+    for text in ("i reckon im alright now he went", "yeah safe as houses with him here lol"):
+        slots, _ = say(text, c.FEELS_SAFE_NOW, PERSON)
+        assert slots[c.FEELS_SAFE_NOW] != c.YES
+
+
+def test_an_answer_the_rules_cannot_read_takes_the_readers_reading_when_it_is_not_yes(
+        db: str, learned: Any) -> None:
+    from bot.language.readers import NONE
+
+    learned(NONE, p=0.0, meaning=READS_NOT_SURE)
+    slots, _ = say("dunno really, depends on the day", c.FEELS_SAFE_NOW, PERSON)
+    assert slots["requested_slot"] == c.SAFETY_CHECK  # not sure: the gentle check
+
+
+def test_a_yes_only_the_danger_reader_reads_as_danger_gets_the_gentle_check(db: str, learned: Any) -> None:
+    from bot.language.readers import CLEAR
+
+    learned(CLEAR, p=0.9, meaning=READS_YES)
+    slots, responses = say("i am safe he cant get me here", c.FEELS_SAFE_NOW, PERSON)
+    assert slots["requested_slot"] == c.SAFETY_CHECK
+    assert not any(r.startswith("utter_danger_help") for r in responses)
+
+
+def test_danger_the_rules_see_is_the_help_at_once_whatever_the_answer_reader_says(
+        db: str, channels: None, learned: Any) -> None:
+    from bot.language.readers import CLEAR
+
+    learned(CLEAR, p=0.9, meaning=READS_YES, kind="violence_abuse_now")
+    slots, responses = say("yes but he's got a knife and he's coming at me", c.FEELS_SAFE_NOW, PERSON)
+    assert any(r.startswith("utter_danger_help") for r in responses)
+    assert slots[c.FEELS_SAFE_NOW] == c.NO

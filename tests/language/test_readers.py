@@ -17,13 +17,15 @@ from bot.language.readers import DangerScore
 
 
 def test_the_held_out_sets_are_never_training_data() -> None:
-    paths = [*training_data.DANGER_SETS.values(), *training_data.OUTCOME_SETS.values()]
+    paths = [*training_data.DANGER_SETS.values(), *training_data.OUTCOME_SETS.values(),
+             *training_data.ANSWER_SETS.values()]
     for held_out in training_data.HELD_OUT:
         assert not any(str(p).startswith(str(held_out)) for p in paths), held_out
     held_out = training_data.held_out_texts()
     assert len(held_out) > 1000
     assert not {" ".join(e.text.lower().split()) for e in training_data.danger_examples()} & held_out
     assert not {" ".join(e.text.lower().split()) for e in training_data.wish_clauses()} & held_out
+    assert not {" ".join(e.text.lower().split()) for e in training_data.answer_examples()} & held_out
 
 
 def test_every_kind_is_named_once() -> None:
@@ -109,3 +111,31 @@ def test_thresholds_keep_to_their_share_of_safe_messages() -> None:
     assert figures["safe_review"] <= 0.25 or thresholds["review"] == thresholds["possible"]
     assert thresholds["clear"] >= thresholds["possible"] >= thresholds["review"]
     assert thresholds["veto"] == thresholds["possible"]
+
+
+def test_the_veto_is_the_lowest_level_that_keeps_the_rules_false_alarms_down(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sure rule alarms only when the reader's score reaches the veto; chosen on the sets the rules
+    were never tuned on, so that at most VETO_FALSE_ALARMS of their safe messages get the help."""
+    from bot.language import danger, train_readers
+
+    class _Sure:
+        level = CLEAR
+
+    class _Nothing:
+        level = NONE
+
+    monkeypatch.setattr(danger, "assess_danger", lambda text: _Sure() if text.startswith("sure") else _Nothing())
+    # 100 safe messages the rules are sure of, scored 0.0 to 0.495; 10 danger messages, also sure, high scores.
+    texts = [f"sure safe {i}" for i in range(100)] + [f"sure danger {i}" for i in range(10)]
+    scores = np.array([i / 200 for i in range(100)] + [0.95] * 10)
+    labels = np.array([0] * 100 + [1] * 10)
+    thresholds = {"possible": 0.2, "clear": 0.9}
+    veto, figures = train_readers.choose_veto(scores, labels, ["v8"] * 110, texts, thresholds)
+    assert figures["veto_false_alarms"] <= train_readers.VETO_FALSE_ALARMS
+    assert veto == pytest.approx(0.55) and figures["veto_help_at_once"] == 1.0  # 0.2 + 4/8 of the way to 0.9
+    # No level low enough: a sure rule alarms only where the reader would too.
+    veto, _ = train_readers.choose_veto(scores + 0.45, labels, ["v8"] * 110, texts, thresholds)
+    assert veto == pytest.approx(0.9)
+    # Not a set the rules were never tuned on: the veto stays at the gentle check's threshold.
+    veto, _ = train_readers.choose_veto(scores, labels, ["v1"] * 110, texts, thresholds)
+    assert veto == 0.2

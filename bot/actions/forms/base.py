@@ -45,10 +45,11 @@ from bot.actions.safety import (
     respond_to_danger,
     respond_to_human_request,
 )
-from bot.language.answers import is_plain_yes, recognise_answer
+from bot.language.answers import recognise_answer
 from bot.language.danger import CLEAR, NONE, POSSIBLE, REVIEW
 from bot.language.outcomes import recognise_outcomes
 from bot.language.repair import change_of_earlier_answer, detect_repair, repair_anywhere
+from bot.language.safety_answers import ASK_AGAIN, read_safety_answer, reads_as_yes
 from bot.language.wishes import carries_a_wish
 from bot.store import records
 
@@ -109,8 +110,14 @@ class StageFormValidation(SafeContactMixin, FormValidationAction, ABC):
         if slot == c.CARRY_ON:
             return self.answer_carry_on(text, dispatcher, tracker)
         if slot == c.SAFETY_CHECK:
-            # Only a plain yes is a yes; anything else that is not a no counts as "not sure".
-            value = self.closed_answer(c.SAFETY_CHECK, text, tracker) or c.NOT_SURE
+            # Only a plain yes is a yes; anything else that is not a no counts as "not sure", except
+            # an answer the answer reader reads as yes: asked once more, with the buttons.
+            value = self.closed_answer(c.SAFETY_CHECK, text, tracker)
+            if value == ASK_AGAIN and not tracker.get_slot("unclear_count"):
+                dispatcher.utter_message(response="utter_check_again")
+                return {c.SAFETY_CHECK: None, "unclear_count": 1}
+            if value in (None, ASK_AGAIN):
+                value = c.NOT_SURE
             return self.answer_safety_check(value, dispatcher, tracker)
         if slot in c.CONTACT_QUESTIONS:
             return self.answer_contact(slot, text, dispatcher, tracker)
@@ -201,6 +208,9 @@ class StageFormValidation(SafeContactMixin, FormValidationAction, ABC):
             return {slot: None}
 
         level = danger_level(tracker)  # the "I am not safe right now" button is clear danger
+        if (level == CLEAR and slot in (c.FEELS_SAFE_NOW, c.SAFETY_CHECK) and reads_as_yes(slot, text)
+                and read_by_the_learned_reader_alone(tracker)):
+            level = POSSIBLE  # "i am safe he cant get me here": the two readers disagree, the gentle check
         if level == POSSIBLE and self.only_an_answer(slot, text, tracker):
             level = REVIEW  # "yes I am" to "do you feel safe?": marked for a person, never asked again
         if level == REVIEW:
@@ -245,7 +255,7 @@ class StageFormValidation(SafeContactMixin, FormValidationAction, ABC):
         """
         if slot not in c.QUESTION_KIND or len(text.split()) > ANSWER_MAX_WORDS:
             return False
-        answered = self.closed_answer(slot, text, tracker) is not None
+        answered = self.closed_answer(slot, text, tracker) not in (None, ASK_AGAIN)
         return answered and read_by_the_learned_reader_alone(tracker)
 
     def handle_press(self, slot: Text, dispatcher: CollectingDispatcher, tracker: Tracker) -> Updates:
@@ -284,7 +294,7 @@ class StageFormValidation(SafeContactMixin, FormValidationAction, ABC):
 
         answered = self.answer(slot, text, dispatcher, tracker)
         if answered is not None:
-            return {**answered, "unclear_count": 0}
+            return {"unclear_count": 0, **answered}  # the answer may count a re-ask itself
 
         repair = repair or repair_anywhere(text) or self._intent_repair(tracker, text)
         if repair:
@@ -333,7 +343,11 @@ class StageFormValidation(SafeContactMixin, FormValidationAction, ABC):
 
         About being safe, a typed answer is a yes only when it plainly is: any
         other "yes" (a hedge, a worry, sarcasm, a question back) is no answer,
-        and the gentle check follows (issue 15).
+        and the gentle check follows (issue 15). The learned answer reader may
+        ask again what the rules read as "no" or "not sure", and read what they
+        cannot, but never makes a "yes" (bot/language/safety_answers.py). Only
+        the gentle check is asked again as itself (ASK_AGAIN); elsewhere asking
+        again is the gentle check.
         """
         kind = c.QUESTION_KIND[slot]
         press = pressed(tracker)
@@ -343,8 +357,10 @@ class StageFormValidation(SafeContactMixin, FormValidationAction, ABC):
         if value is None:
             intent = confident_intent(tracker)
             value = INTENT_ANSWERS.get(kind, {}).get(intent or "")
-        if slot in SAFETY_QUESTIONS and value == c.YES and not is_plain_yes(text):
-            return None
+        if slot in SAFETY_QUESTIONS:
+            value = read_safety_answer(slot, text, value)
+            if value == ASK_AGAIN and slot != c.SAFETY_CHECK:
+                return None
         return value
 
     # Repairs --------------------------------------------------------------
