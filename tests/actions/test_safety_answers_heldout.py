@@ -1,10 +1,12 @@
 """Answers to the safety questions, from sets written blind.
 
-tests/data/heldout_safety_answers_v1.yml (447 answers) and _v2.yml (491) hold answers in many
-voices to "Do you feel safe right now?", the gentle check and the review's "Do you feel as safe
-as you want to feel?", each labelled with what the person meant. v2 is still held out (never
-tuned on); v1 was measured first (results/heldout-safety-answers-v1-first-measurement.txt) and is
-training data for the learned answer reader since. Each is played through the real form validator
+tests/data/heldout_safety_answers_v1.yml (447 answers), _v2.yml (491) and _v3.yml (511) hold
+answers in many voices to "Do you feel safe right now?", the gentle check and the review's "Do you
+feel as safe as you want to feel?", each labelled with what the person meant. Each was measured
+first before anything was tuned on it (results/heldout-safety-answers-v*-first-measurement.txt).
+v1 is training data for the learned answer reader since; v2's errors were read after its second
+measurement (one rule came of it), so v3, written after that, is the set to trust; it is never
+tuned on. Each is played through the real form validator
 (no model); when the assistant asks again or asks the gentle check, the person presses the
 button that says what they meant, as a person would. Then what was recorded is compared with
 what they meant.
@@ -31,12 +33,12 @@ from tests.actions.conftest import make_tracker, run_action, slot_events
 
 ROOT = Path(__file__).resolve().parents[2]
 SETS = {name: yaml.safe_load((ROOT / "tests" / "data" / f"heldout_safety_answers_{name}.yml").read_text())["answers"]
-        for name in ("v1", "v2")}
+        for name in ("v1", "v2", "v3")}
 ROLE = {"person": {c.SPEAKER_ROLE: "person", "for_someone": False},
         "someone": {c.SPEAKER_ROLE: "advocate", "for_someone": True}}
 MAX_TURNS = 4
 # (recorded as meant at least, yeses that raised the alarm at most), per set
-FLOORS = {"v1": (0.90, 0.15), "v2": (0.77, 0.37)}
+FLOORS = {"v1": (0.94, 0.02), "v2": (0.91, 0.04), "v3": (0.89, 0.05)}
 
 
 def _turn(form: Any, form_name: str, question: str, text: str, slots: Dict[str, Any],
@@ -84,17 +86,28 @@ def play(answer: Dict[str, Any], cid: str) -> Tuple[Optional[str], bool]:
 @pytest.fixture(scope="module", params=sorted(SETS))
 def played(request: pytest.FixtureRequest,
            tmp_path_factory: pytest.TempPathFactory) -> Tuple[str, List[Tuple[Dict[str, Any], Optional[str], bool]]]:
+    from bot.actions import safety
+    from bot.language import readers
     from bot.store import db as store_db
     from bot.store.migrate import upgrade
 
+    # As the action server runs: with the learned readers (danger, and the answer reader), as trained.
+    try:
+        learned = readers.Readers(readers.READERS_DIR)
+    except readers.ReadersProblem as problem:
+        pytest.fail(f"no learned readers ({problem}): run `make train` (make test does)")
     url = f"sqlite:///{tmp_path_factory.mktemp('heldout-safety') / 'records.db'}"
     upgrade(url)
     previous = store_db.configured_url()
     store_db.configure(url)
+    readers.use(learned)
+    safety._learned.cache_clear()
     try:
         name = request.param
         return name, [(answer, *play(answer, f"safety-{name}-{i}")) for i, answer in enumerate(SETS[name])]
     finally:
+        readers.use(None)
+        safety._learned.cache_clear()
         if previous:
             store_db.configure(previous)
 
@@ -132,11 +145,11 @@ def test_no_answer_that_meant_no_or_not_sure_is_recorded_as_yes(played: Any) -> 
 def test_most_answers_are_recorded_as_meant(played: Any) -> None:
     name, played = played
     figures = _figures(played)
-    # Floors just under each set's first measurement (results/heldout-safety-answers-v*-first-measurement.txt),
-    # so a change that loses ground fails. v1: 0.913 recorded as meant, 24/170 = 0.141 of yeses alarmed.
-    # v2 (still held out, never tuned on): 0.782, 64/178 = 0.360. Most alarms are typed yeses to the
-    # gentle check that are more than a plain yes ("Yes, I'm safe, honestly"): by the rule an unclear
-    # answer there counts as not sure.
+    # Floors just under each set's latest measurement, so a change that loses ground fails:
+    # v1 (training data for the answer reader) 0.953 recorded as meant, 0/170 yeses alarmed;
+    # v2 0.923, 5/178 = 0.028 (first 0.782, 0.360); v3 (never tuned on; its first measurement,
+    # results/heldout-safety-answers-v3-first-measurement.txt) 0.904, 7/187 = 0.037 (the rules
+    # alone 0.748, 0.417). No answer that meant no or not sure is ever recorded as yes (above).
     right, alarms = FLOORS[name]
     assert figures["right"] / figures["n"] >= right
     assert len(figures["yes_alarms"]) / figures["yes"] <= alarms
