@@ -1,13 +1,13 @@
 """The danger reader: clear danger, a gentle check, or none, judged clause by clause.
 
-The gate is on held-out v8 (written before the readers were tuned on v7, never
+The gate is on held-out v9 (written before the readers' second round, never
 trained or tuned on), scored as the assistant decides (the rules, the trained
 model's intent and the learned readers): at least HELD_OUT_RECALL of its
 danger messages must be caught (the help, or the gentle check), and at most
 HELD_OUT_FALSE_ALARMS of its safe ones may get the help. These are floors
-against regression, set just under its measurement (recall 0.990, false
-alarms 0.082; first measured with the readers before v7 was trained on at
-0.980 and 0.100).
+against regression, set just under its measurement after the second round
+(recall 0.990, false alarms 0.012; first measured at 0.990 and 0.042,
+results/heldout-v9-*.txt). v8, the gate before, is training data since.
 The tuning sets (v1 to v6 among them) are held to more, because the rules
 were written against them.
 """
@@ -37,10 +37,10 @@ from bot.language.matching import load_patterns
 from tests.language import danger_tuning
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-# Held-out v8 with the learned readers (results/heldout-v8-after.txt): recall 0.990, false
-# alarms 0.082. Floors just under, so a change that loses ground fails the build.
+# Held-out v9 after the readers' second round (results/heldout-v9-after.txt): recall 0.990 (291/294),
+# false alarms 0.012 (4/330). Floors just under, so a change that loses ground fails the build.
 HELD_OUT_RECALL = 0.985
-HELD_OUT_FALSE_ALARMS = 0.09
+HELD_OUT_FALSE_ALARMS = 0.025
 
 
 def _pairs(path: Path, key: str) -> List[Tuple[str, str]]:
@@ -211,8 +211,8 @@ def test_self_harm_is_told_apart_from_danger() -> None:
     assert len(wrong) <= 0.05 * len(danger_tuning.DANGER), wrong
 
 
-def test_held_out_v8_gate() -> None:
-    """The assistant's decision (rules, the model's intent and the learned readers) on held-out v8."""
+def test_held_out_v9_gate() -> None:
+    """The assistant's decision (rules, the model's intent and the learned readers) on held-out v9."""
     from benchmarks.heldout import model_parser
     from bot.language.readers import READERS_DIR, Readers, ReadersProblem
 
@@ -223,7 +223,7 @@ def test_held_out_v8_gate() -> None:
         learned = Readers(READERS_DIR)
     except ReadersProblem as problem:
         pytest.fail(f"no learned readers ({problem}): run `make train` (make test does)")
-    path = DATA / "heldout_v8" / "danger.yml"
+    path = DATA / "heldout_v9" / "danger.yml"
     danger = [t for t, _ in _pairs(path, "danger")]
     safe = [t for t, _ in _pairs(path, "safe")]
 
