@@ -40,7 +40,7 @@ import time
 import uuid
 from collections import Counter
 from contextlib import ExitStack
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence
 
@@ -222,6 +222,7 @@ def start_starter(workdir: Path) -> Stack:
 class Round:
     concurrency: int
     latencies: List[float] = field(default_factory=list)  # ms, the six turns of each conversation
+    openings: List[float] = field(default_factory=list)  # ms, each conversation's opening message
     messages: int = 0  # posted, opening included
     errors: Counter = field(default_factory=Counter)  # type: ignore[type-arg]
     wall_s: float = 0.0
@@ -236,6 +237,7 @@ def _play(stack: Stack, worker: int, conversations: int, start: threading.Barrie
           lock: threading.Lock) -> None:
     session = requests.Session()
     latencies: List[float] = []
+    openings: List[float] = []
     errors: Counter = Counter()  # type: ignore[type-arg]
     example = ""
     sent = 0
@@ -274,11 +276,11 @@ def _play(stack: Stack, worker: int, conversations: int, start: threading.Barrie
                 errors["empty reply"] += 1
                 example = example or f"{text!r}: empty reply {response.text[:200]}"
                 continue
-            if measured:
-                latencies.append(elapsed)
+            (latencies if measured else openings).append(elapsed)
     session.close()
     with lock:
         out.latencies.extend(latencies)
+        out.openings.extend(openings)
         out.errors.update(errors)
         out.messages += sent
         out.error_example = out.error_example or example
@@ -384,6 +386,28 @@ def report(results: Dict[str, Measured], concurrencies: Sequence[int], per_worke
     print("  p50/st., p95/st.: ratio to the starter bot at the same concurrency, in this run. "
           "turns/s: every message posted / wall time.")
 
+    # Where the time goes: the openings are not in the percentiles above, but each worker waits for them.
+    # By Little's law, concurrency / throughput is the mean time a message takes (openings included);
+    # when it is far above the turns' own mean, the openings (or waiting between messages) hold the time.
+    print("\nOpenings and all messages (ms): the opening is each conversation's first message, "
+          "not in the percentiles above")
+    print(f"  {'configuration':22s} {'conc.':>5s} {'open p50':>9s} {'open p95':>9s} {'all p50':>8s} "
+          f"{'all p95':>8s} {'p50/st.':>8s} {'p95/st.':>8s} {'all mean':>9s} {'conc./(turns/s)':>16s}")
+    for config, measured in results.items():
+        for concurrency, done in measured.rounds.items():
+            if not done.latencies or not done.openings:
+                continue
+            every = done.latencies + done.openings
+            base = starter.rounds.get(concurrency) if starter and not starter.failed else None
+            theirs = (base.latencies + base.openings) if base else []
+            little = concurrency / done.throughput * 1000 if done.throughput else 0.0
+            a50, a95 = statistics.median(every), pct(every, 0.95)
+            print(f"  {LABELS[config]:22s} {concurrency:5d} {statistics.median(done.openings):9.0f} "
+                  f"{pct(done.openings, 0.95):9.0f} {a50:8.0f} {a95:8.0f} "
+                  f"{_ratio(a50, statistics.median(theirs) if theirs else None):>8s} "
+                  f"{_ratio(a95, pct(theirs, 0.95) if theirs else None):>8s} "
+                  f"{statistics.mean(every):9.0f} {little:16.0f}")
+
     print("\nMemory: resident set per process (MB, with its children), after the warm-up and after each "
           "round")
     moments = ["warm"] + [str(c) for c in concurrencies]
@@ -481,8 +505,9 @@ def main() -> int:
                 tracker = postgres.fresh_database(f"benchtracker{instances}")
                 settings = production_settings(workdir, webhook, mail, records, tracker, redis)
                 if instances != settings.rasa_instances:
-                    settings = replace(settings, rasa_instances=instances, rasa_port=free_port_run(instances),
-                                       actions_port=free_port_run(instances))
+                    settings = settings.copy(update={"rasa_instances": instances,
+                                                     "rasa_port": free_port_run(instances),
+                                                     "actions_port": free_port_run(instances)})
                 return start_ours(settings, workdir)
             return start
 
