@@ -20,7 +20,6 @@ import statistics
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Callable, List
 
@@ -96,15 +95,15 @@ def main() -> int:
     opts = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="msp-web-bench-"))
     web_port = free_port()
-    settings = replace(
-        load_settings(), database_url=f"sqlite:///{work / 'records.db'}",
-        tracker_store_url=f"sqlite:///{work / 'tracker.db'}", rasa_auth_token="bench-token",
-        rasa_port=free_port(), actions_port=free_port(), web_port=web_port,
-        secret_key="bench-secret-" + "x" * 32, web_channel_secret="bench-channel-secret-" + "y" * 32,
-        web_session_dir=str(work / "sessions"),
-        public_base_url=f"http://127.0.0.1:{web_port}", spool_dir=str(work / "spool"),
-        chat_messages_per_minute=1000, duty_alert_webhook_url="", duty_alert_email="",
-    )
+    settings = load_settings().copy(update={
+        "database_url": f"sqlite:///{work / 'records.db'}",
+        "tracker_store_url": f"sqlite:///{work / 'tracker.db'}", "rasa_auth_token": "bench-token",
+        "rasa_port": free_port(), "actions_port": free_port(), "web_port": web_port,
+        "secret_key": "bench-secret-" + "x" * 32, "web_channel_secret": "bench-channel-secret-" + "y" * 32,
+        "web_session_dir": str(work / "sessions"),
+        "public_base_url": f"http://127.0.0.1:{web_port}", "spool_dir": str(work / "spool"),
+        "chat_messages_per_minute": 1000, "duty_alert_webhook_url": "", "duty_alert_email": "",
+    })
     upgrade(settings.database_url)
     db.configure(settings.database_url)
     print(f"Starting the stack in {work} ...", flush=True)

@@ -9,7 +9,6 @@ import subprocess
 import sys
 import threading
 from contextlib import contextmanager
-from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
@@ -81,7 +80,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         pytest.fail(f"no trained model at {MODEL_PATH}: run `make train` (make test does)")
     workdir = tmp_path_factory.mktemp("e2e")
     with http_receiver() as webhook, smtp_sink() as mail, neutral_site() as weather:
-        settings = replace(e2e_settings(workdir, webhook, mail), exit_url=weather)
+        settings = e2e_settings(workdir, webhook, mail).copy(update={"exit_url": weather})
         upgrade(settings.database_url)
         env = dict(os.environ, **settings.as_env(), PYTHONPATH=str(PROJECT_ROOT))
         services = start_services(settings, workdir)
@@ -145,30 +144,29 @@ def e2e_settings(workdir: Path, webhook: HttpReceiver, mail: SmtpSink) -> Settin
     machine's environment says; tests/production/ replaces what production changes.
     """
     web_port = free_port()
-    return replace(
-        load_settings(),
-        lock_store_url="",
-        rasa_instances=1,
-        trusted_proxies=0,
-        database_url=f"sqlite:///{workdir / 'records.db'}",
-        tracker_store_url=f"sqlite:///{workdir / 'tracker.db'}",
-        rasa_auth_token="e2e-token",
-        rasa_port=free_port(),
-        actions_port=free_port(),
-        duty_alert_webhook_url=webhook.url,
-        duty_alert_email="duty-team@council.example",
-        smtp_host=mail.host,
-        smtp_port=mail.port,
-        smtp_starttls=False,
-        smtp_username="",
-        alert_max_delay_s=1.0,
-        spool_dir=str(workdir / "spool"),
-        secret_key="e2e-secret-key-for-signing-invitations-only",
-        web_channel_secret=E2E_WEB_CHANNEL_SECRET,  # the drivers sign a person's words with it
-        web_port=web_port,
-        web_session_dir=str(workdir / "sessions"),
-        public_base_url=f"http://127.0.0.1:{web_port}",
-    )
+    return load_settings().copy(update={
+        "lock_store_url": "",
+        "rasa_instances": 1,
+        "trusted_proxies": 0,
+        "database_url": f"sqlite:///{workdir / 'records.db'}",
+        "tracker_store_url": f"sqlite:///{workdir / 'tracker.db'}",
+        "rasa_auth_token": "e2e-token",
+        "rasa_port": free_port(),
+        "actions_port": free_port(),
+        "duty_alert_webhook_url": webhook.url,
+        "duty_alert_email": "duty-team@council.example",
+        "smtp_host": mail.host,
+        "smtp_port": mail.port,
+        "smtp_starttls": False,
+        "smtp_username": "",
+        "alert_max_delay_s": 1.0,
+        "spool_dir": str(workdir / "spool"),
+        "secret_key": "e2e-secret-key-for-signing-invitations-only",
+        "web_channel_secret": E2E_WEB_CHANNEL_SECRET,  # the drivers sign a person's words with it
+        "web_port": web_port,
+        "web_session_dir": str(workdir / "sessions"),
+        "public_base_url": f"http://127.0.0.1:{web_port}",
+    })
 
 
 def start_services(settings: Settings, workdir: Path, with_web: bool = True) -> Services:

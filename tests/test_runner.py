@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Iterator
 
@@ -93,11 +92,11 @@ def test_an_action_is_given_less_time_than_the_lock_lives(monkeypatch: pytest.Mo
 
 
 def test_several_instances_need_shared_locks_and_a_database_server() -> None:
-    embedded = replace(load_settings(), tracker_store_url="sqlite:///x.db", lock_store_url="", rasa_instances=2)
+    embedded = load_settings().copy(update={"tracker_store_url": "sqlite:///x.db", "lock_store_url": "", "rasa_instances": 2})
     problems = " ".join(production_problems(embedded))
     assert "LOCK_STORE_URL" in problems and "TRACKER_STORE_URL" in problems
-    assert production_problems(replace(embedded, rasa_instances=1)) == []
-    wrong = replace(embedded, rasa_instances=1, lock_store_url="http://cache:6379")
+    assert production_problems(embedded.copy(update={"rasa_instances": 1})) == []
+    wrong = embedded.copy(update={"rasa_instances": 1, "lock_store_url": "http://cache:6379"})
     assert "redis://" in " ".join(production_problems(wrong))
 
 
@@ -129,8 +128,8 @@ def test_each_instance_has_its_own_action_server_and_shares_the_stores(productio
 
 
 def test_one_instance_keeps_the_embedded_names_and_no_lock_store(tmp_path: Path) -> None:
-    settings = replace(load_settings(), rasa_instances=1, lock_store_url="",
-                       tracker_store_url=f"sqlite:///{tmp_path / 't.db'}")
+    settings = load_settings().copy(update={"rasa_instances": 1, "lock_store_url": "",
+                                            "tracker_store_url": f"sqlite:///{tmp_path / 't.db'}"})
     services = Services(settings, endpoints=tmp_path / "endpoints.yml")
     assert services.endpoints_path(0) == tmp_path / "endpoints.yml"
     assert services.instance_name("rasa", 0) == "rasa"
@@ -241,8 +240,8 @@ def test_a_busy_port_is_named_before_anything_starts(tmp_path: Path) -> None:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        settings = replace(load_settings(), rasa_instances=1, lock_store_url="", web_port=port,
-                           tracker_store_url=f"sqlite:///{tmp_path / 't.db'}")
+        settings = load_settings().copy(update={"rasa_instances": 1, "lock_store_url": "", "web_port": port,
+                                                "tracker_store_url": f"sqlite:///{tmp_path / 't.db'}"})
         services = Services(settings, endpoints=tmp_path / "endpoints.yml")
         with pytest.raises(RuntimeError, match=f"web {port}"):
             services._check_ports_free(wait_s=0.5)
@@ -267,20 +266,20 @@ def test_one_part_alone_as_a_systemd_unit_runs_it(production_env: Settings, tmp_
 def test_a_part_alone_refuses_to_start_without_the_token_and_secret_its_others_share(
         production_env: Settings) -> None:
     """A token made up in each part would differ: Rasa, its action server and the web app would refuse each other."""
-    made_up = replace(production_env, token_generated=True)
+    made_up = production_env.copy(update={"token_generated": True})
     for kind in ("rasa", "actions", "web"):
         with pytest.raises(ValueError, match="RASA_AUTH_TOKEN is not set"):
             part_command(made_up, kind)
-    no_secret = replace(production_env, web_channel_secret="")
+    no_secret = production_env.copy(update={"web_channel_secret": ""})
     for kind in ("rasa", "web"):
         with pytest.raises(ValueError, match="WEB_CHANNEL_SECRET is not set"):
             part_command(no_secret, kind)
     assert part_command(no_secret, "actions")[0][1:3] == ["-m", "bot.actions_server"]
-    assert part_command(replace(made_up, web_channel_secret=""), "sender")[0][-1] == "bot.alerts.sender"
+    assert part_command(made_up.copy(update={"web_channel_secret": ""}), "sender")[0][-1] == "bot.alerts.sender"
 
 
 def test_msp_serve_refuses_to_start_without_the_channel_secret(tmp_path: Path) -> None:
-    settings = replace(load_settings(), rasa_instances=1, lock_store_url="", web_channel_secret="")
+    settings = load_settings().copy(update={"rasa_instances": 1, "lock_store_url": "", "web_channel_secret": ""})
     services = Services(settings, model=Path(__file__), log_dir=tmp_path / "logs")
     with pytest.raises(RuntimeError, match="WEB_CHANNEL_SECRET is not set"):
         services.start()
@@ -288,7 +287,7 @@ def test_msp_serve_refuses_to_start_without_the_channel_secret(tmp_path: Path) -
 
 
 def test_msp_serve_starts_a_dead_child_again_and_gives_up_on_one_that_keeps_dying(tmp_path: Path) -> None:
-    services = Services(replace(load_settings(), rasa_instances=1), log_dir=tmp_path / "logs", with_web=False)
+    services = Services(load_settings().copy(update={"rasa_instances": 1}), log_dir=tmp_path / "logs", with_web=False)
     services._spawn("sender", [sys.executable, "-c", "import sys; sys.exit(3)"])
     said: list = []  # type: ignore[type-arg]
     try:
@@ -299,7 +298,7 @@ def test_msp_serve_starts_a_dead_child_again_and_gives_up_on_one_that_keeps_dyin
 
 
 def test_a_child_that_refuses_its_configuration_is_not_started_again(tmp_path: Path) -> None:
-    services = Services(replace(load_settings(), rasa_instances=1), log_dir=tmp_path / "logs", with_web=False)
+    services = Services(load_settings().copy(update={"rasa_instances": 1}), log_dir=tmp_path / "logs", with_web=False)
     services._spawn("rasa", [sys.executable, "-c", "import sys; sys.exit(78)"])
     said: list = []  # type: ignore[type-arg]
     try:

@@ -3,7 +3,6 @@ own words only in the visit that wrote them, and safe contact after the help."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
@@ -30,8 +29,8 @@ FORM = ValidateOutcomesForm()
 
 @pytest.fixture
 def channels(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    settings = replace(common.load_settings(), duty_alert_webhook_url="http://127.0.0.1:9/hook",
-                       duty_alert_email="", spool_dir=str(tmp_path / "spool"))
+    settings = common.load_settings().copy(update={"duty_alert_webhook_url": "http://127.0.0.1:9/hook",
+                                                   "duty_alert_email": "", "spool_dir": str(tmp_path / "spool")})
     for where in ("bot.actions.common", "bot.actions.safety", "bot.actions.forms.contact"):
         monkeypatch.setattr(f"{where}.settings", lambda: settings)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -23,8 +22,8 @@ PERSON = {c.CONSENT_TO_TALK: "yes", c.SPEAKER_ROLE: "person", "for_someone": Fal
 
 def _use(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, webhook: str) -> None:
     """The settings the actions read: a webhook channel or none, and a spool folder of the test's."""
-    settings = replace(common.load_settings(), duty_alert_webhook_url=webhook, duty_alert_email="",
-                       spool_dir=str(tmp_path / "spool"))
+    settings = common.load_settings().copy(update={"duty_alert_webhook_url": webhook, "duty_alert_email": "",
+                                                   "spool_dir": str(tmp_path / "spool")})
     monkeypatch.setattr(common, "settings", lambda: settings)
     monkeypatch.setattr("bot.actions.safety.settings", lambda: settings)
 

@@ -8,7 +8,6 @@ The receivers are a webhook server and an SMTP sink on loopback (tests/alerts/re
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Iterator, List
@@ -42,23 +41,22 @@ BROKEN_DATABASE = "postgresql://nobody@127.0.0.1:1/not_there"  # nothing listens
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """No channel yet, a short back-off, a spool of the test's own."""
-    return replace(
-        load_settings(),
-        duty_alert_webhook_url="",
-        duty_alert_webhook_secret="",
-        duty_alert_email="",
-        out_of_hours_webhook_url="",
-        out_of_hours_webhook_secret="",
-        out_of_hours_email="",
-        smtp_host="",
-        smtp_username="",
-        smtp_starttls=False,
-        alert_max_delay_s=0.05,
-        alert_give_up_hours=24.0,
-        alert_escalate_minutes=15.0,
-        public_base_url="https://workspace.example.test",
-        spool_dir=str(tmp_path / "spool"),
-    )
+    return load_settings().copy(update={
+        "duty_alert_webhook_url": "",
+        "duty_alert_webhook_secret": "",
+        "duty_alert_email": "",
+        "out_of_hours_webhook_url": "",
+        "out_of_hours_webhook_secret": "",
+        "out_of_hours_email": "",
+        "smtp_host": "",
+        "smtp_username": "",
+        "smtp_starttls": False,
+        "alert_max_delay_s": 0.05,
+        "alert_give_up_hours": 24.0,
+        "alert_escalate_minutes": 15.0,
+        "public_base_url": "https://workspace.example.test",
+        "spool_dir": str(tmp_path / "spool"),
+    })
 
 
 @pytest.fixture
@@ -93,7 +91,7 @@ def _wait_due(settings: Settings) -> None:
 
 def test_webhook_gets_ids_and_a_link_and_no_words(settings: Settings, conversation: str) -> None:
     with http_receiver() as hook:
-        settings = replace(settings, duty_alert_webhook_url=hook.url, duty_alert_webhook_secret="s3cret")
+        settings = settings.copy(update={"duty_alert_webhook_url": hook.url, "duty_alert_webhook_secret": "s3cret"})
         alert_id = records.set_flag(conversation, S, c.FLAG_URGENT_SAFETY, settings.alert_channels)
         assert run_once(settings, "test") == 1
         (delivery,) = hook.received
@@ -119,7 +117,7 @@ def test_webhook_gets_ids_and_a_link_and_no_words(settings: Settings, conversati
 
 def test_no_signature_header_without_a_secret(settings: Settings, conversation: str) -> None:
     with http_receiver() as hook:
-        settings = replace(settings, duty_alert_webhook_url=hook.url)
+        settings = settings.copy(update={"duty_alert_webhook_url": hook.url})
         records.set_flag(conversation, S, c.FLAG_WANTS_HUMAN_CONTACT, settings.alert_channels)
         run_once(settings, "test")
         (delivery,) = hook.received
@@ -129,8 +127,8 @@ def test_no_signature_header_without_a_secret(settings: Settings, conversation: 
 
 def test_email_carries_the_reference_and_link_and_no_words(settings: Settings, conversation: str) -> None:
     with smtp_sink() as sink:
-        settings = replace(settings, duty_alert_email="duty@example.test", smtp_host=sink.host,
-                           smtp_port=sink.port, smtp_from="msp@example.test")
+        settings = settings.copy(update={"duty_alert_email": "duty@example.test", "smtp_host": sink.host,
+                                         "smtp_port": sink.port, "smtp_from": "msp@example.test"})
         assert settings.alert_channels == ("email",)
         alert_id = records.set_flag(conversation, S, c.FLAG_URGENT_SAFETY, settings.alert_channels)
         assert run_once(settings, "test") == 1
@@ -148,8 +146,8 @@ def test_an_unsafe_enquiry_ref_still_makes_one_email(settings: Settings, record_
     """The enquiry ref comes from the client: a line break must not stop (or forge) the email."""
     records.start_conversation("conv-x", S, "NR-1\nBcc: someone@example.test", "person")
     with smtp_sink() as sink:
-        settings = replace(settings, duty_alert_email="duty@example.test", smtp_host=sink.host,
-                           smtp_port=sink.port)
+        settings = settings.copy(update={"duty_alert_email": "duty@example.test", "smtp_host": sink.host,
+                                         "smtp_port": sink.port})
         alert_id = records.set_flag("conv-x", S, c.FLAG_URGENT_SAFETY, settings.alert_channels)
         run_once(settings, "test")
         (message,) = sink.messages
@@ -162,7 +160,7 @@ def test_receiver_down_then_failing_still_gets_the_alert_once_back(
     settings: Settings, conversation: str
 ) -> None:
     with http_receiver() as hook:
-        settings = replace(settings, duty_alert_webhook_url=hook.url)
+        settings = settings.copy(update={"duty_alert_webhook_url": hook.url})
         hook.down()  # connection refused
         alert_id = records.set_flag(conversation, S, c.FLAG_URGENT_SAFETY, settings.alert_channels)
         assert alert_id is not None
@@ -191,7 +189,7 @@ def test_a_redirect_is_not_taken_for_delivery(settings: Settings, conversation: 
     """requests would follow a 302 with a GET and no body; a 200 to that must not count as sent."""
     with http_receiver() as elsewhere, http_receiver() as hook:
         hook.redirect(elsewhere.url)
-        settings = replace(settings, duty_alert_webhook_url=hook.url)
+        settings = settings.copy(update={"duty_alert_webhook_url": hook.url})
         alert_id = records.set_flag(conversation, S, c.FLAG_URGENT_SAFETY, settings.alert_channels)
         run_once(settings, "test")
         assert [d.method for d in hook.refused] == ["POST"]
@@ -203,8 +201,8 @@ def test_a_redirect_is_not_taken_for_delivery(settings: Settings, conversation: 
 def test_webhook_sent_once_while_the_mail_server_is_away(settings: Settings, conversation: str) -> None:
     port = free_port()  # nothing listens here yet
     with http_receiver() as hook:
-        settings = replace(settings, duty_alert_webhook_url=hook.url, duty_alert_email="duty@example.test",
-                           smtp_host="127.0.0.1", smtp_port=port)
+        settings = settings.copy(update={"duty_alert_webhook_url": hook.url, "duty_alert_email": "duty@example.test",
+                                         "smtp_host": "127.0.0.1", "smtp_port": port})
         alert_id = records.set_flag(conversation, S, c.FLAG_URGENT_SAFETY, settings.alert_channels)
         assert alert_id is not None
         run_once(settings, "test")
@@ -212,7 +210,7 @@ def test_webhook_sent_once_while_the_mail_server_is_away(settings: Settings, con
         assert (alert.delivery, alert.channels_done) == (c.DELIVERY_RETRYING, ("webhook",))
         assert alert.last_error is not None and alert.last_error.startswith("email: ")
         with smtp_sink() as sink:
-            settings = replace(settings, smtp_host=sink.host, smtp_port=sink.port)
+            settings = settings.copy(update={"smtp_host": sink.host, "smtp_port": sink.port})
             _wait_due(settings)
             run_once(settings, "test")
             assert len(sink.messages) == 1
@@ -227,8 +225,8 @@ def test_a_channel_that_raises_is_recorded_not_fatal(
         raise RuntimeError("a bug in a channel")
 
     with http_receiver() as hook:
-        settings = replace(settings, duty_alert_webhook_url=hook.url, duty_alert_email="duty@example.test",
-                           smtp_host="127.0.0.1")
+        settings = settings.copy(update={"duty_alert_webhook_url": hook.url, "duty_alert_email": "duty@example.test",
+                                         "smtp_host": "127.0.0.1"})
         monkeypatch.setitem(channels.CHANNELS, "email", broken)
         alert_id = records.set_flag(conversation, S, c.FLAG_URGENT_SAFETY, settings.alert_channels)
         assert run_once(settings, "test") == 1
@@ -248,7 +246,7 @@ def test_no_channel_leaves_the_alert_as_no_channel(settings: Settings, conversat
 
 def test_gives_up_after_the_configured_hours(settings: Settings, conversation: str) -> None:
     with http_receiver(status=503) as hook:
-        settings = replace(settings, duty_alert_webhook_url=hook.url, alert_give_up_hours=1.0)
+        settings = settings.copy(update={"duty_alert_webhook_url": hook.url, "alert_give_up_hours": 1.0})
         alert_id = records.set_flag(conversation, S, c.FLAG_URGENT_SAFETY, settings.alert_channels)
         assert run_once(settings, "test") == 1
         with session_scope() as session:  # as if the hour had passed
@@ -271,7 +269,7 @@ def test_flag_spooled_while_the_database_is_away_is_stored_once_it_is_back(
     from bot.actions.safety import raise_flag
 
     with http_receiver() as hook:
-        settings = replace(settings, duty_alert_webhook_url=hook.url)
+        settings = settings.copy(update={"duty_alert_webhook_url": hook.url})
         monkeypatch.setenv("DUTY_ALERT_WEBHOOK_URL", hook.url)
         monkeypatch.setenv("SPOOL_DIR", settings.spool_dir)
         common.settings.cache_clear()  # the actions read settings once per process
@@ -328,8 +326,8 @@ LATER = timedelta(minutes=16)  # past ALERT_ESCALATE_MINUTES (15)
 
 
 def _with_email(settings: Settings, sink: Any, **more: Any) -> Settings:
-    return replace(settings, duty_alert_email="duty@example.test", smtp_host=sink.host, smtp_port=sink.port,
-                   smtp_from="msp@example.test", **more)
+    return settings.copy(update={"duty_alert_email": "duty@example.test", "smtp_host": sink.host, "smtp_port": sink.port,
+                                 "smtp_from": "msp@example.test", **more})
 
 
 def test_each_danger_message_sends_a_follow_up_linked_to_the_first(settings: Settings, conversation: str) -> None:
@@ -434,7 +432,7 @@ def test_unacknowledged_alert_is_escalated_once_to_the_out_of_hours_team_only(
 
 def test_escalation_with_no_out_of_hours_channel_is_stored_not_sent(settings: Settings, conversation: str) -> None:
     with http_receiver() as duty:
-        settings = replace(settings, duty_alert_webhook_url=duty.url)
+        settings = settings.copy(update={"duty_alert_webhook_url": duty.url})
         first = records.set_flag(conversation, S, c.FLAG_URGENT_SAFETY, settings.alert_channels)
         run_once(settings, "test")
         assert run_once(settings, "test", now=utcnow() + LATER) == 0
@@ -446,7 +444,7 @@ def test_escalation_with_no_out_of_hours_channel_is_stored_not_sent(settings: Se
 
 def test_an_acknowledged_alert_is_not_escalated(settings: Settings, conversation: str) -> None:
     with http_receiver() as duty, http_receiver() as ooh:
-        settings = replace(settings, duty_alert_webhook_url=duty.url, out_of_hours_webhook_url=ooh.url)
+        settings = settings.copy(update={"duty_alert_webhook_url": duty.url, "out_of_hours_webhook_url": ooh.url})
         first = records.set_flag(conversation, S, c.FLAG_URGENT_SAFETY, settings.alert_channels)
         run_once(settings, "test")
         assert first is not None and alerts.acknowledge(first, "duty-worker")
@@ -459,7 +457,7 @@ def test_a_spooled_flag_stored_while_an_alert_is_open_is_a_follow_up(
     settings: Settings, conversation: str
 ) -> None:
     with http_receiver() as hook:
-        settings = replace(settings, duty_alert_webhook_url=hook.url)
+        settings = settings.copy(update={"duty_alert_webhook_url": hook.url})
         first = records.set_flag(conversation, S, c.FLAG_URGENT_SAFETY, settings.alert_channels)
         spool.spool_flag(settings.spool_dir, conversation, S, c.FLAG_URGENT_SAFETY, message_id="m-spooled")
         assert run_once(settings, "test") == 2

@@ -4,7 +4,6 @@ stops on SIGTERM. No Rasa: only the sender is spawned."""
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 from bot import constants as c
@@ -15,9 +14,9 @@ from tests.alerts.receivers import http_receiver
 
 
 def test_child_processes_get_the_settings_they_were_given(tmp_path: Path) -> None:
-    settings = replace(load_settings(), duty_alert_webhook_url="http://127.0.0.1:9/hook",
-                       duty_alert_email="", smtp_host="", spool_dir=str(tmp_path / "spool"),
-                       alert_max_delay_s=0.5)
+    settings = load_settings().copy(update={"duty_alert_webhook_url": "http://127.0.0.1:9/hook",
+                                            "duty_alert_email": "", "smtp_host": "", "spool_dir": str(tmp_path / "spool"),
+                                            "alert_max_delay_s": 0.5})
     env = _child_env(settings)
     assert env["DUTY_ALERT_WEBHOOK_URL"] == "http://127.0.0.1:9/hook"
     assert env["SPOOL_DIR"] == str(tmp_path / "spool") and env["ALERT_MAX_DELAY_S"] == "0.5"
@@ -26,8 +25,8 @@ def test_child_processes_get_the_settings_they_were_given(tmp_path: Path) -> Non
 
 def test_sender_process_delivers_and_stops_on_sigterm(record_db: str, tmp_path: Path) -> None:
     with http_receiver() as hook:
-        settings = replace(load_settings(), database_url=record_db, duty_alert_webhook_url=hook.url,
-                           duty_alert_email="", smtp_host="", spool_dir=str(tmp_path / "spool"))
+        settings = load_settings().copy(update={"database_url": record_db, "duty_alert_webhook_url": hook.url,
+                                                "duty_alert_email": "", "smtp_host": "", "spool_dir": str(tmp_path / "spool")})
         alert_id = records.set_flag("conv-p", c.STAGE_OUTCOMES, c.FLAG_URGENT_SAFETY, settings.alert_channels)
         services = Services(settings, log_dir=tmp_path / "logs")
         process = services._spawn("sender", [sys.executable, "-m", "bot.alerts.sender"])

@@ -26,7 +26,6 @@ import subprocess
 import sys
 import time
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
@@ -318,7 +317,7 @@ def test_an_instance_without_our_tracker_store_refuses_to_run(tmp_path: Path) ->
         "bad-class": (settings, {"tracker_store": {**ours, "type": "bot.tracker_store.NoSuchStore"}},
                       "Refusing to run: the tracker store in use is InMemoryTrackerStore"),
         # Ours, but on another database than TRACKER_STORE_URL says (whose password must not be shown).
-        "other-db": (replace(settings, tracker_store_url="postgresql://msp:s3cret@127.0.0.1:1/conversations"),
+        "other-db": (settings.copy(update={"tracker_store_url": "postgresql://msp:s3cret@127.0.0.1:1/conversations"}),
                      {"tracker_store": ours},
                      "Refusing to run: the tracker store uses sqlite:///"),
     }

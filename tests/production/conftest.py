@@ -20,7 +20,6 @@ import shlex
 import signal
 import subprocess
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Iterator, List
 
@@ -102,16 +101,15 @@ class Stack(Live):
 def production_settings(workdir: Path, webhook: HttpReceiver, mail: SmtpSink, records_url: str,
                         tracker_url: str, redis: RedisTarget) -> Settings:
     """e2e_settings, on the production path: PostgreSQL, Redis locks, two instances in a row of ports."""
-    return replace(
-        e2e_settings(workdir, webhook, mail),
-        database_url=records_url,
-        tracker_store_url=tracker_url,
-        lock_store_url=redis.url,
-        lock_key_prefix=redis.prefix,
-        rasa_instances=INSTANCES,
-        rasa_port=free_port_run(INSTANCES),
-        actions_port=free_port_run(INSTANCES),
-    )
+    return e2e_settings(workdir, webhook, mail).copy(update={
+        "database_url": records_url,
+        "tracker_store_url": tracker_url,
+        "lock_store_url": redis.url,
+        "lock_key_prefix": redis.prefix,
+        "rasa_instances": INSTANCES,
+        "rasa_port": free_port_run(INSTANCES),
+        "actions_port": free_port_run(INSTANCES),
+    })
 
 
 # Package scope: the stack and its databases go as soon as the last production test is done.

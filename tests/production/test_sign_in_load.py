@@ -26,7 +26,6 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterator, List, Tuple
 from urllib.parse import urlencode
@@ -86,15 +85,15 @@ def records_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]
 @pytest.fixture
 def web(records_url: str, rasa: int, tmp_path: Path) -> Iterator[Tuple[str, Settings]]:
     """The real web app, served by waitress in its own process, with the sign-in settings as shipped."""
-    shipped = Settings.__dataclass_fields__
+    shipped = Settings.__fields__
     port = free_port()
-    settings = replace(
-        load_settings(), database_url=records_url, tracker_store_url=f"sqlite:///{tmp_path / 'no-tracker.db'}",
-        secret_key=SECRET, web_channel_secret="load-test-channel-secret", web_port=port, rasa_port=rasa,
-        rasa_instances=1, trusted_proxies=0, web_session_dir=str(tmp_path / "sessions"),
-        public_base_url=f"http://127.0.0.1:{port}",
+    settings = load_settings().copy(update={
+        "database_url": records_url, "tracker_store_url": f"sqlite:///{tmp_path / 'no-tracker.db'}",
+        "secret_key": SECRET, "web_channel_secret": "load-test-channel-secret", "web_port": port, "rasa_port": rasa,
+        "rasa_instances": 1, "trusted_proxies": 0, "web_session_dir": str(tmp_path / "sessions"),
+        "public_base_url": f"http://127.0.0.1:{port}",
         **{name: shipped[name].default for name in shipped if name.startswith("signin_")},
-    )
+    })
     users.add_user(OWNER, PASSWORD, users.PRACTITIONER, settings)
     env = dict(os.environ, **settings.as_env(), PYTHONPATH=str(PROJECT_ROOT))
     log = (tmp_path / "web.log").open("w")

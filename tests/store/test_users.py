@@ -6,7 +6,6 @@ The waits are counted in the database: the tests that count run on SQLite and on
 from __future__ import annotations
 
 import threading
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, List
 
@@ -35,9 +34,9 @@ def quick_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def settings() -> Any:
-    return replace(load_settings(), signin_window_minutes=15.0, signin_address_failures=3,
-                   signin_account_failures=5, signin_wait_minutes=1.0, signin_wait_max_minutes=4.0,
-                   password_min_length=12)
+    return load_settings().copy(update={"signin_window_minutes": 15.0, "signin_address_failures": 3,
+                                        "signin_account_failures": 5, "signin_wait_minutes": 1.0, "signin_wait_max_minutes": 4.0,
+                                        "password_min_length": 12})
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -83,7 +82,7 @@ def test_long_uncommon_passwords_are_accepted(record_db: str, settings: Any, pas
 
 def test_the_minimum_length_comes_from_the_settings(record_db: str, settings: Any) -> None:
     with pytest.raises(users.UserError, match="at least 30 characters"):
-        users.add_user("ann@example.org", PASSWORD, users.PRACTITIONER, replace(settings, password_min_length=30))
+        users.add_user("ann@example.org", PASSWORD, users.PRACTITIONER, settings.copy(update={"password_min_length": 30}))
 
 
 def test_the_email_is_not_the_password(record_db: str, settings: Any) -> None:

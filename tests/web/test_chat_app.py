@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
@@ -65,8 +64,8 @@ class StubRasa:
 
 @pytest.fixture
 def web(record_db: str, tmp_path: Path) -> Iterator[Tuple[Any, StubRasa, Any]]:
-    settings = replace(load_settings(), secret_key=SECRET, web_session_dir=str(tmp_path / "sessions"),
-                       chat_messages_per_minute=5)
+    settings = load_settings().copy(update={"secret_key": SECRET, "web_session_dir": str(tmp_path / "sessions"),
+                                            "chat_messages_per_minute": 5})
     rasa = StubRasa()
     app = create_app(settings, rasa=rasa, overrides={"TESTING": True})  # type: ignore[arg-type]
     yield app, rasa, settings
@@ -378,7 +377,7 @@ def test_an_answer_that_may_mean_not_safe_is_never_held_back(web: Any) -> None:
 
 def _alerting_app(web: Any, tmp_path: Path) -> Tuple[Any, StubRasa]:
     _, _, settings = web
-    settings = replace(settings, duty_alert_webhook_url="http://127.0.0.1:9/duty", duty_alert_email="")
+    settings = settings.copy(update={"duty_alert_webhook_url": "http://127.0.0.1:9/duty", "duty_alert_email": ""})
     rasa = StubRasa()
     return create_app(settings, rasa=rasa, overrides={"TESTING": True}), rasa  # type: ignore[arg-type]
 

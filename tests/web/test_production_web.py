@@ -7,7 +7,6 @@ import json
 import random
 import socket
 import threading
-from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Iterator, List
@@ -23,8 +22,8 @@ SECRET = "test-secret-key-" + "x" * 40
 
 def _app(tmp_path: Path, **changes: Any) -> Any:
     changes = {"rasa_instances": 1, "trusted_proxies": 0, **changes}
-    settings = replace(load_settings(), secret_key=SECRET, web_session_dir=str(tmp_path / "sessions"),
-                       **changes)
+    settings = load_settings().copy(update={"secret_key": SECRET, "web_session_dir": str(tmp_path / "sessions"),
+                                            **changes})
     app = create_app(settings, overrides={"TESTING": True})
 
     @app.get("/_address")

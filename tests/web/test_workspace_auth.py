@@ -7,7 +7,6 @@ read from the app's url_map, so a route added later is checked too.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, List, Optional, Tuple
@@ -58,11 +57,11 @@ def clock() -> Clock:
 
 @pytest.fixture
 def settings(record_db: str, tmp_path: Path) -> Any:
-    return replace(load_settings(), database_url=record_db, secret_key=SECRET,
-                   web_session_dir=str(tmp_path / "sessions"), signin_address_failures=5,
-                   signin_account_failures=10, signin_wait_minutes=1.0, signin_wait_max_minutes=15.0,
-                   signin_window_minutes=15.0, signin_concurrent_checks=1, workspace_idle_minutes=30.0,
-                   password_min_length=12, trusted_proxies=0)
+    return load_settings().copy(update={"database_url": record_db, "secret_key": SECRET,
+                                        "web_session_dir": str(tmp_path / "sessions"), "signin_address_failures": 5,
+                                        "signin_account_failures": 10, "signin_wait_minutes": 1.0, "signin_wait_max_minutes": 15.0,
+                                        "signin_window_minutes": 15.0, "signin_concurrent_checks": 1, "workspace_idle_minutes": 30.0,
+                                        "password_min_length": 12, "trusted_proxies": 0})
 
 
 @pytest.fixture
@@ -422,7 +421,7 @@ def test_behind_a_trusted_proxy_each_client_address_is_counted_apart(
     settings: Any, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     users.add_user(PRACTITIONER, PASSWORD, users.PRACTITIONER, settings)
-    app = create_app(replace(settings, trusted_proxies=1), overrides={"TESTING": True, "MSP_CLOCK": clock})
+    app = create_app(settings.copy(update={"trusted_proxies": 1}), overrides={"TESTING": True, "MSP_CLOCK": clock})
     client = app.test_client()
     for attempt in range(5):
         _sign_in(client, PRACTITIONER, f"guess-number-{attempt}", headers={"X-Forwarded-For": "203.0.113.7"})

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, Tuple
 
@@ -29,8 +28,8 @@ def tracker(tmp_path: Path) -> str:
 
 @pytest.fixture
 def app(record_db: str, tracker: str, tmp_path: Path) -> Any:
-    settings = replace(load_settings(), database_url=record_db, secret_key=SECRET, tracker_store_url=tracker,
-                       web_session_dir=str(tmp_path / "sessions"))
+    settings = load_settings().copy(update={"database_url": record_db, "secret_key": SECRET, "tracker_store_url": tracker,
+                                            "web_session_dir": str(tmp_path / "sessions")})
     users.add_user(PRACTITIONER, PASSWORD, users.PRACTITIONER, settings)
     users.add_user(MANAGER, PASSWORD, users.MANAGER, settings)
     return create_app(settings, overrides={"TESTING": True})

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Dict, List
@@ -29,11 +28,11 @@ WHO = "pat@example.org"
 
 @pytest.fixture
 def client(record_db: str, tmp_path: Path) -> Any:
-    settings = replace(load_settings(), database_url=record_db, secret_key=SECRET,
-                       tracker_store_url=f"sqlite:///{tmp_path / 'tracker.db'}",
-                       web_session_dir=str(tmp_path / "sessions"),
-                       duty_alert_webhook_url="http://127.0.0.1:9/hook",
-                       public_base_url="https://chat.example.gov.uk")
+    settings = load_settings().copy(update={"database_url": record_db, "secret_key": SECRET,
+                                            "tracker_store_url": f"sqlite:///{tmp_path / 'tracker.db'}",
+                                            "web_session_dir": str(tmp_path / "sessions"),
+                                            "duty_alert_webhook_url": "http://127.0.0.1:9/hook",
+                                            "public_base_url": "https://chat.example.gov.uk"})
     users.add_user(WHO, PASSWORD, users.PRACTITIONER, settings)
     app = create_app(settings, overrides={"TESTING": True})
     browser = app.test_client()
