@@ -129,7 +129,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     app = create_app(args.actions or "bot.actions", token, args.cors)
     plugin_manager().hook.attach_sanic_app_extensions(app=app)
     ssl_context = sdk.create_ssl_context(args.ssl_certificate, args.ssl_keyfile, args.ssl_password)
-    host = os.environ.get("SANIC_HOST", "0.0.0.0")  # noqa: S104 (rasa_sdk's default; msp sets 127.0.0.1)
+    # rasa_sdk's own variable and default, not a setting of ours (msp sets 127.0.0.1 for its children).
+    host = os.environ.get("SANIC_HOST", "0.0.0.0")  # noqa: S104
     logger.info("Action endpoint is up and running on %s://%s:%s",
                 "https" if ssl_context else "http", host, args.port)
     app.run(host, args.port, ssl=ssl_context, workers=sdk_utils.number_of_sanic_workers())

@@ -159,7 +159,7 @@ def _child_env(settings: Settings, extra: Optional[Dict[str, str]] = None) -> Di
     """The parent's environment, with every setting as this `settings` has it."""
     env = dict(os.environ)
     env.update(settings.as_env())
-    env.update(
+    env.update(  # variables that Rasa, rasa_sdk, TensorFlow and Python own, not settings of ours
         {
             "RASA_TELEMETRY_ENABLED": "false",
             "TF_CPP_MIN_LOG_LEVEL": "2",

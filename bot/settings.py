@@ -12,6 +12,7 @@ RASA_TELEMETRY_ENABLED, TF_CPP_MIN_LOG_LEVEL, SANIC_HOST, POSTGRESQL_SCHEMA, PYT
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import secrets
@@ -51,6 +52,8 @@ class Settings(BaseSettings):
     council_urgent_number: str = _DEFAULT_COUNCIL_NUMBER  # given with the danger answer
     council_contact_number: str = _DEFAULT_COUNCIL_NUMBER  # given to people who ask for a person
     council_name: str = "the council"  # said in the opening and the help messages
+    # The helplines given with the help for danger (a council's own data); relative: from the working dir.
+    helplines_file: str = str(PROJECT_ROOT / "helplines.yml")
     # Duty alerts (bot/alerts): where an urgent alert goes. Neither set: no channel.
     duty_alert_webhook_url: str = ""  # alerts go here as a JSON POST (ids, kind, time, link; never words)
     duty_alert_webhook_secret: str = ""  # set: each POST is signed (X-MSP-Signature, HMAC-SHA256 of the body)
@@ -76,6 +79,7 @@ class Settings(BaseSettings):
     # project, like var/, so the action server and the sender agree on it.
     spool_dir: str = str(VAR_DIR / "spool")
     # The web app (bot/web): the chat page people are invited to, and the workspace.
+    web_host: str = "127.0.0.1"  # where the web app listens (a TLS proxy in front in production)
     web_port: int = 8000
     # Where a practitioner opens the workspace: alerts link to it. None: http://127.0.0.1:<web_port>.
     public_base_url: str = Field(default=None)
@@ -120,6 +124,10 @@ class Settings(BaseSettings):
     action_timeout_s: float = Field(default=None)
     # Proxies in front of the web app (X-Forwarded-For is believed this deep).
     trusted_proxies: int = Field(default=0, ge=0)
+    # The tracker store's PostgreSQL pool, per Rasa instance: Rasa's own names (Rasa reads them too), our
+    # smaller defaults (bot/tracker_store.py).
+    sql_pool_size: int = 5
+    sql_max_overflow: int = 10
 
     class Config(BaseSettings.Config):
         frozen = True  # immutable (and hashable), as the dataclass was: change a copy, `.copy(update={...})`
@@ -308,8 +316,8 @@ def _warn_retired() -> None:
 def load_settings(env_file: Path | None = None) -> Settings:
     """Read settings once per call; `.env` never overrides the real environment.
 
-    python-dotenv puts `.env` into this process's environment (so child processes see it
-    too); then `Settings` reads the environment. A bad value
+    python-dotenv puts `.env` into this process's environment (so child processes and
+    `current_encryption_keys` see it too); then `Settings` reads the environment. A bad value
     stops the start with a line naming it (SystemExit), never a trace.
     """
     load_dotenv(env_file or ENV_FILE, override=False)
@@ -318,6 +326,24 @@ def load_settings(env_file: Path | None = None) -> Settings:
         return Settings()
     except ValidationError as exc:
         raise SystemExit(_problems(exc)) from None
+
+
+_env_file_read = False
+
+
+def current_encryption_keys() -> Tuple[str, ...]:
+    """MSP_ENCRYPTION_KEYS as `load_settings` reads it, afresh on every call (bot/store/crypto.py, for
+    every value): cheap, and a key put in place by a test or `msp rotate-key` is seen at once."""
+    global _env_file_read
+    if not _env_file_read:
+        load_dotenv(ENV_FILE, override=False)
+        _env_file_read = True
+    return _keys_from(os.environ.get(env_name(Settings.__fields__["encryption_keys"]), ""))
+
+
+@functools.lru_cache(maxsize=8)
+def _keys_from(raw: str) -> Tuple[str, ...]:
+    return _split_keys(raw)
 
 
 def office_weekdays(office_days: str) -> Tuple[int, ...]:
@@ -393,14 +419,14 @@ HELPLINE_KEYS = ("emergency", "silent_emergency", "samaritans", "nhs_111", "dome
                  "bank_scam", "gas_emergency")
 
 
-def load_helplines(path: Path | None = None) -> Dict[str, str]:
-    """The numbers in helplines.yml (HELPLINES_FILE, or the project's), every one present and text.
+def load_helplines(path: Path | str | None = None) -> Dict[str, str]:
+    """The numbers in helplines.yml (`path`, else HELPLINES_FILE), every one present and text.
 
     A missing or broken file stops the process at start: the help for danger must never lack a number.
     """
     import yaml
 
-    file = path or Path(os.environ.get("HELPLINES_FILE", "").strip() or PROJECT_ROOT / "helplines.yml")
+    file = Path(path or load_settings().helplines_file)
     try:
         numbers = (yaml.safe_load(file.read_text(encoding="utf-8")) or {}).get("numbers") or {}
     except (OSError, ValueError, AttributeError) as exc:

@@ -39,7 +39,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 from pathlib import Path
 from typing import Any, Dict, Iterable, Iterator, Optional, Text, Tuple, Union
 
@@ -77,9 +76,7 @@ logger = logging.getLogger(__name__)
 
 # SQLite: how long a save waits for another writer before it fails.
 SQLITE_BUSY_TIMEOUT_S = 5.0
-# PostgreSQL, per Rasa instance. SQL_POOL_SIZE / SQL_MAX_OVERFLOW (Rasa's names) override the pool.
-POSTGRES_POOL_SIZE = 5
-POSTGRES_MAX_OVERFLOW = 10
+# PostgreSQL, per Rasa instance (the pool's size is in settings: SQL_POOL_SIZE, SQL_MAX_OVERFLOW).
 POSTGRES_POOL_TIMEOUT_S = 10
 POSTGRES_POOL_RECYCLE_S = 1800
 POSTGRES_CONNECT_TIMEOUT_S = 5
@@ -124,8 +121,9 @@ def engine_options(url: Union[str, URL]) -> Dict[str, Any]:
     if backend == "sqlite":
         options["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_S}
     elif backend == "postgresql":
-        options["pool_size"] = int(os.environ.get("SQL_POOL_SIZE") or POSTGRES_POOL_SIZE)
-        options["max_overflow"] = int(os.environ.get("SQL_MAX_OVERFLOW") or POSTGRES_MAX_OVERFLOW)
+        settings = load_settings()  # inside Rasa's process: nobody can hand us a Settings
+        options["pool_size"] = settings.sql_pool_size
+        options["max_overflow"] = settings.sql_max_overflow
         options["pool_timeout"] = POSTGRES_POOL_TIMEOUT_S
         options["pool_recycle"] = POSTGRES_POOL_RECYCLE_S
         connect_args = dict(options.get("connect_args") or {})

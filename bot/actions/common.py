@@ -59,7 +59,7 @@ def settings() -> Settings:
 @lru_cache(maxsize=1)
 def helplines() -> Dict[str, str]:
     """helplines.yml's numbers ({emergency}, {samaritans}, ...), read once (at start, by warm-up)."""
-    return load_helplines()
+    return load_helplines(settings().helplines_file)
 
 
 def council_values() -> Dict[str, str]:

@@ -16,21 +16,18 @@ the start check (`bot/store/key_check.py`) finds that from a small canary row.
 from __future__ import annotations
 
 import functools
-import os
 from typing import Any, Optional, Sequence, Tuple
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy.types import Text, TypeDecorator
+
+from bot.settings import current_encryption_keys
 
 PREFIX = "enc1:"
 
 
 class EncryptionKeyProblem(RuntimeError):
     """The keys in MSP_ENCRYPTION_KEYS are missing, malformed, or cannot read what is stored."""
-
-
-def parse_keys(raw: str) -> Tuple[str, ...]:
-    return tuple(k.strip() for k in (raw or "").replace("\n", ",").split(",") if k.strip())
 
 
 def new_key() -> str:
@@ -51,21 +48,10 @@ def _fernet(keys: Tuple[str, ...]) -> MultiFernet:
         ) from exc
 
 
-_env_read = False
-
-
 def _keys() -> Tuple[str, ...]:
     """MSP_ENCRYPTION_KEYS as settings read it (.env once; the real environment wins), on every call:
     cheap, and a key put in place by a test or `msp rotate-key` is seen at once."""
-    global _env_read
-    if not _env_read:
-        from dotenv import load_dotenv
-
-        from bot.settings import PROJECT_ROOT
-
-        load_dotenv(PROJECT_ROOT / ".env", override=False)
-        _env_read = True
-    return parse_keys(os.environ.get("MSP_ENCRYPTION_KEYS", ""))
+    return current_encryption_keys()
 
 
 def usable_keys() -> Tuple[str, ...]:

@@ -140,7 +140,7 @@ def _templates(app: Flask, settings: Settings) -> None:
         urgent_number=settings.council_urgent_number,
         exit_url=settings.exit_url,
         safety_advice_url=settings.safety_advice_url,
-        helplines=load_helplines(),  # helplines.yml: the same numbers the assistant gives
+        helplines=load_helplines(settings.helplines_file),  # the same numbers the assistant gives
     )
 
 

@@ -9,7 +9,6 @@ with TLS sits in front (deploy/nginx/msp.conf, docs/production.md).
 from __future__ import annotations
 
 import logging
-import os
 import sys
 
 from bot.settings import load_settings
@@ -40,10 +39,9 @@ def main() -> int:
     # the first requests waited (p95 of /healthz rose from tens of ms to hundreds), and a person in
     # danger over the rate limit must never wait for it either.
     warm_danger_reader().join()
-    host = os.environ.get("WEB_HOST", "127.0.0.1").strip() or "127.0.0.1"
     # Behind TRUSTED_PROXIES proxies the app's ProxyFix reads X-Forwarded-*: waitress must pass them
     # on. With none, waitress drops them, so nobody can pass off an address of their choosing.
-    serve(app, host=host, port=settings.web_port, threads=8, ident="",
+    serve(app, host=settings.web_host, port=settings.web_port, threads=8, ident="",
           clear_untrusted_proxy_headers=settings.trusted_proxies == 0)
     return 0
 
