@@ -23,7 +23,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bot.settings import Settings, load_helplines, load_settings
-from bot.web.limits import RateLimiter
+from bot.web.limits import limiter_for
 from bot.web.rasa_client import RasaClient
 
 logger = logging.getLogger(__name__)
@@ -87,7 +87,9 @@ def create_app(settings: Optional[Settings] = None, rasa: Optional[RasaClient] =
         settings.rasa_urls, settings.rasa_auth_token, settings.rasa_timeout_s,
         secret=settings.web_channel_secret,  # signs each person's message (X-MSP-Signature)
     )
-    app.extensions["msp.limiter"] = RateLimiter(settings.chat_messages_per_minute)
+    # Counted in Redis on the production path (every web process shares the count), else in memory.
+    app.extensions["msp.limiter"] = limiter_for(settings.chat_messages_per_minute, settings.lock_store_url,
+                                                settings.lock_key_prefix)
     _headers(app, content_security_policy(settings.exit_url))
     _blueprints(app)
     _errors(app)

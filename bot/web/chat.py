@@ -50,7 +50,7 @@ from bot.settings import Settings
 from bot.store import invitations as invitation_store
 from bot.web import csrf
 from bot.web.invitations import Invitation, InvitationError, read
-from bot.web.limits import RateLimiter, reads_as_danger
+from bot.web.limits import Limiter, reads_as_danger
 from bot.web.rasa_client import RasaClient, RasaNotSaved, RasaUnavailable, Reply, Turn, opening_message
 
 logger = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ def _rasa() -> RasaClient:
     return current_app.extensions["msp.rasa"]  # type: ignore[no-any-return]
 
 
-def _limiter() -> RateLimiter:
+def _limiter() -> Limiter:
     return current_app.extensions["msp.limiter"]  # type: ignore[no-any-return]
 
 
