@@ -2,10 +2,10 @@
 
 The danger classifiers and the wish classifier are trained on 25, 50, 75 and
 100% of the fair training data (bot/language/training_data.py: each set cut
-to that share, seeded, so every set keeps its voice), then read held-out v8,
+to that share, seeded, so every set keeps its voice), then read held-out v9,
 which no reader was ever trained or tuned on:
 - danger: the learned readers alone (their averaged probability), recall at
-  2% and at 5% false alarms on v8's safe messages;
+  2% and at 5% false alarms on v9's safe messages;
 - wishes: micro-F1 (and precision) of the rules with the learned wish reader,
   with the thresholds `make train` chose.
 """
@@ -29,7 +29,7 @@ from bot.language.readers import READERS_DIR, load_readers  # noqa: E402
 from bot.language.train_readers import SEED, _fit_danger, _fit_wishes, _FoldReader, _micro, _p  # noqa: E402
 from bot.language.wishes import _read_wishes, refine  # noqa: E402
 
-HELD_OUT = ROOT / "tests" / "data" / "heldout_v8"
+HELD_OUT = ROOT / "tests" / "data" / "heldout_v9"
 SHARES = (0.25, 0.5, 0.75, 1.0)
 
 
@@ -68,7 +68,7 @@ def main() -> int:
     thresholds = load_readers(READERS_DIR).manifest.get("wishes", {}).get("thresholds") or {}
     danger_all = training_data.danger_examples()
     wishes_all = training_data.wish_clauses()
-    print("Learning curve: trained on a share of the training data, scored on held-out v8 "
+    print("Learning curve: trained on a share of the training data, scored on held-out v9 "
           "(never trained or tuned on)")
     print(f"  {'share':>5}  {'danger examples':>15}  {'recall @2% FA':>13}  {'recall @5% FA':>13}  "
           f"{'wish clauses':>12}  {'wish F1 (precision)':>19}  {'seconds':>7}")

@@ -2,7 +2,8 @@
 
 One message at a time, as a turn reads it: the rules, then the learned danger
 reader (its words and meaning, the kind), then the wish reader on the
-message's clauses; each message is new to the process (no cache hits). The
+message's clauses, then the answer reader (as at "are you safe?"); each message is new to the
+process (the answer reader reuses the message's vector, as in a turn). The
 process's resident memory is read before the readers load and after.
 """
 
@@ -48,7 +49,7 @@ def main() -> int:
     readers.danger_score("warm the session up")
     loaded = time.perf_counter() - began
     after = rss_mb()
-    rules, danger, wishes, whole = [], [], [], []
+    rules, danger, wishes, whole, answers, at_safety = [], [], [], [], [], []
     for text in texts:
         t0 = time.perf_counter()
         assess_danger(text + " ")  # a new text for the rules' cache too
@@ -57,15 +58,20 @@ def main() -> int:
         t2 = time.perf_counter()
         readers.wish_p(answer_clauses(text))
         t3 = time.perf_counter()
+        readers.answer_p("now", text)  # at "are you safe?": the same message's vector, already made
+        t4 = time.perf_counter()
         rules.append(t1 - t0)
         danger.append(t2 - t1)
         wishes.append(t3 - t2)
         whole.append(t3 - t1)
+        answers.append(t4 - t3)
+        at_safety.append((t2 - t1) + (t4 - t3))
     print(f"Learned readers {readers.version}: loaded in {loaded:.2f} s; resident memory "
           f"{before:.0f} MB before, {after:.0f} MB after (+{after - before:.0f} MB)")
     print(f"One message at a time, {len(texts)} messages of held-out v7:")
     rows = (("rules (danger)", rules), ("learned danger reader (with its kind)", danger),
-            ("learned wish reader (its clauses)", wishes), ("what the readers add per turn", whole))
+            ("learned wish reader (its clauses)", wishes), ("learned answer reader", answers),
+            ("added at the wishes question", whole), ("added at a safety question", at_safety))
     for label, values in rows:
         print(f"  {label:40s} p50 {statistics.median(values) * 1000:6.1f} ms   "
               f"p95 {percentile(values, 0.95) * 1000:6.1f} ms")
