@@ -588,3 +588,37 @@ def test_workspace_errors_get_workspace_pages(app: Any) -> None:
     html = client.get("/review/audit").get_data(as_text=True)
     assert "Only managers can use this page" in html and "social worker" not in html
     assert audit_store.list_events().total >= 1
+
+
+# --- Flask-Login -------------------------------------------------------------------------------
+
+
+def test_flask_login_knows_the_signed_in_user_and_the_chat_pages_do_not(app: Any, clock: Clock) -> None:
+    """Sign-in goes through Flask-Login; a workspace session is neither seen nor kept alive by the chat."""
+    from flask_login import LoginManager, current_user
+
+    from bot.web.workspace import WorkspaceUser
+
+    @app.get("/_who")
+    def who() -> str:
+        return "anonymous" if current_user.is_anonymous else current_user.email
+
+    client, _ = _signed_in(app, MANAGER)
+    assert client.get("/_who").get_data(as_text=True) == "anonymous", "the chat's pages see no workspace user"
+    assert isinstance(app.login_manager, LoginManager)
+    clock.move(minutes=20)
+    client.get("/")  # the chat's home page does not count as workspace use
+    clock.move(minutes=11)
+    assert _is_sign_in_redirect(client.get("/review/audit"), "/review/audit"), "idle: 31 minutes in the workspace"
+    assert WorkspaceUser(1, MANAGER, users.MANAGER).get_id() == "1"
+
+
+def test_manager_only_is_login_required_too() -> None:
+    """The role decorator sits on Flask-Login's login_required: someone not signed in never reaches the role."""
+    from bot.web.workspace import manager_only
+
+    def view() -> str:
+        return "secret"
+
+    marked = manager_only(view)
+    assert marked.__wrapped__.__wrapped__ is view  # login_required(wraps(view)(role check))

@@ -1,11 +1,17 @@
 """The practitioners' workspace at /review: sign-in, roles, sessions and the audit trail.
 
-Sign-in lives on the blueprint itself (`before_request`), so a route added
-here cannot forget it: without a workspace session every route but the
-sign-in page sends a GET to sign in (303) and refuses anything else (401).
-Routes for managers only carry `@manager_only` (under the route decorator);
-the blueprint checks that mark too, so a practitioner gets 403 whichever way
-round the decorators were written.
+Who is signed in comes from Flask-Login (`login_user`, `current_user`,
+`login_required`); the checks around it are ours: argon2id, lockout and
+throttling (bot/store/users.py, gate.py), the audit, a new session id at
+sign-in (`login_user` does not rotate it), the idle timeout and the
+disabled-account check (the user loader). Sign-in is also required on the
+blueprint itself (`before_request`), so a route added here cannot forget it:
+without a workspace session every route but the sign-in page sends a GET to
+sign in (303) and refuses anything else (401), Flask-Login's unauthorized
+handler. Routes for managers only carry `@manager_only` (`login_required`
+plus the role; under the route decorator); the blueprint checks that mark
+too, so a practitioner gets 403 whichever way round the decorators were
+written.
 
 The workspace keeps its own key in the app's server-side session. A person's
 chat (keys `cid`, `opening`, `since`) never touches it, and nothing of a chat
@@ -26,7 +32,9 @@ from datetime import datetime, timedelta
 from typing import Any, Callable, Dict, Optional, TypeVar, cast
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask_login import LoginManager, login_required, login_user, logout_user
+from flask_login import current_user as signed_in
 from flask_session.base import ServerSideSessionInterface
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import MethodNotAllowed, NotFound
@@ -39,7 +47,7 @@ from bot.web.workspace import gate
 
 review = Blueprint("review", __name__, url_prefix="/review")
 
-SESSION_KEY = "review"  # {"id", "email", "role", "seen", "since"}: ids only
+SESSION_KEY = "review"  # {"id", "email", "role", "seen", "since"}: ids only (Flask-Login keeps "_user_id")
 NOTICE_KEY = "review_notice"  # why the last workspace session ended, for the sign-in page
 OPEN_ENDPOINTS = frozenset({"review.sign_in"})
 HOME = "/review/"
@@ -49,13 +57,26 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 @dataclass(frozen=True)
 class WorkspaceUser:
+    """Flask-Login's user: a checked, active account (the loader has made sure)."""
+
     id: int
     email: str
     role: str
 
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
     @property
     def is_manager(self) -> bool:
         return self.role == users.MANAGER
+
+
+login_manager = LoginManager()
+login_manager.session_protection = None  # our own: a new id at sign-in, the idle timeout, the account check
 
 
 def _settings() -> Settings:
@@ -68,9 +89,15 @@ def now() -> datetime:
     return clock() if clock else utcnow()
 
 
+def _signed_in_user() -> Optional[WorkspaceUser]:
+    """Flask-Login's current user, if one is signed in (loading it runs the idle and account checks)."""
+    user = signed_in._get_current_object()
+    return user if isinstance(user, WorkspaceUser) else None
+
+
 def current_user() -> WorkspaceUser:
     """The signed-in practitioner. Every workspace view has one: the blueprint made sure."""
-    user: Optional[WorkspaceUser] = g.get("review_user")
+    user = _signed_in_user()
     if user is None:
         raise RuntimeError("current_user() outside a signed-in workspace request")
     return user
@@ -85,13 +112,15 @@ def audit(action: str, detail: str) -> None:
 
 
 def manager_only(view: F) -> F:
-    """Only managers may use this route; a practitioner gets 403. Put it under the route decorator."""
+    """`login_required`, and only managers: a practitioner gets 403. Put it under the route decorator."""
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if not current_user().is_manager:
             return _problem("managers_only", 403)
         return view(*args, **kwargs)
+
+    wrapper = login_required(wrapper)
 
     # Marked on both: the blueprint's check finds whichever one the route registered.
     view.manager_only = True  # type: ignore[attr-defined]
@@ -107,13 +136,17 @@ def _regenerate() -> None:
     cast(ServerSideSessionInterface, current_app.session_interface).regenerate(session)
 
 
-def _start_session(user: users.UserView) -> None:
+def _start_session(user: users.UserView) -> WorkspaceUser:
     """Nothing from before sign-in is kept (a chat, a CSRF token), and the id is new: no fixation."""
     moment = now().isoformat()
     session.clear()
     session[SESSION_KEY] = {"id": user.id, "email": user.email, "role": user.role, "seen": moment,
                             "since": moment}
-    _regenerate()
+    signed = WorkspaceUser(user.id, user.email, user.role)
+    login_user(signed)
+    session.pop("_id", None)  # Flask-Login's hash of address and browser, for protection we do not use
+    _regenerate()  # login_user keeps the session id it was given
+    return signed
 
 
 def _end_session(notice: Optional[str] = None) -> None:
@@ -131,10 +164,19 @@ def _parse(moment: Any) -> Optional[datetime]:
         return None
 
 
-def _session_user() -> Optional[WorkspaceUser]:
-    """The workspace session's user, if it is still good: not idle too long, the account still active."""
+def _in_workspace() -> bool:
+    return request.path == "/review" or request.path.startswith("/review/")
+
+
+@login_manager.user_loader
+def _session_user(user_id: str) -> Optional[WorkspaceUser]:
+    """The workspace session's user, if it is still good: not idle too long, the account still active.
+
+    Only in the workspace: the chat's pages (Flask-Login's template context asks
+    on every page) neither see a workspace user nor keep its session alive.
+    """
     data = session.get(SESSION_KEY)
-    if not isinstance(data, dict):
+    if not _in_workspace() or not isinstance(data, dict) or str(data.get("id")) != user_id:
         return None
     moment = now()
     seen = _parse(data.get("seen"))
@@ -174,24 +216,30 @@ def _safe_next(raw: Optional[str]) -> str:
     return raw
 
 
+@login_manager.unauthorized_handler
+def _unauthorized() -> Any:
+    """Not signed in: a GET goes to sign in (and back after), anything else is refused."""
+    if request.method in ("GET", "HEAD"):
+        return redirect(url_for("review.sign_in", next=_here()), code=303)
+    return _problem("signed_out", 401)
+
+
 @review.before_request
 def require_sign_in() -> Any:
-    g.review_user = _session_user()
+    user = _signed_in_user()
     if request.endpoint in OPEN_ENDPOINTS:
         return None
-    if g.review_user is None:
-        if request.method in ("GET", "HEAD"):
-            return redirect(url_for("review.sign_in", next=_here()), code=303)
-        return _problem("signed_out", 401)
+    if user is None:
+        return login_manager.unauthorized()
     view = current_app.view_functions.get(request.endpoint or "")
-    if getattr(view, "manager_only", False) and not g.review_user.is_manager:
+    if getattr(view, "manager_only", False) and not user.is_manager:
         return _problem("managers_only", 403)
     return None
 
 
 @review.context_processor
 def workspace_context() -> Dict[str, Any]:
-    return {"workspace_user": g.get("review_user"),
+    return {"workspace_user": _signed_in_user(),
             "idle_minutes": _minutes(_settings().workspace_idle_minutes)}
 
 
@@ -210,7 +258,8 @@ def _sign_in_page(errors: Dict[str, str], email: str, target: str, status: int =
 
 @review.record_once
 def _install_gate(state: Any) -> None:
-    """Most tries that must wait are answered before Flask does any work for them (gate.py)."""
+    """Flask-Login on the app; most tries that must wait are answered before Flask does any work (gate.py)."""
+    login_manager.init_app(state.app)
     gate.install(state.app)
 
 
@@ -219,7 +268,7 @@ def sign_in() -> Any:
     """A POST has passed the gate: it holds one of this process's check slots, and its address may try."""
     target = _safe_next(request.values.get("next"))
     if request.method == "GET":
-        if g.review_user is not None:
+        if _signed_in_user() is not None:
             return redirect(target, code=303)
         return _sign_in_page({}, "", target)
     return _check_sign_in(target)
@@ -240,7 +289,6 @@ def _check_sign_in(target: str) -> Any:
     result = users.sign_in(email, password, address, now(), _settings())
     if result.ok and result.user is not None:
         _start_session(result.user)
-        g.review_user = WorkspaceUser(result.user.id, result.user.email, result.user.role)
         audit_store.record(result.user.email, "sign_in", f"user={result.user.id} role={result.user.role}",
                            address)
         return redirect(target, code=303)
@@ -265,8 +313,8 @@ def _check_sign_in(target: str) -> Any:
 def sign_out() -> Any:
     user = current_user()
     audit("sign_out", f"user={user.id} reason=signed_out")
+    logout_user()
     _end_session("signed_out")
-    g.review_user = None
     return redirect(url_for("review.sign_in"), code=303)
 
 
@@ -305,11 +353,11 @@ def routing_problem() -> Any:
         return None
     if not (request.path == "/review" or request.path.startswith("/review/")):
         return None
-    g.review_user = _session_user()
+    user = _signed_in_user()
     if isinstance(problem, MethodNotAllowed):
-        page = render_template("review/problem.html", problem="wrong_method", workspace_user=g.review_user)
+        page = render_template("review/problem.html", problem="wrong_method", workspace_user=user)
         return page, 405, {"Allow": ", ".join(sorted(problem.valid_methods or ()))}
-    return render_template("review/problem.html", problem="not_found", workspace_user=g.review_user), 404
+    return render_template("review/problem.html", problem="not_found", workspace_user=user), 404
 
 
 # The pages (urgent alerts, enquiries, a conversation, invitations, export, report, audit, erase, accounts)
