@@ -251,6 +251,7 @@ def _minutes(value: float) -> str:
 
 
 def _sign_in_page(errors: Dict[str, str], email: str, target: str, status: int = 200) -> Any:
+    """The sign-in page; `errors` are the form's, or the answer of the check (wrong, disabled)."""
     notice = session.pop(NOTICE_KEY, None) if request.method == "GET" else None
     page = render_template("review/sign_in.html", errors=errors, email=email, next=target, notice=notice)
     return page, status
@@ -275,15 +276,12 @@ def sign_in() -> Any:
 
 
 def _check_sign_in(target: str) -> Any:
-    email = (request.form.get("email") or "").strip()
-    password = request.form.get("password") or ""
-    errors: Dict[str, str] = {}
-    if not email:
-        errors["email"] = "Enter your email address"
-    if not password:
-        errors["password"] = "Enter your password"
-    if errors:
-        return _sign_in_page(errors, email, target, 400)
+    from bot.web.workspace.forms import SignInForm, errors
+
+    form = SignInForm()
+    email, password = form.email.data or "", form.password.data or ""
+    if not form.validate():
+        return _sign_in_page(errors(form), email, target, 400)
 
     address = request.remote_addr
     result = users.sign_in(email, password, address, now(), _settings())

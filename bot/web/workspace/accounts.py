@@ -17,6 +17,7 @@ from flask import abort, redirect, render_template, request, session, url_for
 
 from bot.store import users
 from bot.web.workspace import current_user, manager_only, now, review
+from bot.web.workspace.forms import UnlockForm
 
 NOTICE = "accounts_notice"
 
@@ -36,10 +37,10 @@ def accounts() -> Any:
 @review.post("/accounts/unlock")
 @manager_only
 def unlock() -> Any:
-    scope = request.form.get("scope") or ""
-    key = (request.form.get("key") or "").strip()[:users.EMAIL_MAX]
-    if scope not in users.SCOPES or not key:
+    form = UnlockForm()
+    if not form.validate():
         abort(400)
+    scope, key = form.scope.data, form.key.data[:users.EMAIL_MAX]
     try:
         lifted = users.unlock(scope, key, current_user().email, request.remote_addr)
     except users.UserError:

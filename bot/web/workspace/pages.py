@@ -37,7 +37,7 @@ from bot.store import invitations as invitation_store
 from bot.store import workspace as store
 from bot.store.transcripts import Turn, answer_turn, read_transcript
 from bot.web import invitations
-from bot.web.workspace import _problem, audit, current_user, manager_only, now, review, times
+from bot.web.workspace import _problem, audit, current_user, forms, manager_only, now, review, times
 
 PER_PAGE = 25
 MARKS_SHOWN = 50  # the "worth a look" list on the first page, the newest first; the count is of them all
@@ -47,15 +47,11 @@ def _settings() -> Settings:
     return current_app.config["MSP_SETTINGS"]  # type: ignore[no-any-return]
 
 
-def _date(name: str) -> Tuple[Optional[datetime], Optional[str]]:
-    """A yyyy-mm-dd query value, or an error word for the page."""
-    raw = (request.values.get(name) or "").strip()
-    if not raw:
-        return None, None
-    try:
-        return datetime.strptime(raw, "%Y-%m-%d"), None
-    except ValueError:
-        return None, "Enter the date as year, month and day, like 2026-04-01"
+def _dates(form: forms.DatesForm) -> Tuple[Optional[datetime], Optional[datetime]]:
+    """A checked form's from and to, as the start of each day (the views make "to" include its day)."""
+    since, until = form.since.data, form.until.data
+    return (datetime.combine(since, datetime.min.time()) if since else None,
+            datetime.combine(until, datetime.min.time()) if until else None)
 
 
 # --- times: UK time, in plain words (bot/web/workspace/times.py) --------------------------------
@@ -290,16 +286,12 @@ def invite() -> Any:
     settings = _settings()
     link: Optional[str] = None
     errors: Dict[str, str] = {}
-    form = {"enquiry": "", "stage": c.STAGE_OUTCOMES, "role": c.ROLE_PERSON}
-    if request.method == "POST":
-        form = {key: (request.form.get(key) or "").strip() for key in form}
-        try:
-            made = invitations.new_invitation(form["enquiry"], form["stage"], form["role"])
-        except ValueError as problem:
-            errors["enquiry" if "enquiry" in str(problem) else "stage"] = (
-                "Enter an enquiry reference, like NR-2026-0042" if "enquiry" in str(problem)
-                else "Choose who the link is for and what it is for")
+    form = forms.InvitationForm()
+    if form.is_submitted():
+        if not form.validate():
+            errors = form.page_errors()
         else:
+            made = invitations.new_invitation(form.enquiry.data, form.stage.data, form.role.data)
             link = invitations.link(made, settings.secret_key, settings.public_base_url)
             invitation_store.record_invitation(made.invite_id, made.enquiry_ref, made.stage, made.role,
                                                current_user().email)
@@ -316,19 +308,17 @@ def invite() -> Any:
 
 @review.get("/export")
 def export_page() -> str:
-    return render_template("review/export.html", errors={}, values={})
+    return render_template("review/export.html", errors={}, values={})  # the empty ExportForm
 
 
 @review.get("/export/download")
 def export_download() -> Any:
-    fmt = request.args.get("format") if request.args.get("format") in ("csv", "json") else None
-    since, since_error = _date("from")
-    until, until_error = _date("to")
-    enquiry = (request.args.get("enquiry") or "").strip()[:64] or None
-    errors = {k: v for k, v in (("format", None if fmt else "Choose CSV or JSON"), ("from", since_error),
-                                ("to", until_error)) if v}
-    if errors:
-        return render_template("review/export.html", errors=errors, values=request.args), 400
+    form = forms.ExportForm()
+    if not form.validate():
+        return render_template("review/export.html", errors=forms.errors(form), values=request.args), 400
+    fmt = form.format.data
+    since, until = _dates(form)
+    enquiry = (form.enquiry.data or "")[:64] or None
     if until:
         until = until + timedelta(days=1)  # "to" includes its whole day
     audit("export", f"format={fmt} enquiry={enquiry or '*'} from={request.args.get('from') or '-'} "
@@ -349,9 +339,9 @@ def report() -> Any:
     from bot.report.compute import compute_report_between
     from bot.report.render import report_to_dict
 
-    since, since_error = _date("from")
-    until, until_error = _date("to")
-    errors = {k: v for k, v in (("from", since_error), ("to", until_error)) if v}
+    form = forms.ReportForm()
+    errors = {} if form.validate() else forms.errors(form)
+    since, until = _dates(form)
     figures = None
     if not errors:
         figures = report_to_dict(compute_report_between(since, until + timedelta(days=1) if until else None))
@@ -365,10 +355,10 @@ def report_chart() -> Any:
     from bot.report.chart import chart_png
     from bot.report.compute import compute_report_between
 
-    since, since_error = _date("from")
-    until, until_error = _date("to")
-    if since_error or until_error:
+    form = forms.ReportForm()
+    if not form.validate():
         abort(400)
+    since, until = _dates(form)
     png = chart_png(compute_report_between(since, until + timedelta(days=1) if until else None))
     return Response(png, mimetype="image/png")
 

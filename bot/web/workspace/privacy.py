@@ -16,6 +16,8 @@ from flask import abort, current_app, render_template, request
 
 from bot.store import privacy
 from bot.web.workspace import current_user, manager_only, review
+from bot.web.workspace.forms import EraseForm
+from bot.web.workspace.forms import errors as form_errors
 
 
 def _tracker_url() -> str:
@@ -37,12 +39,9 @@ def erase_page() -> Any:
     if not plan.found:
         abort(404)
     errors: Dict[str, str] = {}
-    if request.method == "POST":
-        if enquiry is not None:
-            if (request.form.get("confirm") or "").strip() != enquiry:
-                errors["confirm"] = f"Type the enquiry reference, {enquiry}, to erase it"
-        elif request.form.get("confirm") != "yes":
-            errors["confirm"] = "Tick the box to say you understand that this cannot be undone"
+    form = EraseForm(enquiry)
+    if form.is_submitted():
+        errors = {} if form.validate() else form_errors(form)
         if not errors:
             try:
                 done = privacy.erase(enquiry, conversation, actor=current_user().email,
