@@ -309,6 +309,10 @@ def _check_sign_in(target: str) -> Any:
 
 @review.post("/sign-out")
 def sign_out() -> Any:
+    from bot.web.workspace.forms import ActionForm
+
+    if not ActionForm().validate():
+        return _problem("bad_request", 400)
     user = current_user()
     audit("sign_out", f"user={user.id} reason=signed_out")
     logout_user()

@@ -139,3 +139,57 @@ class UnlockForm(FlaskForm):
     def validate_scope(self, field: Any) -> None:
         if field.data not in users.SCOPES:
             raise ValidationError("not a scope")
+
+
+class ActionForm(FlaskForm):
+    """A button that does one thing (acknowledge, not a wish, sign out): its CSRF token is the whole form."""
+
+
+class MarkReadForm(ActionForm):
+    back = HiddenField()  # "conversation": back to the conversation, else to the first page
+
+
+class CorrectForm(ActionForm):
+    code = StringField(validators=[InputRequired()])
+
+    def validate_code(self, field: Any) -> None:
+        if field.data not in c.OUTCOME_CODES:
+            raise ValidationError("not an outcome code")
+
+
+def _page_number(value: Any) -> int:
+    try:
+        return max(1, int(value or 1))
+    except (TypeError, ValueError):
+        return 1
+
+
+class _ListForm(_GetForm):
+    """A list's filters: anything that is not one of the choices is no filter, and a bad page is page 1."""
+
+    page = StringField()
+
+    @property
+    def page_number(self) -> int:
+        return _page_number(self.page.data)
+
+
+class EnquiryFilters(_ListForm):
+    q = StringField(filters=[_strip])
+    status = StringField()
+    flag = StringField()
+
+    def chosen(self, field: Any, words: Dict[str, str]) -> Optional[str]:
+        return field.data if field.data in words else None
+
+    @property
+    def search(self) -> Optional[str]:
+        return (self.q.data or "")[:64] or None
+
+
+class AuditFilters(_ListForm):
+    action = StringField(filters=[_strip])
+
+    @property
+    def chosen_action(self) -> Optional[str]:
+        return (self.action.data or "")[:32] or None

@@ -121,6 +121,8 @@ def alerts() -> str:
 
 @review.post("/alerts/<int:alert_id>/acknowledge")
 def acknowledge(alert_id: int) -> Any:
+    if not forms.ActionForm().validate():
+        abort(400)
     user = current_user()
     if alert_store.acknowledge(alert_id, user.email):
         audit("acknowledge", f"alert={alert_id}")
@@ -138,10 +140,13 @@ def acknowledge(alert_id: int) -> Any:
 @review.post("/marks/<int:mark_id>/read")
 def mark_read(mark_id: int) -> Any:
     """A practitioner has read a message worth a look. Back to the first page, or to the conversation."""
+    form = forms.MarkReadForm()
+    if not form.validate():
+        abort(400)
     done = store.mark_read(mark_id, current_user().email, address=request.remote_addr)  # audited with it
     if done.result == store.NO_MARK:  # never was, or erased since the page was loaded
         return _problem("no_mark", 404)
-    if request.form.get("back") == "conversation" and done.conversation_id:
+    if form.back.data == "conversation" and done.conversation_id:
         target = url_for(".conversation", conversation_id=done.conversation_id)
     else:
         target = url_for(".alerts")
@@ -158,13 +163,9 @@ def mark_read(mark_id: int) -> Any:
 
 @review.get("/enquiries")
 def enquiries() -> str:
-    search = (request.args.get("q") or "").strip()[:64] or None
-    status = request.args.get("status") if request.args.get("status") in STATUS_WORDS else None
-    flag = request.args.get("flag") if request.args.get("flag") in FLAG_WORDS else None
-    try:
-        page = max(1, int(request.args.get("page") or 1))
-    except ValueError:
-        page = 1
+    form = forms.EnquiryFilters()
+    search, page = form.search, form.page_number
+    status, flag = form.chosen(form.status, STATUS_WORDS), form.chosen(form.flag, FLAG_WORDS)
     found = store.list_enquiries(search=search, status=status, flag=flag, page=page, per_page=PER_PAGE)
     return render_template("review/enquiries.html", found=found, search=search or "", status=status or "",
                            flag=flag or "", status_words=STATUS_WORDS, flag_words=FLAG_WORDS,
@@ -255,9 +256,10 @@ def _confirm(done: str, conversation_id: str, stage: str, index: int, **more: An
 
 @review.post("/conversations/<conversation_id>/<stage>/outcomes/<int:index>")
 def correct(conversation_id: str, stage: str, index: int) -> Any:
-    to_code = request.form.get("code", "")
-    if stage not in c.STAGES or to_code not in c.OUTCOME_CODES:
+    form = forms.CorrectForm()
+    if stage not in c.STAGES or not form.validate():
         abort(400)
+    to_code = form.code.data
     try:
         changed = store.recode(conversation_id, stage, index, to_code, current_user().email,
                                address=request.remote_addr)  # audited in the same transaction
@@ -268,7 +270,7 @@ def correct(conversation_id: str, stage: str, index: int) -> Any:
 
 @review.post("/conversations/<conversation_id>/<stage>/outcomes/<int:index>/not-a-wish")
 def not_a_wish(conversation_id: str, stage: str, index: int) -> Any:
-    if stage not in c.STAGES:
+    if stage not in c.STAGES or not forms.ActionForm().validate():
         abort(400)
     try:
         changed = store.set_aside(conversation_id, stage, index, current_user().email,
@@ -369,11 +371,8 @@ def report_chart() -> Any:
 @review.get("/audit")
 @manager_only
 def audit_log() -> str:
-    try:
-        page = max(1, int(request.args.get("page") or 1))
-    except ValueError:
-        page = 1
-    action = (request.args.get("action") or "").strip()[:32] or None
+    form = forms.AuditFilters()
+    page, action = form.page_number, form.chosen_action
     found = audit_store.list_events(page=page, per_page=50, action=action)
     return render_template("review/audit.html", found=found, action=action or "")
 
