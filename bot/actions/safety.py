@@ -12,9 +12,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
-from typing import Any, Dict, List, Optional, Text
+from typing import Dict, List, Optional
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -23,7 +23,6 @@ from bot.actions.common import (
     client_intent,
     contact_values,
     council_values,
-    in_thread,
     latest_intent,
     latest_text,
     message_id,
@@ -256,51 +255,3 @@ def respond_to_level(level: str, dispatcher: CollectingDispatcher, tracker: Trac
         return [SlotSet("detour", DETOUR_DANGER), SlotSet("team_told", told)]
     mark_message(tracker, c.MARK_POSSIBLE)
     return [SlotSet("detour", detour_for(level))]
-
-
-class ActionRespondToDanger(Action):
-    """Danger said outside a question: help first, then the stage resumes with `carry_on`."""
-
-    def name(self) -> Text:
-        return "action_respond_to_danger"
-
-    @in_thread
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
-        # The model said danger. The rules may say less: then it is a gentle check.
-        level = danger_level(tracker)
-        return respond_to_level(level if level in (CLEAR, POSSIBLE) else POSSIBLE, dispatcher, tracker)
-
-
-class ActionHumanContact(Action):
-    """Asking for a person outside a question: how to reach one, then offer to carry on."""
-
-    def name(self) -> Text:
-        return "action_human_contact"
-
-    @in_thread
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
-        events = respond_to_level(danger_level(tracker), dispatcher, tracker)
-        told = respond_to_human_request(dispatcher, tracker)
-        detours = [e.get("value") for e in events if e.get("name") == "detour"]
-        if not set(detours) & {DETOUR_CHECK, DETOUR_DANGER}:
-            events += [SlotSet("detour", DETOUR_HUMAN), SlotSet("team_told", told)]
-        return events
-
-
-class ActionAdvocateHelp(Action):
-    """"Can someone help me with this?" outside a question."""
-
-    def name(self) -> Text:
-        return "action_advocate_help"
-
-    @in_thread
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
-        events = respond_to_level(danger_level(tracker), dispatcher, tracker)
-        respond_to_advocate_request(dispatcher, tracker)
-        return events

@@ -10,7 +10,7 @@ from bot import constants as c
 from bot.actions import common
 from bot.actions.conversation import ActionStart
 from bot.actions.forms.outcomes import ValidateOutcomesForm
-from bot.actions.safety import ActionHumanContact, ActionRespondToDanger
+from bot.actions.help import ActionHumanContact, ActionRespondToDanger
 from bot.alerts import spool
 from bot.store import alerts, records
 from tests.actions.conftest import make_tracker, run_action, slot_events

@@ -1,4 +1,4 @@
-"""What every question does, whichever stage asks it.
+"""What every question does, whichever stage asks it: the pipeline of a turn.
 
 Each message that answers a question passes through one pipeline:
 danger first (help is given at once, and the answer is still kept), then the
@@ -6,13 +6,17 @@ answer itself, then repair (stop, explain, why, a person, skip, an advocate,
 changing an earlier wish), then a kind rephrase. The form never rejects a
 message, so the person is never dropped out of the conversation, and
 `requested_slot` always names the question being asked.
+
+The pipeline is here; the answers every stage shares are in shared_answers.py,
+repairs in repairs.py, changes to earlier answers in changes.py, and safe
+contact in contact.py (mixins of StageFormValidation).
 """
 
 from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from typing import Any, Dict, List, Optional, Text
+from typing import Dict, List, Optional, Text
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -22,17 +26,15 @@ from rasa_sdk.types import DomainDict
 
 from bot import constants as c
 from bot.actions.common import (
-    INTENT_ANSWERS,
     client_intent,
-    confident_intent,
-    contact_values,
     in_thread,
     latest_text,
     pressed,
-    stage_of,
-    visit_of,
 )
-from bot.actions.forms.contact import SafeContactMixin
+from bot.actions.forms.changes import ChangesMixin
+from bot.actions.forms.contact import SafeContactMixin, Updates
+from bot.actions.forms.repairs import REPAIRS_BEFORE_ANSWER, RepairsMixin
+from bot.actions.forms.shared_answers import SharedAnswersMixin
 from bot.actions.safety import (
     DETOUR_CHECK,
     DETOUR_DANGER,
@@ -41,30 +43,19 @@ from bot.actions.safety import (
     gave_danger_help,
     mark_message,
     read_by_the_learned_reader_alone,
-    respond_to_advocate_request,
     respond_to_danger,
     respond_to_human_request,
 )
-from bot.language.answers import recognise_answer
 from bot.language.danger import CLEAR, NONE, POSSIBLE, REVIEW
-from bot.language.outcomes import recognise_outcomes
 from bot.language.repair import change_of_earlier_answer, detect_repair, repair_anywhere
-from bot.language.safety_answers import ASK_AGAIN, read_safety_answer, reads_as_yes
+from bot.language.safety_answers import ASK_AGAIN, reads_as_yes
 from bot.language.wishes import carries_a_wish
-from bot.store import records
 
 logger = logging.getLogger(__name__)
 
-Updates = Dict[Text, Any]
 
 DONE = "done"  # a looping question (wishes, achieved) has nothing more to ask
-NOT_GIVEN = "not_given"  # skipped where the contract has no `declined` answer
 
-# Closed questions whose answer can be changed at the next question.
-CHANGEABLE = frozenset({c.FEELS_SAFE_NOW, c.WANTS_ADVOCATE, c.OUTCOME_ACHIEVED, *c.FEEDBACK_QUESTIONS})
-
-# The model alone may call a message a repair only when it is this short.
-MODEL_REPAIR_MAX_WORDS = 4
 # A closed question's answer this short, read as possible danger only by the learned reader, stands.
 ANSWER_MAX_WORDS = 6
 
@@ -76,17 +67,9 @@ DETOUR_QUESTIONS: Dict[Optional[Text], List[Text]] = {
     DETOUR_HUMAN: [*c.CONTACT_QUESTIONS, c.CARRY_ON],
 }
 
-# Questions about being safe: a typed answer is a yes only when it plainly is (bot/language/answers.py).
-SAFETY_QUESTIONS = frozenset({c.FEELS_SAFE_NOW, c.SAFETY_CHECK, c.FEEL_SAFE})
 
-# Repairs the rule-based detector may trust over an answer recogniser: a
-# person who says "no, I want to talk to a real person" wants a person.
-REPAIRS_BEFORE_ANSWER = frozenset(
-    {c.REPAIR_STOP, c.REPAIR_EXPLAIN, c.REPAIR_WHY, c.REPAIR_HUMAN, c.REPAIR_ADVOCATE}
-)
-
-
-class StageFormValidation(SafeContactMixin, FormValidationAction, ABC):
+class StageFormValidation(SharedAnswersMixin, ChangesMixin, RepairsMixin, SafeContactMixin,
+                          FormValidationAction, ABC):
     """Shared validation for the stage forms; subclasses answer their own questions."""
 
     @abstractmethod
@@ -190,7 +173,6 @@ class StageFormValidation(SafeContactMixin, FormValidationAction, ABC):
                 updates["detour"] = DETOUR_DANGER
             return updates
 
-    # The pipeline -------------------------------------------------------
 
     def understand(
         self, slot: Text, dispatcher: CollectingDispatcher, tracker: Tracker
@@ -302,264 +284,3 @@ class StageFormValidation(SafeContactMixin, FormValidationAction, ABC):
         if level != NONE:
             return {slot: None}  # the help or the gentle check comes instead of a rephrase
         return self.unclear(slot, dispatcher, tracker)
-
-    def unsafe_answer(self, slot: Text, tracker: Tracker) -> Dict[Text, Text]:
-        """Danger said in answer to "are you safe?" (or the gentle check) is a "no" to it, when still open."""
-        if slot not in (c.FEELS_SAFE_NOW, c.SAFETY_CHECK):
-            return {}
-        if c.FEELS_SAFE_NOW not in self.stage_questions(tracker):
-            return {}
-        if slot != c.FEELS_SAFE_NOW and tracker.get_slot(c.FEELS_SAFE_NOW):
-            return {}
-        return {c.FEELS_SAFE_NOW: c.NO}
-
-    def fill_feels_safe_now(self, value: Text, tracker: Tracker, asking: Text = c.SAFETY_CHECK) -> Updates:
-        """Save "do you feel safe right now?" when this stage asks it and it is still open.
-
-        (While it is the question being asked, its slot holds the person's words, not an answer.)
-        """
-        if c.FEELS_SAFE_NOW not in self.stage_questions(tracker):
-            return {}
-        if asking != c.FEELS_SAFE_NOW and tracker.get_slot(c.FEELS_SAFE_NOW):
-            return {}
-        records.save_answer(tracker.sender_id, stage_of(tracker), c.FEELS_SAFE_NOW, value)
-        return {c.FEELS_SAFE_NOW: value}
-
-    @staticmethod
-    def _is_plain_answer(slot: Text, text: Text) -> bool:
-        """A bare "no" or "stop for now" to carry_on is an answer, not a repair."""
-        return slot == c.CARRY_ON and recognise_answer(text, "carry_on") is not None
-
-    @staticmethod
-    def _intent_repair(tracker: Tracker, text: Text) -> Optional[Text]:
-        """The model's repair, for short messages only: a longer one says something of its own."""
-        if len(text.split()) > MODEL_REPAIR_MAX_WORDS:
-            return None
-        intent = confident_intent(tracker)
-        return intent if intent in c.REPAIRS else None
-
-    def closed_answer(self, slot: Text, text: Text, tracker: Tracker) -> Optional[Text]:
-        """A closed question's value: a pressed button's choice, else the recogniser, then a confident intent.
-
-        About being safe, a typed answer is a yes only when it plainly is: any
-        other "yes" (a hedge, a worry, sarcasm, a question back) is no answer,
-        and the gentle check follows (issue 15). The learned answer reader may
-        ask again what the rules read as "no" or "not sure", and read what they
-        cannot, but never makes a "yes" (bot/language/safety_answers.py). Only
-        the gentle check is asked again as itself (ASK_AGAIN); elsewhere asking
-        again is the gentle check.
-        """
-        kind = c.QUESTION_KIND[slot]
-        press = pressed(tracker)
-        if press is not None:
-            return press if press in c.ANSWER_KINDS[kind] else None
-        value = recognise_answer(text, kind)
-        if value is None:
-            intent = confident_intent(tracker)
-            value = INTENT_ANSWERS.get(kind, {}).get(intent or "")
-        if slot in SAFETY_QUESTIONS:
-            value = read_safety_answer(slot, text, value)
-            if value == ASK_AGAIN and slot != c.SAFETY_CHECK:
-                return None
-        return value
-
-    # Repairs --------------------------------------------------------------
-
-    def repair(
-        self, repair: Text, slot: Text, dispatcher: CollectingDispatcher, tracker: Tracker
-    ) -> Updates:
-        if repair == c.REPAIR_STOP:
-            if slot == c.SAFETY_CHECK:
-                # Stopping instead of saying they are safe: we cannot know, so safety first.
-                respond_to_danger(dispatcher, tracker)
-            return self.pause(slot, tracker)
-        if repair == c.REPAIR_EXPLAIN:
-            dispatcher.utter_message(response=f"utter_explain_{slot}")
-            return {slot: None}
-        if repair == c.REPAIR_WHY:
-            dispatcher.utter_message(response=f"utter_why_{slot}")
-            return {slot: None}
-        if repair == c.REPAIR_HUMAN:
-            told = respond_to_human_request(dispatcher, tracker)
-            if tracker.get_slot("detour") == DETOUR_DANGER or slot in c.CONTACT_QUESTIONS:
-                return {slot: None, "team_told": told}  # the danger detour goes on
-            return {slot: None, "detour": DETOUR_HUMAN, "team_told": told}
-        if repair == c.REPAIR_ADVOCATE:
-            respond_to_advocate_request(dispatcher, tracker)
-            if slot == c.WANTS_ADVOCATE:
-                records.save_answer(tracker.sender_id, stage_of(tracker), slot, c.YES)
-                return {slot: c.YES}
-            return {slot: None}
-        return self.decline(slot, dispatcher, tracker)
-
-    def pause(self, slot: Text, tracker: Tracker) -> Updates:
-        """Stopping is never a failure: keep everything, mark the record paused."""
-        records.set_status(tracker.sender_id, stage_of(tracker), c.STATUS_PAUSED)
-        return {slot: None, "stage_status": c.STATUS_PAUSED, "detour": None, c.CARRY_ON: None}
-
-    def decline(
-        self, slot: Text, dispatcher: CollectingDispatcher, tracker: Tracker
-    ) -> Updates:
-        """"I'd rather not say": recorded as declined where the contract allows it."""
-        if slot == c.SAFETY_CHECK:
-            return self.answer_safety_check(c.NOT_SURE, dispatcher, tracker) or {slot: None}
-        if slot in c.CONTACT_QUESTIONS:
-            return self.skip_contact(slot, dispatcher, tracker)
-        if slot == c.FEELS_SAFE_NOW:
-            return {slot: None, "detour": DETOUR_CHECK}  # not saying is not a yes: the gentle check
-        if slot in (c.CARRY_ON,):
-            return self.unclear(slot, dispatcher, tracker)
-        if slot == c.CONSENT_TO_TALK:
-            answered = self.answer(slot, c.NO, dispatcher, tracker)
-            return answered or {slot: None}
-        dispatcher.utter_message(response="utter_skip_ok")
-        return self.skip(slot, tracker)
-
-    def skip(self, slot: Text, tracker: Tracker) -> Updates:
-        """Move past a question without an answer; subclasses record `declined`."""
-        return {slot: NOT_GIVEN}
-
-    def unclear(
-        self, slot: Text, dispatcher: CollectingDispatcher, tracker: Tracker
-    ) -> Updates:
-        """Rephrase kindly; never the same fallback more than twice, then offer a person."""
-        count = int(tracker.get_slot("unclear_count") or 0) + 1
-        if count == 1:
-            dispatcher.utter_message(response="utter_unclear")
-        elif count == 2:
-            dispatcher.utter_message(response=f"utter_explain_{slot}")
-        else:
-            dispatcher.utter_message(response="utter_offer_human", **contact_values())
-            count = 0
-        return {slot: None, "unclear_count": count}
-
-    def changed_earlier_wish(
-        self, slot: Text, text: Text, dispatcher: CollectingDispatcher, tracker: Tracker
-    ) -> bool:
-        """"Actually I don't want him prosecuted", said at a later question.
-
-        Only in the outcomes stage: a review asks about wishes already agreed.
-        """
-        stage = stage_of(tracker)
-        if stage != c.STAGE_OUTCOMES or not tracker.get_slot("has_wishes"):
-            return False
-        recorded = {o.code for o in records.list_outcomes(tracker.sender_id, stage)}
-        dropped = [m.code for m in recognise_outcomes(text) if m.negated and m.code in recorded]
-        if not dropped:
-            return False
-        records.remove_outcomes(tracker.sender_id, stage, dropped)
-        dispatcher.utter_message(response="utter_wish_removed")
-        return True
-
-    def change_earlier_answer(
-        self, slot: Text, words: Text, dispatcher: CollectingDispatcher, tracker: Tracker
-    ) -> Optional[Updates]:
-        """"Actually, for the last one I meant partly": change the answer just before."""
-        order = self.stage_questions(tracker)
-        before = order[: order.index(slot)] if slot in order else []
-        previous = next(
-            (q for q in reversed(before) if q in CHANGEABLE and tracker.get_slot(q) is not None),
-            None,
-        )
-        cid, stage = tracker.sender_id, stage_of(tracker)
-        if slot == c.OUTCOME_ACHIEVED or previous == c.OUTCOME_ACHIEVED:
-            return self._change_achieved(slot, words, dispatcher, tracker)
-        if previous is None:
-            return None
-        value = recognise_answer(words, c.QUESTION_KIND[previous])
-        if value is None:
-            return None
-        records.save_answer(cid, stage, previous, value)
-        updates: Updates = {previous: value, slot: None}
-        updates.update(self.consequences(previous, value, dispatcher, tracker))
-        dispatcher.utter_message(response="utter_answer_changed")
-        return updates
-
-    def consequences(
-        self, question: Text, value: Text, dispatcher: CollectingDispatcher, tracker: Tracker
-    ) -> Updates:
-        """What an answer sets off, whether it is given now or changed later."""
-        if question == c.FEELS_SAFE_NOW and value == c.NO:
-            return {"detour": DETOUR_DANGER, "team_told": respond_to_danger(dispatcher, tracker)}
-        if question == c.WANTS_ADVOCATE and value == c.YES:
-            respond_to_advocate_request(dispatcher, tracker)
-        return {}
-
-    def _change_achieved(
-        self, slot: Text, words: Text, dispatcher: CollectingDispatcher, tracker: Tracker
-    ) -> Optional[Updates]:
-        """The wish asked about just before this question."""
-        cid = tracker.sender_id
-        codes = [o.code for o in records.list_outcomes(cid, c.STAGE_REVIEW)]
-        current = tracker.get_slot("current_outcome") if slot == c.OUTCOME_ACHIEVED else None
-        index = codes.index(current) if current in codes else len(codes)
-        value = recognise_answer(words, "achieved")
-        if index == 0 or value is None:
-            return None
-        records.set_achieved(cid, c.STAGE_REVIEW, codes[index - 1], value)
-        dispatcher.utter_message(response="utter_answer_changed")
-        return {slot: None}
-
-    # Shared answers ---------------------------------------------------------
-
-    def answer_carry_on(
-        self, text: Text, dispatcher: CollectingDispatcher, tracker: Tracker
-    ) -> Optional[Updates]:
-        value = self.closed_answer(c.CARRY_ON, text, tracker)
-        if value is None and pressed(tracker) is None and self.keeps_a_wish(text, dispatcher, tracker):
-            # A wish typed instead of "carry on": it is kept, and it means carry on.
-            return {c.CARRY_ON: None, "detour": None}
-        if value == c.YES:
-            dispatcher.utter_message(response="utter_carry_on_ok")
-            return {c.CARRY_ON: None, "detour": None}
-        if value == c.NO:
-            return self.pause(c.CARRY_ON, tracker)
-        return None
-
-    def keeps_a_wish(self, text: Text, dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
-        """Record the wishes a message carries in the outcomes stage (said at another question)."""
-        if stage_of(tracker) != c.STAGE_OUTCOMES or not carries_a_wish(text):
-            return False
-        wishes = [(m.code, m.own_words) for m in recognise_outcomes(text) if not m.negated]
-        added = records.add_outcomes(tracker.sender_id, stage_of(tracker), wishes, visit=visit_of(tracker))
-        dispatcher.utter_message(response="utter_wish_noted")
-        for code in added:
-            if code in c.MAY_NOT_BE_ACHIEVABLE:
-                dispatcher.utter_message(response=f"utter_may_not_happen_{code}")
-        return True
-
-    def answer_safety_check(
-        self, value: Text, dispatcher: CollectingDispatcher, tracker: Tracker
-    ) -> Optional[Updates]:
-        """The gentle check decides: "no" or "not sure" raises the flag and gives the help."""
-        updates: Updates = {c.SAFETY_CHECK: None, "detour": None}
-        updates.update(self.fill_feels_safe_now(value, tracker))
-        if value == c.YES:
-            dispatcher.utter_message(response="utter_check_safe_ok")
-            return updates
-        updates["team_told"] = respond_to_danger(dispatcher, tracker)
-        updates["detour"] = DETOUR_DANGER
-        return updates
-
-    def answer_consent(
-        self, text: Text, dispatcher: CollectingDispatcher, tracker: Tracker
-    ) -> Optional[Updates]:
-        value = self.closed_answer(c.CONSENT_TO_TALK, text, tracker)
-        if value is None:
-            return None
-        stage = stage_of(tracker)
-        records.save_answer(tracker.sender_id, stage, c.CONSENT_TO_TALK, value)
-        if value == c.NO:
-            records.set_status(tracker.sender_id, stage, c.STATUS_DECLINED)
-            return {c.CONSENT_TO_TALK: c.NO, "stage_status": c.STATUS_DECLINED}
-        if value == c.LATER:
-            return self.pause(c.CONSENT_TO_TALK, tracker)
-        return {c.CONSENT_TO_TALK: c.YES}
-
-    def answer_role(self, text: Text, tracker: Tracker) -> Optional[Updates]:
-        press = pressed(tracker)
-        role = (press if press in c.ROLES else None) if press is not None else recognise_answer(text, "role")
-        if role is None:
-            return None
-        records.save_answer(tracker.sender_id, stage_of(tracker), c.SPEAKER_ROLE, role)
-        return {c.SPEAKER_ROLE: role, "for_someone": role != c.ROLE_PERSON}

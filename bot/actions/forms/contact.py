@@ -37,7 +37,7 @@ from bot.store import records
 
 Updates = Dict[Text, Any]
 
-NOT_GIVEN = "not_given"
+NOT_GIVEN = "not_given"  # skipped where the contract has no `declined` answer
 UK = ZoneInfo("Europe/London")
 
 # What each button of a free-text question stands for (kept as the choice, never its title).
