@@ -26,15 +26,14 @@ so the actions read back a person's words only in the visit that wrote them.
 from __future__ import annotations
 
 import logging
-import re
 import secrets
 import threading
-import unicodedata
 from typing import Any, Dict, List, Optional, cast
 
 from flask import (
     Blueprint,
     Response,
+    abort,
     current_app,
     jsonify,
     redirect,
@@ -49,6 +48,7 @@ from bot import constants as c
 from bot.settings import Settings
 from bot.store import invitations as invitation_store
 from bot.web import csrf
+from bot.web.forms import MAX_CHARS, LeaveForm, MessageForm, StartForm, clean_text
 from bot.web.invitations import Invitation, InvitationError, read
 from bot.web.limits import Limiter, reads_as_danger
 from bot.web.rasa_client import RasaClient, RasaNotSaved, RasaUnavailable, Reply, Turn, opening_message
@@ -57,9 +57,7 @@ logger = logging.getLogger(__name__)
 
 chat = Blueprint("chat", __name__)
 
-MAX_CHARS = 2000
-# Control characters are not words: NUL and the like are dropped, line breaks and tabs kept.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+__all__ = ["MAX_CHARS", "chat", "clean_text"]  # the chat's words and their check live in bot/web/forms.py
 # A flag raised by the web app itself when Rasa cannot take a cry for help, and the error the
 # page then shows (it says the team is being told only when an alert channel is set up).
 _FLAG_FOR_PRESS = {
@@ -90,11 +88,6 @@ def _invitation(token: str) -> Invitation:
     return read(token, settings.secret_key, settings.invite_max_age_days)
 
 
-def clean_text(raw: str) -> str:
-    """The person's words as typed, less characters that are not text."""
-    return _CONTROL.sub("", unicodedata.normalize("NFC", raw)).strip()
-
-
 # --- pages without a conversation --------------------------------------------------------------
 
 
@@ -123,6 +116,8 @@ def invitation(token: str) -> Any:
 @chat.post("/start/<token>")
 def start(token: str) -> Any:
     """Start or resume the chat: a new visit, and a new session id (nothing carries over)."""
+    if not StartForm().validate():  # nothing but its CSRF token, which CSRFProtect has checked
+        abort(400)
     try:
         invite = _invitation(token)
     except InvitationError as problem:
@@ -202,18 +197,19 @@ def send() -> Any:
         if _wants_json():
             return _json_error("no_chat", 409)
         return render_template("problem.html", problem="no_chat"), 409
-    press = request.form.get("button", "")
-    if press:
-        return _pressed(press)
-    return _typed(request.form.get("message", ""))
+    form = MessageForm()
+    if form.button.data:
+        return _pressed(form.button.data)
+    return _typed(form)
 
 
-def _typed(raw: str) -> Any:
+def _typed(form: MessageForm) -> Any:
     """Words the person typed: always words. Over the rate limit, they are still read for danger."""
-    text = clean_text(raw)
-    error = "empty" if not text else ("too_long" if len(text) > MAX_CHARS else None)
-    if error:
-        return _failed(error, raw, 400)
+    raw = form.typed
+    form.validate()
+    if form.problem:
+        return _failed(form.problem, raw, 400)
+    text = str(form.message.data)
     if not _limiter().allow(session["cid"]) and not reads_as_danger(text):
         # The limiter stops floods, never help: a message that reads as danger goes through.
         return _failed("too_fast", raw, 429)
@@ -346,7 +342,7 @@ def leave() -> Any:
     if conversation_id:
         _note_quick_exit(str(conversation_id))
     session.clear()
-    if request.form.get("exit"):
+    if LeaveForm().exit.data:
         return redirect(_settings().exit_url, code=303)
     return "", 204
 

@@ -536,3 +536,18 @@ def test_msp_invite_prints_the_link_alone(record_db: str, tmp_path: Path) -> Non
     bad = subprocess.run([sys.executable, "-m", "bot.cli", "invite", "--enquiry", "bad ref!"], cwd=PROJECT_ROOT,
                          env=env, capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "enquiry reference" in bad.stderr
+
+
+@pytest.mark.parametrize("typed,problem", [("", "empty"), (" \x00 ", "empty"), ("x" * 2001, "too_long"),
+                                           ("hello\x00 there", None)])
+def test_the_message_form_gives_the_error_the_page_shows(web: Any, typed: str, problem: Optional[str]) -> None:
+    """The chat's error words come from the form's check of the cleaned words (bot/web/forms.py)."""
+    from bot.web.forms import MessageForm
+
+    app, _, _ = web
+    with app.test_request_context("/chat", method="POST", data={"message": typed}):
+        form = MessageForm()
+        form.validate()
+        assert form.problem == problem and form.typed == typed
+        if problem is None:
+            assert form.message.data == "hello there"
