@@ -42,12 +42,12 @@ The package has one computing module and a renderer per audience:
   plain Python, the reference the SQL is tested against.
 - `render`: the text table, the long CSV and the JSON dictionary.
 - `chart`: the matplotlib PNG, to a file or as bytes.
-- `cli`: `msp report` (arguments, compute, render, audit).
+
+`msp report` (arguments, compute, render, audit) is in `bot/cli/report.py`.
 
 No Rasa imports here: the report runs without the assistant.
 """
 
-from bot.report.cli import run_report
 from bot.report.compute import (
     ROLL_UP_RULE,
     Report,
@@ -66,5 +66,4 @@ __all__ = [
     "render_table",
     "report_to_dict",
     "roll_up_achieved",
-    "run_report",
 ]

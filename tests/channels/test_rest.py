@@ -713,14 +713,14 @@ def _typing(monkeypatch: pytest.MonkeyPatch, *lines: str) -> None:
 def test_msp_chat_sends_the_token_with_its_opening_and_signs_what_is_typed(
         monkeypatch: pytest.MonkeyPatch) -> None:
 
-    import bot.chat
+    import bot.cli.chat
     from bot.settings import load_settings
 
     recorder = _Recorder()
-    monkeypatch.setattr(bot.chat.requests, "post", recorder)
+    monkeypatch.setattr(bot.cli.chat.requests, "post", recorder)
     _typing(monkeypatch, "/restart", '/start{"enquiry_ref": "NR-9"}', "I want him to leave")
     settings = load_settings().copy(update={"rasa_auth_token": TOKEN, "token_generated": False, "web_channel_secret": SECRET})
-    assert bot.chat.run_chat(settings, "chat-1", '/start{"stage": "outcomes"}') == 0
+    assert bot.cli.chat.run_chat(settings, "chat-1", '/start{"stage": "outcomes"}') == 0
     assert [sent(c) for c in recorder.calls] == [
         {"sender": "chat-1", "message": '/start{"stage": "outcomes"}', "by": "token"},
         {"sender": "chat-1", "message": "/restart", "by": "signed"},
@@ -731,14 +731,14 @@ def test_msp_chat_sends_the_token_with_its_opening_and_signs_what_is_typed(
 
 def test_msp_chat_sends_a_button_number_as_its_title_and_a_press(monkeypatch: pytest.MonkeyPatch) -> None:
 
-    import bot.chat
+    import bot.cli.chat
     from bot.settings import load_settings
 
     recorder = _Recorder(buttons=[{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}])
-    monkeypatch.setattr(bot.chat.requests, "post", recorder)
+    monkeypatch.setattr(bot.cli.chat.requests, "post", recorder)
     _typing(monkeypatch, "2", "7")
     settings = load_settings().copy(update={"rasa_auth_token": TOKEN, "token_generated": False, "web_channel_secret": SECRET})
-    bot.chat.run_chat(settings, "chat-3", '/start{"stage": "outcomes"}')
+    bot.cli.chat.run_chat(settings, "chat-3", '/start{"stage": "outcomes"}')
     assert [sent(c) for c in recorder.calls][1:] == [
         {"sender": "chat-3", "message": "No", "metadata": {"press": "/deny"}, "by": "token"},
         {"sender": "chat-3", "message": "7", "by": "signed"},  # no such button: typed words
@@ -748,14 +748,14 @@ def test_msp_chat_sends_a_button_number_as_its_title_and_a_press(monkeypatch: py
 def test_msp_chat_without_the_servers_token_opens_with_a_signed_hello(monkeypatch: pytest.MonkeyPatch,
                                                                      capsys: pytest.CaptureFixture) -> None:
 
-    import bot.chat
+    import bot.cli.chat
     from bot.settings import load_settings
 
     recorder = _Recorder()
-    monkeypatch.setattr(bot.chat.requests, "post", recorder)
+    monkeypatch.setattr(bot.cli.chat.requests, "post", recorder)
     _typing(monkeypatch)
     settings = load_settings().copy(update={"rasa_auth_token": "made-up", "token_generated": True, "web_channel_secret": SECRET})
-    bot.chat.run_chat(settings, "chat-2", '/start{"stage": "review"}')
+    bot.cli.chat.run_chat(settings, "chat-2", '/start{"stage": "review"}')
     assert [sent(c) for c in recorder.calls] == [{"sender": "chat-2", "message": "hello", "by": "signed"}]
     assert "RASA_AUTH_TOKEN is not set" in capsys.readouterr().err
 
@@ -763,13 +763,13 @@ def test_msp_chat_without_the_servers_token_opens_with_a_signed_hello(monkeypatc
 def test_msp_chat_without_the_secret_says_so_and_sends_nothing(monkeypatch: pytest.MonkeyPatch,
                                                               capsys: pytest.CaptureFixture) -> None:
 
-    import bot.chat
+    import bot.cli.chat
     from bot.settings import load_settings
 
     recorder = _Recorder()
-    monkeypatch.setattr(bot.chat.requests, "post", recorder)
+    monkeypatch.setattr(bot.cli.chat.requests, "post", recorder)
     settings = load_settings().copy(update={"rasa_auth_token": TOKEN, "token_generated": False, "web_channel_secret": ""})
-    assert bot.chat.run_chat(settings, "chat-4", '/start{"stage": "review"}') == 1
+    assert bot.cli.chat.run_chat(settings, "chat-4", '/start{"stage": "review"}') == 1
     assert recorder.calls == []
     assert "WEB_CHANNEL_SECRET is not set" in capsys.readouterr().err
 

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot import constants as c
-from bot.cli import main
+from bot.cli.main import main
 from bot.store import demo, export, records
 from bot.store.db import session_scope
 from bot.store.models import Alert, AuditEvent, Conversation, Correction, Outcome

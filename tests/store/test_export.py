@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import event, select, update
 
 from bot import constants as c
-from bot.cli import main
+from bot.cli.main import main
 from bot.store import alerts, db, export, records, workspace
 from bot.store.db import session_scope
 from bot.store.models import AuditEvent, Conversation, Mark

@@ -13,7 +13,8 @@ from typing import Any, List
 import pytest
 import sqlalchemy as sa
 
-from bot import cli, cli_keys
+from bot.cli import keys as cli_keys
+from bot.cli import main as cli
 from bot.settings import replace_env_value
 from bot.store import audit, crypto, records, rotation
 from bot.store.db import get_engine

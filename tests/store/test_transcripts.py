@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import cli
 from bot import constants as c
+from bot.cli import main as cli
 from bot.store import transcripts
 from bot.store.transcripts import Opening, answer_turn, read_transcript
 from tests.privacy_data import make_tracker

@@ -1,4 +1,4 @@
-"""`msp report`: arguments in, figures counted in the database, rendered, audited."""
+"""`msp report`: arguments in, figures counted in the database (bot/report/), rendered, audited."""
 
 from __future__ import annotations
 

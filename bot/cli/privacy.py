@@ -15,7 +15,7 @@ import getpass
 import sys
 from typing import Any
 
-from bot.cli_args import iso_date
+from bot.cli.args import iso_date
 
 
 def cmd_erase(args: argparse.Namespace) -> int:

@@ -9,7 +9,7 @@ from typing import Any, List
 
 import pytest
 
-from bot import cli
+from bot.cli import main as cli
 from bot.report.compute import compute_report_between
 from bot.store import audit, records
 from tests.privacy_data import event_senders, make_enquiry, make_tracker, set_last_activity

@@ -9,7 +9,7 @@ from typing import Any, List
 
 import pytest
 
-from bot import cli
+from bot.cli import main as cli
 from bot.store import audit, users
 
 PASSWORD = "kettle-sunflower-march"

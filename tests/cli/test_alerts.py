@@ -10,8 +10,9 @@ from typing import Any, List
 import pytest
 from sqlalchemy import select
 
-from bot import cli
 from bot import constants as c
+from bot.cli import main as cli
+from bot.cli import serve
 from bot.store import alerts, records
 from bot.store.db import session_scope
 from bot.store.models import AuditEvent, utcnow
@@ -127,7 +128,7 @@ def test_serve_warns_once_when_no_alert_channel_is_set(
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'records.db'}")
     monkeypatch.setattr(bot.runner, "Services", _Services)
-    monkeypatch.setattr(cli.signal, "signal", lambda *_: None)  # keep pytest's own handlers
+    monkeypatch.setattr(serve.signal, "signal", lambda *_: None)  # keep pytest's own handlers
     assert cli.main(["serve"]) == 1
     err = capsys.readouterr().err
     warnings = [line for line in err.splitlines() if line.startswith("Warning: no duty alert channel")]
@@ -153,7 +154,7 @@ def test_serve_says_when_escalation_has_nowhere_to_go(
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'records.db'}")
     monkeypatch.setattr(bot.runner, "Services", _Services)
-    monkeypatch.setattr(cli.signal, "signal", lambda *_: None)  # keep pytest's own handlers
+    monkeypatch.setattr(serve.signal, "signal", lambda *_: None)  # keep pytest's own handlers
     assert cli.main(["serve"]) == 1
     err = capsys.readouterr().err
     warnings = [line for line in err.splitlines() if line.startswith("Warning: no out-of-hours channel")]

@@ -1,8 +1,9 @@
-"""Argument types shared by the `msp` sub-commands (`bot/cli.py` and the `bot/cli_*.py` it adds)."""
+"""What the `msp` sub-commands share: argument types, and the audit line of who ran a command."""
 
 from __future__ import annotations
 
 import argparse
+import getpass
 from datetime import datetime
 
 
@@ -12,3 +13,10 @@ def iso_date(value: str) -> datetime:
         return datetime.strptime(value, "%Y-%m-%d")
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-04-01") from exc
+
+
+def audit(action: str, detail: str) -> None:
+    """Record in the audit log that the operating-system user ran `action`."""
+    from bot.store import records
+
+    records.record_audit(getpass.getuser(), action, detail)
