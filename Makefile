@@ -25,7 +25,8 @@ READER_INPUTS := $(shell find data/nlu data/readers tests/data/tuning tests/data
 	tests/data/heldout_v4 tests/data/heldout_v5 tests/data/heldout_v6 tests/data/heldout_v7 tests/data/heldout_v8 -type f -name '*.yml' 2>/dev/null) \
 	tests/data/danger_heldout.yml tests/data/outcomes_heldout.yml tests/data/heldout_safety_answers_v1.yml \
 	$(wildcard bot/language/train_readers.py bot/language/train_answers.py bot/language/training_data.py bot/language/lexical.py \
-	bot/language/embedding.py bot/language/danger_kinds.py bot/language/patterns/danger_kinds.yml)
+	bot/language/embedding.py bot/language/danger_kinds.py bot/language/patterns/danger_kinds.yml \
+	bot/language/danger.py bot/language/danger_rules.py bot/language/patterns/danger.yml)
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONPATH := $(CURDIR)
