@@ -12,7 +12,8 @@ from typing import Any, Dict, FrozenSet, List, Sequence, Tuple
 from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
-from bot.language.matching import build_matcher, lemma_set, load_patterns
+from bot.language.matching import build_matcher, lemma_set
+from bot.language.rule_files import DangerFile, load_rules
 
 DANGER = "danger"
 SELF_HARM = "self_harm"
@@ -86,32 +87,29 @@ _PATTERN_CUES = ("past_long_ago", "past_recent", "idiom", "safe_now")
 
 @functools.lru_cache(maxsize=1)
 def _rules() -> _Rules:
-    """Read and compile the pattern file once per process."""
-    data = load_patterns(PATTERNS_FILE)
-    macros = {name: [str(w) for w in words] for name, words in (data.get("words") or {}).items()}
+    """Read, check and compile the pattern file once per process."""
+    spec = load_rules(PATTERNS_FILE, DangerFile)
+    macros = spec.words
     groups = tuple(
         _Group(
-            name=g["name"],
-            kind=g["kind"],
-            tier=g["tier"],
-            patterns=tuple(g["patterns"]),
-            now_makes_clear=bool(g.get("now_makes_clear")),
-            negation_inside=bool(g.get("negation_inside")),
-            visit_cancels=bool(g.get("visit_cancels")),
-            story_cancels=bool(g.get("story_cancels")),
-            not_before=_words(g.get("not_before") or ()),
-            big_number=bool(g.get("big_number")),
-            needs=_words(g.get("needs") or ()),
-            fear=bool(g.get("fear")),
-            firm=bool(g.get("firm")),
-            not_after=_words(g.get("not_after") or (), lemmas=False),
+            name=g.name,
+            kind=g.kind,
+            tier=g.tier,
+            patterns=tuple(g.patterns),
+            now_makes_clear=g.now_makes_clear,
+            negation_inside=g.negation_inside,
+            visit_cancels=g.visit_cancels,
+            story_cancels=g.story_cancels,
+            not_before=_words(g.not_before),
+            big_number=g.big_number,
+            needs=_words(g.needs),
+            fear=g.fear,
+            firm=g.firm,
+            not_after=_words(g.not_after, lemmas=False),
         )
-        for g in data["groups"]
+        for g in spec.groups
     )
-    for group in groups:
-        if group.kind not in (DANGER, SELF_HARM) or group.tier not in (CLEAR, POSSIBLE):
-            raise ValueError(f"{PATTERNS_FILE.name}: bad kind or tier in group {group.name!r}")
-    cues = data["cues"]
+    cues: Dict[str, Any] = spec.cues.dict()
     negations = {str(w) for w in cues["negation"]} | {"n't", "cannot", "can't", "won't", "don't", "nobody"}
     keyed = {f"{gi}:{pi}": [pattern] for gi, g in enumerate(groups) for pi, pattern in enumerate(g.patterns)}
     negating = {
@@ -127,8 +125,8 @@ def _rules() -> _Rules:
         past_recent=build_matcher({"RECENT": cues["past_recent"]}, macros),
         idioms=build_matcher({"IDIOM": cues["idiom"]}, macros),
         safe_now=build_matcher({"SAFE": cues["safe_now"]}, macros),
-        cry_words=_words(data["cries"]["words"]),
-        cry_core=_words(data["cries"]["core"]),
+        cry_words=_words(spec.cries.words),
+        cry_core=_words(spec.cries.core),
         cues={
             name: _words(values, lemmas=name in _LEMMA_CUES)
             for name, values in cues.items()

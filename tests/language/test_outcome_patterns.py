@@ -37,7 +37,7 @@ def test_every_code_has_named_groups() -> None:
 def test_a_typo_in_a_group_option_is_an_error() -> None:
     with pytest.raises(ValueError, match="unknown option"):
         outcomes._group({"name": "x", "code": FEEL_SAFER, "patterns": ["safe"], "weka": True}, {})
-    with pytest.raises(ValueError, match="bad code"):
+    with pytest.raises(ValueError, match="unknown code"):
         outcomes._group({"name": "x", "code": "feel_safe", "patterns": ["safe"]}, {})
 
 
