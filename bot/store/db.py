@@ -6,6 +6,7 @@ database (tests use a throw-away one); the schema comes from Alembic.
 
 from __future__ import annotations
 
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Dict, Iterator, Optional
@@ -15,6 +16,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 _engines: Dict[str, Engine] = {}
+_engines_lock = threading.Lock()  # page views in threads ask for the same URL at the same time
 _factory: Optional[sessionmaker] = None
 _url: Optional[str] = None
 
@@ -29,7 +31,14 @@ def _enable_sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[n
 
 
 def get_engine(url: str) -> Engine:
-    """One engine per URL for the life of the process (engines pool connections)."""
+    """One engine per URL for the life of the process (engines pool connections; building one is slow).
+
+    The records database and the tracker store (read by `bot/store/events.py`) share this cache."""
+    with _engines_lock:
+        return _engines.get(url) or _new_engine(url)
+
+
+def _new_engine(url: str) -> Engine:
     if url not in _engines:
         parsed = make_url(url)
         # hide_parameters: a failed statement's error (and so a log or traceback) never holds its values.
@@ -45,9 +54,25 @@ def get_engine(url: str) -> Engine:
     return _engines[url]
 
 
+def dispose(url: str) -> None:
+    """Close the pooled connections of `url`'s engine and forget it (the next `get_engine` builds anew)."""
+    with _engines_lock:
+        engine = _engines.pop(url, None)
+    if engine is not None:
+        engine.dispose()
+
+
+def dispose_all() -> None:
+    """Every cached engine disposed and forgotten (the records database's and the tracker store's)."""
+    for url in list(_engines):
+        dispose(url)
+
+
 def configure(url: str) -> None:
-    """Point the session factory at `url`."""
+    """Point the session factory at `url`; the engine of the database it pointed at before is disposed."""
     global _factory, _url
+    if _url is not None and _url != url:
+        dispose(_url)
     _factory = sessionmaker(bind=get_engine(url), future=True, expire_on_commit=False)
     _url = url
 

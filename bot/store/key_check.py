@@ -11,8 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import inspect, select, text
+from sqlalchemy import select, text
 
+from bot.store import events
 from bot.store.crypto import PREFIX, EncryptionKeyProblem, decrypt, encrypt, usable_keys
 from bot.store.db import get_engine
 from bot.store.models import KeyCheck
@@ -39,13 +40,7 @@ def check_records(engine: Any) -> None:
 def check_tracker(engine: Any) -> None:
     """Rasa's tracker store: one encrypted event opens with the keys (when there is one)."""
     keys = usable_keys()
-    if not inspect(engine).has_table("events"):
-        return
-    with engine.connect() as connection:
-        sample = connection.execute(
-            text("SELECT data FROM events WHERE data LIKE :p ORDER BY id DESC LIMIT 1"), {"p": PREFIX + "%"}
-        ).scalar()
-    decrypt(sample, keys)
+    decrypt(events.newest_with_prefix(engine, PREFIX), keys)
 
 
 def check_keys(settings: Any) -> None:

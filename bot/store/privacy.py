@@ -8,8 +8,8 @@ erase page call these.
   records (`conversations`, their `outcomes` and `corrections`), their
   `alerts` and `alert_attempts`, the `invitations`, and the Rasa tracker
   store's events for those conversation ids (a separate database,
-  TRACKER_STORE_URL; its `events` table is reflected, as
-  bot/store/transcripts.py does, and a missing table is nothing to erase).
+  TRACKER_STORE_URL; its `events` table is read and written through
+  bot/store/events.py, and a missing table is nothing to erase).
   One audit entry records who did it, with the reference, the conversation
   ids and counts, never content. The audit log keeps all its entries: they
   hold references, ids, actors and times only.
@@ -29,68 +29,32 @@ fails, running the same command again finds everything that is left.
 from __future__ import annotations
 
 import calendar
-from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, timezone
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple, TypeVar
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
-from sqlalchemy import MetaData, Table, and_, case, create_engine, delete, func, literal, or_, select, update
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import NoSuchTableError
+from sqlalchemy import Table, and_, case, delete, func, literal, or_, select, update
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
-from sqlalchemy.pool import NullPool
 
 from bot.store import audit as audit_log
+from bot.store import events as tracker_events
 from bot.store.db import session_scope
 from bot.store.models import Alert, AlertAttempt, Conversation, Correction, Invitation, Mark, Outcome, utcnow
 from bot.store.records import add_audit
 
-# Conversations per retention batch (one commit each), and ids per IN (...) list.
+# Conversations per retention batch (one commit each).
 DEFAULT_BATCH = 500
-IN_CHUNK = 500
-
-T = TypeVar("T")
 
 
 class ErasureRefused(ValueError):
     """The request names nothing, or both things, or would touch another enquiry."""
 
 
-# --- the tracker store ---------------------------------------------------------------------------
+# --- the tracker store (its events table: bot/store/events.py) ------------------------------------
 
 
-@contextmanager
-def _tracker_events(tracker_store_url: str) -> Iterator[Tuple[Optional[Table], Engine]]:
-    """Rasa's `events` table, reflected (None when the tracker store has no such table yet)."""
-    engine = create_engine(tracker_store_url, future=True, poolclass=NullPool)
-    try:
-        try:
-            events: Optional[Table] = Table("events", MetaData(), autoload_with=engine)
-        except NoSuchTableError:
-            events = None
-        yield events, engine
-    finally:
-        engine.dispose()
-
-
-def _chunks(items: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
-
-
-def _count_events(connection: Connection, events: Table, sender_ids: Sequence[str]) -> int:
-    total = 0
-    for chunk in _chunks(sender_ids):
-        total += int(connection.execute(
-            select(func.count()).select_from(events).where(events.c.sender_id.in_(chunk))).scalar_one())
-    return total
-
-
-def _delete_events(connection: Connection, events: Table, sender_ids: Sequence[str]) -> int:
-    removed = 0
-    for chunk in _chunks(sender_ids):
-        removed += int(connection.execute(delete(events).where(events.c.sender_id.in_(chunk))).rowcount or 0)
-    return removed
+_chunks = tracker_events.chunks
 
 
 def _tracker_url(tracker_store_url: Optional[str]) -> str:
@@ -249,11 +213,11 @@ def plan_erasure(enquiry_ref: Optional[str] = None, conversation_id: Optional[st
     ref, cid = _target(enquiry_ref, conversation_id)
     with session_scope() as session:
         scope = _scope(session, ref, cid)
-        with _tracker_events(_tracker_url(tracker_store_url)) as (events, engine):
+        with tracker_events.opened(_tracker_url(tracker_store_url)) as (events, engine):
             found = 0
             if events is not None and scope.conversation_ids:
                 with engine.connect() as connection:
-                    found = _count_events(connection, events, scope.conversation_ids)
+                    found = tracker_events.count_for(connection, events, scope.conversation_ids)
         return _result(session, scope, found)
 
 
@@ -282,10 +246,10 @@ def erase(enquiry_ref: Optional[str] = None, conversation_id: Optional[str] = No
         counted = _result(session, scope, 0)
         # 1. The chat itself, in the tracker store (its own database, committed first: see the module's note).
         tracker_removed = 0
-        with _tracker_events(_tracker_url(tracker_store_url)) as (events, engine):
+        with tracker_events.opened(_tracker_url(tracker_store_url)) as (events, engine):
             if events is not None and scope.conversation_ids:
                 with engine.begin() as connection:
-                    tracker_removed = _delete_events(connection, events, scope.conversation_ids)
+                    tracker_removed = tracker_events.delete_for(connection, events, scope.conversation_ids)
         # 2. The records, children first (the foreign keys would cascade; this does not depend on it).
         _delete_in(session, AlertAttempt.__table__, AlertAttempt.alert_id, scope.alert_ids)
         _delete_in(session, Alert.__table__, Alert.id, scope.alert_ids)
@@ -396,7 +360,7 @@ def apply_retention(now: Optional[datetime] = None, months: Optional[int] = None
     totals = {"conversations": 0, "outcomes": 0, "comments": 0, "tracker_events": 0, "batches": 0}
     problem: Optional[str] = None
     try:
-        with _tracker_events(_tracker_url(tracker_store_url)) as (events, engine):
+        with tracker_events.opened(_tracker_url(tracker_store_url)) as (events, engine):
             last = 0
             while True:
                 done, last = _retention_batch(events, engine, cutoff, last, batch)
@@ -440,7 +404,7 @@ def _retention_batch(events: Optional[Table], engine: Engine, cutoff: datetime, 
         if events is not None:
             with engine.begin() as connection:
                 gone = [cid for cid in cids if cid not in kept]
-                done["tracker_events"] = _delete_events(connection, events, gone)
+                done["tracker_events"] = tracker_events.delete_for(connection, events, gone)
         removed = session.execute(update(out).where(_in(out.c.conversation_pk, pks)).values(own_words=""))
         done["outcomes"] = int(removed.rowcount or 0)
         # updated_at is set to itself: its onupdate would move the record into another report period.
@@ -461,9 +425,7 @@ def _sweep_tracker(events: Table, engine: Engine, cutoff: datetime, batch: int) 
     """
     conv = Conversation.__table__
     with engine.connect() as connection:
-        senders = [str(s) for s in connection.execute(
-            select(events.c.sender_id).group_by(events.c.sender_id)
-            .having(func.max(events.c.timestamp) < _epoch(cutoff))).scalars()]
+        senders = tracker_events.idle_senders(connection, events, _epoch(cutoff))
     removed = 0
     for chunk in _chunks(senders, batch):
         with session_scope() as session:
@@ -471,7 +433,7 @@ def _sweep_tracker(events: Table, engine: Engine, cutoff: datetime, batch: int) 
                 _in(conv.c.conversation_id, chunk),
                 or_(conv.c.updated_at >= cutoff, conv.c.words_removed_at.is_(None)))).scalars())
         with engine.begin() as connection:
-            removed += _delete_events(connection, events, [s for s in chunk if s not in kept])
+            removed += tracker_events.delete_for(connection, events, [s for s in chunk if s not in kept])
     return removed
 
 

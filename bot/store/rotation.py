@@ -24,7 +24,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tupl
 import sqlalchemy as sa
 from cryptography.fernet import InvalidToken
 
-from bot.store import crypto
+from bot.store import crypto, events
 
 # (table, id column, secret column): what holds the person's words, or the key check.
 RECORD_COLUMNS: Tuple[Tuple[str, str, str], ...] = (
@@ -35,7 +35,7 @@ RECORD_COLUMNS: Tuple[Tuple[str, str, str], ...] = (
     ("conversations", "id", "contact_if_missed"),
     ("key_check", "id", "canary"),
 )
-TRACKER_COLUMNS: Tuple[Tuple[str, str, str], ...] = (("events", "id", "data"),)
+TRACKER_COLUMNS: Tuple[Tuple[str, str, str], ...] = events.ROTATED  # Rasa's events table (store/events.py)
 
 DEFAULT_BATCH = 500
 

@@ -1,9 +1,10 @@
 """Read a whole conversation back from Rasa's SQL tracker store, turn by turn.
 
-Plain SQLAlchemy over the tracker store's `events` table (reflected, not
-re-declared), so a practitioner's tool needs neither Rasa nor a model loaded.
-One engine per tracker store URL is kept for the life of the process (the
-workspace reads a transcript on every conversation page).
+The rows come from the tracker store's `events` table through
+`bot/store/events.py` (reflected, not re-declared), so a practitioner's tool
+needs neither Rasa nor a model loaded. One engine per tracker store URL is kept
+for the life of the process (`bot.store.db.get_engine`: the workspace reads a
+transcript on every conversation page).
 
 A turn says how the person's message came: typed words, a button pressed
 (the web app marks a press in the message's metadata, and the text is the
@@ -15,18 +16,13 @@ conversation (its stage, role and enquiry, never shown as raw text).
 from __future__ import annotations
 
 import json
-import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Dict, Iterable, List, Optional, Sequence
 
-from sqlalchemy import MetaData, Table, create_engine, select
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import NoSuchTableError
-
 from bot import constants as c
 from bot.commands import is_client_command
-from bot.store import crypto
+from bot.store import crypto, events
 
 START = "/start"
 
@@ -59,34 +55,8 @@ class Turn:
         return self.at.strftime("%Y-%m-%dT%H:%M:%SZ") if self.at else ""
 
 
-_engines: Dict[str, Engine] = {}
-_engines_lock = threading.Lock()
-
-
-def _engine(url: str) -> Engine:
-    """One engine per URL, made once and kept (engines pool connections; building one is slow)."""
-    with _engines_lock:
-        engine = _engines.get(url)
-        if engine is None:
-            engine = create_engine(url, future=True, pool_pre_ping=True, hide_parameters=True)
-            _engines[url] = engine
-        return engine
-
-
 def read_transcript(tracker_store_url: str, conversation_id: str) -> List[Turn]:
-    engine = _engine(tracker_store_url)
-    try:
-        events = Table("events", MetaData(), autoload_with=engine)
-    except NoSuchTableError:
-        return []
-    query = (
-        select(events.c.type_name, events.c.timestamp, events.c.data)
-        .where(events.c.sender_id == conversation_id)
-        .order_by(events.c.id)
-    )
-    with engine.connect() as connection:
-        rows = list(connection.execute(query))
-    return list(_turns((type_name, timestamp, data) for type_name, timestamp, data in rows))
+    return list(_turns(events.conversation_rows(tracker_store_url, conversation_id)))
 
 
 def _turns(rows: Iterable[Any]) -> Iterable[Turn]:

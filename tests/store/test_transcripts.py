@@ -9,7 +9,7 @@ import pytest
 
 from bot import constants as c
 from bot.cli import main as cli
-from bot.store import transcripts
+from bot.store import db
 from bot.store.transcripts import Opening, answer_turn, read_transcript
 from tests.privacy_data import make_tracker
 from tests.tracker_events import add_events, asked, replied, said
@@ -75,12 +75,27 @@ def test_answer_turn_finds_the_answer_to_a_question(tracker: str) -> None:
 
 
 def test_one_engine_per_tracker_store(tracker: str, tmp_path: Path) -> None:
-    transcripts._engines.pop(tracker, None)
+    db.dispose(tracker)
     read_transcript(tracker, "conv-1")
-    engine = transcripts._engines[tracker]
+    engine = db.get_engine(tracker)
     read_transcript(tracker, "nobody")
-    assert transcripts._engines[tracker] is engine
+    assert db.get_engine(tracker) is engine, "two reads share one engine"
     assert read_transcript(f"sqlite:///{tmp_path / 'no-tracker.db'}", "conv-1") == []
+
+
+def test_reconfiguring_disposes_the_engine_it_leaves(tmp_path: Path) -> None:
+    before = db.configured_url()
+    first, second = f"sqlite:///{tmp_path / 'a.db'}", f"sqlite:///{tmp_path / 'b.db'}"
+    try:
+        db.configure(first)
+        engine = db.get_engine(first)
+        db.configure(second)
+        assert db.get_engine(first) is not engine, "the engine left behind was disposed and forgotten"
+        db.dispose(first)
+    finally:
+        if before:
+            db.configure(before)
+        db.dispose(second)
 
 
 def test_msp_transcript_prints_a_press_by_its_title(record_db: str, tracker: str,
