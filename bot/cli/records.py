@@ -63,7 +63,8 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
     from sqlalchemy.engine import make_url
     from tqdm import tqdm
 
-    from bot.store import db, demo
+    from bot.cli import demo
+    from bot.store import db
     from bot.store.migrate import upgrade
 
     url = db.configured_url() or load_settings().database_url

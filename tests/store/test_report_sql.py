@@ -16,8 +16,9 @@ import pytest
 from sqlalchemy import update
 
 from bot import constants as c
+from bot.cli import demo
 from bot.report import compute_report, compute_report_between, report_to_dict
-from bot.store import demo, records, workspace
+from bot.store import records, workspace
 from bot.store.db import session_scope
 from bot.store.models import Conversation, Outcome
 from tests.test_report import EXPECTED, hand_built, rec

@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy import func, select
 
 from bot import constants as c
+from bot.cli import demo
 from bot.cli.main import main
-from bot.store import demo, export, records
+from bot.store import export, records
 from bot.store.db import session_scope
 from bot.store.models import Alert, AuditEvent, Conversation, Correction, Outcome
 
