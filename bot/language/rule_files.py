@@ -1,4 +1,4 @@
-"""The rule files' schemas, and the one loader that checks them (patterns/danger.yml, patterns/outcomes.yml).
+"""The rule files' schemas, and the one loader that checks them (patterns/danger.yml, outcomes.yml, answers.yml).
 
 The files are reviewed by practitioners, so a typo must never pass silently:
 every key is declared here (pydantic models, extra keys forbidden), and a
@@ -10,11 +10,11 @@ outcome_rules.py) compile what these models hold.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Dict, List, Literal, Tuple, Type, TypeVar
+from typing import Dict, List, Literal, Optional, Tuple, Type, TypeVar
 
 from pydantic import BaseModel, ValidationError, validator
 
-from bot.constants import OUTCOME_CODES
+from bot.constants import ANSWER_KINDS, OUTCOME_CODES
 from bot.language.matching import load_patterns
 
 Words = List[str]
@@ -152,6 +152,43 @@ class OutcomeFile(_Strict):
     @validator("never_negated")
     def _known_never(cls, values: List[str]) -> List[str]:  # noqa: N805
         return _codes(values)
+
+
+# --- patterns/answers.yml --------------------------------------------------------------------------
+
+class AnswerRule(_Strict):
+    value: Optional[str]  # null: unclear on purpose, ask again
+    patterns: Words
+
+
+class AnswerPhrases(_Strict):
+    nothing_more: Words
+    not_sure: Words
+    fillers: Words
+    not_sure_fillers: Words  # beside `fillers`
+
+
+class AnswerFile(_Strict):
+    blocks: Dict[str, Words]
+    kinds: Dict[str, List[AnswerRule]]
+    phrases: AnswerPhrases
+
+    @validator("kinds")
+    def _known_kinds(cls, kinds: Dict[str, List[AnswerRule]]) -> Dict[str, List[AnswerRule]]:  # noqa: N805
+        if set(kinds) != set(ANSWER_KINDS):
+            raise ValueError(f"the kinds must be exactly {sorted(ANSWER_KINDS)}")
+        for kind, rules in kinds.items():
+            wrong = [r.value for r in rules if r.value is not None and r.value not in ANSWER_KINDS[kind]]
+            if wrong:
+                raise ValueError(f"{kind} takes no value {wrong}")
+        return kinds
+
+
+class PlainYesFile(_Strict):
+    """patterns/plain_yes.yml: the only typed answers taken as "yes, I am safe"."""
+
+    plain_yes: Words
+    fillers: Words
 
 
 # --- the loader ------------------------------------------------------------------------------------
