@@ -339,12 +339,6 @@ def _recently(doc: Doc, start: int, end: int) -> bool:
     return doc[end - 1].lower_ == "ago" and end >= 2 and _cue(doc[end - 2], "short_times")
 
 
-def detect_danger(text: str) -> Optional[DangerSignal]:
-    """The first sign of clear danger or self-harm in the message, or None."""
-    reading = assess_danger(text)
-    return reading.first if reading.level == CLEAR else None
-
-
 def decide(reading: DangerReading, intent: Optional[str], confidence: float, learned: Any = None) -> str:
     """The running decision: clear, possible, review or none.
 

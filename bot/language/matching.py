@@ -27,7 +27,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 import yaml
 from spacy.matcher import Matcher
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc
 
 from bot.language.nlp import get_nlp
 from bot.language.normalise import normalise
@@ -257,12 +257,6 @@ def match_spans(matcher: Matcher, doc: Doc) -> List[Tuple[str, int, int]]:
 def lemmas(doc_or_span: Iterable) -> List[str]:  # type: ignore[type-arg]
     """Lemmas of a Doc or Span as a list (handy for cue checks)."""
     return [t.lemma_ for t in doc_or_span]
-
-
-def span_text(doc: Doc, start: int, end: int) -> str:
-    """Text of doc[start:end] without trailing whitespace."""
-    span: Span = doc[start:end]
-    return span.text.strip()
 
 
 @functools.lru_cache(maxsize=None)

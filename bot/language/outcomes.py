@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Sequence, Tuple
 
 from spacy.tokens import Doc
 
@@ -242,8 +242,3 @@ def tells_only_a_story(text: str) -> bool:
     clauses, raw = _read(text)
     told = [c for c in clauses if not c.talk]
     return bool(told) and not raw and all(c.statement for c in told)
-
-
-def outcome_rule_names(code: Optional[str] = None) -> List[str]:
-    """Names of the pattern groups (for a code, or all): for reviewers and tests."""
-    return [g.name for g in _rules().groups if code is None or g.code == code]

@@ -99,10 +99,6 @@ class Readers:
 
     # --- features ----------------------------------------------------------------------------
 
-    def vector(self, text: str) -> np.ndarray:
-        """The message's sentence vector: computed once per text, whoever asks (danger, wishes, a benchmark)."""
-        return self.vectors([text])[0]
-
     def vectors(self, texts: Sequence[str]) -> np.ndarray:
         """Sentence vectors for several texts: those not yet seen are embedded in one run."""
         if not texts:

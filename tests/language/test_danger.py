@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 import pytest
 import yaml
@@ -31,7 +31,6 @@ from bot.language.danger import (
     DangerSignal,
     assess_danger,
     decide,
-    detect_danger,
 )
 from bot.language.matching import load_patterns
 from tests.language import danger_tuning
@@ -179,6 +178,12 @@ def test_the_model_alone_asks_the_gentle_check() -> None:
     assert decide(nothing, "danger", 0.99) == POSSIBLE
     assert decide(nothing, "danger", 0.2) == NONE
     assert decide(nothing, "affirm", 0.99) == NONE
+
+
+def detect_danger(text: str) -> Optional[DangerSignal]:
+    """The first sign of clear danger or self-harm in the message, or None."""
+    reading = assess_danger(text)
+    return reading.first if reading.level == CLEAR else None
 
 
 def test_detect_danger_gives_only_clear_signals() -> None:

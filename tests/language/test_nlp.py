@@ -2,13 +2,12 @@
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import spacy
 
 from bot.language import nlp as nlp_module
-from bot.language.danger import detect_danger
+from bot.language.danger import assess_danger
 from bot.language.nlp import build_nlp, get_nlp, save_pipeline
 from bot.language.outcomes import recognise_outcomes
 
@@ -47,11 +46,15 @@ def test_runs_as_a_module(tmp_path: Path) -> None:
     assert spacy.load(str(target))("went")[0].lemma_ == "go"
 
 
-def test_recognisers_are_fast_after_first_call() -> None:
+def test_the_rules_are_compiled_once_per_process() -> None:
+    """Speed is measured by benchmarks (make benchmark); here, that the rules are built once and reused."""
+    from bot.language import danger_rules, outcome_rules
+
     recognise_outcomes("warm up")
-    detect_danger("warm up")
-    start = time.perf_counter()
-    for _ in range(50):
+    assess_danger("warm up")
+    built = (outcome_rules._rules.cache_info().misses, danger_rules._rules.cache_info().misses)
+    for _ in range(5):
         recognise_outcomes("I want him to stay away and I want to be kept informed")
-        detect_danger("he said he'll kill me")
-    assert time.perf_counter() - start < 2.0
+        assess_danger("he said he'll kill me")
+    assert (outcome_rules._rules.cache_info().misses, danger_rules._rules.cache_info().misses) == built
+    assert built[0] <= 1 and built[1] <= 1

@@ -1,6 +1,6 @@
 """The outcome patterns file (bot/language/patterns/outcomes.yml) and the engine rules that read it."""
 
-from typing import List
+from typing import List, Optional
 
 import pytest
 
@@ -19,12 +19,17 @@ from bot.constants import (
     SOMETHING_ELSE,
 )
 from bot.language import outcomes
-from bot.language.outcomes import expresses_no_wish, outcome_rule_names, recognise_outcomes, unplaced_wish
+from bot.language.outcomes import expresses_no_wish, recognise_outcomes, unplaced_wish
 from bot.language.wishes import read_wishes
 
 
 def codes(text: str) -> List[str]:
     return [m.code for m in recognise_outcomes(text) if not m.negated]
+
+
+def outcome_rule_names(code: Optional[str] = None) -> List[str]:
+    """Names of the pattern groups (for a code, or all)."""
+    return [g.name for g in outcomes._rules().groups if code is None or g.code == code]
 
 
 def test_every_code_has_named_groups() -> None:
