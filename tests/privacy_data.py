@@ -18,7 +18,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import sqlalchemy as sa
 
 from bot import constants as c
-from bot.store import alerts, crypto, invitations, records, workspace
+from bot.store import alerts, corrections, crypto, invitations, records
 
 EVENTS = "events"
 
@@ -102,7 +102,7 @@ def make_enquiry(tracker_url: str, label: str, at: Optional[datetime] = None) ->
     alert = records.set_flag(outcomes_id, c.STAGE_OUTCOMES, c.FLAG_URGENT_SAFETY, ("webhook",))
     assert alert is not None
     alerts.record_delivery(alert, ("webhook",), {"webhook": "HTTP 503"})
-    workspace.recode(outcomes_id, c.STAGE_OUTCOMES, 0, c.PROTECT_MYSELF, "worker@example.org")
+    corrections.recode(outcomes_id, c.STAGE_OUTCOMES, 0, c.PROTECT_MYSELF, "worker@example.org")
 
     records.start_conversation(review_id, c.STAGE_REVIEW, ref, c.ROLE_PERSON)
     records.copy_outcomes_for_review(review_id, ref)

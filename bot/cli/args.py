@@ -17,6 +17,6 @@ def iso_date(value: str) -> datetime:
 
 def audit(action: str, detail: str) -> None:
     """Record in the audit log that the operating-system user ran `action`."""
-    from bot.store import records
+    from bot.store import audit as audit_log
 
-    records.record_audit(getpass.getuser(), action, detail)
+    audit_log.record(getpass.getuser(), action, detail)

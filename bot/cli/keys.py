@@ -20,7 +20,7 @@ def _tracker_engine(url: str) -> Optional[Any]:
 
 
 def cmd_rotate_key(args: argparse.Namespace) -> int:
-    from bot.store import crypto, records, rotation
+    from bot.store import audit, crypto, rotation
     from bot.store.db import get_engine
     from bot.store.migrate import upgrade
 
@@ -36,7 +36,7 @@ def cmd_rotate_key(args: argparse.Namespace) -> int:
                   "Set it yourself, the new key first, then restart the services:\n"
                   f"MSP_ENCRYPTION_KEYS={joined}", file=sys.stderr)
             return 2
-        records.record_audit(getpass.getuser(), "rotate-key", f"new key added; keys={len(keys) + 1}")
+        audit.record(getpass.getuser(), "rotate-key", f"new key added; keys={len(keys) + 1}")
         print("A new key is first in MSP_ENCRYPTION_KEYS in .env; the old ones stay after it.\n"
               "Next: restart the services (they then write under the new key), then run `msp rotate-key`.")
         return 0
@@ -60,7 +60,7 @@ def cmd_rotate_key(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return 2
         removed = len(keys) - 1
-        records.record_audit(getpass.getuser(), "rotate-key", f"old keys forgotten; keys_removed={removed}")
+        audit.record(getpass.getuser(), "rotate-key", f"old keys forgotten; keys_removed={removed}")
         print(f"Everything is under the newest key, and the {removed} older key(s) were taken out of .env.\n"
               "Restart the services so they stop using the old keys.")
         return 0
@@ -74,8 +74,8 @@ def cmd_rotate_key(args: argparse.Namespace) -> int:
                                  progress=progress if args.verbose else None)
     for column in result.columns:
         print(f"  {column.where}: {column.examined} looked at, {column.rewritten} re-encrypted")
-    records.record_audit(getpass.getuser(), "rotate-key",
-                         f"re-encrypted={result.rewritten} looked_at={result.examined} keys={len(keys)}")
+    audit.record(getpass.getuser(), "rotate-key",
+                 f"re-encrypted={result.rewritten} looked_at={result.examined} keys={len(keys)}")
     left = rotation.left_in_all(records_engine, tracker_engine, keys)
     if left:
         print(f"{left} values are still under an older key (written while this ran by a service "

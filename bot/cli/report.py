@@ -20,7 +20,7 @@ def _day(moment: Optional[datetime]) -> Optional[str]:
 
 def run_report(args: argparse.Namespace) -> int:
     """`msp report`: figures for --from .. --to (both days included)."""
-    from bot.store import records as store
+    from bot.store import audit
 
     date_from: Optional[datetime] = getattr(args, "date_from", None)
     date_to: Optional[datetime] = getattr(args, "date_to", None)
@@ -40,7 +40,7 @@ def run_report(args: argparse.Namespace) -> int:
         period_from=_day(date_from),
         period_to=_day(date_to),
     )
-    store.record_audit(
+    audit.record(
         getpass.getuser(),
         "report",
         f"format={fmt} from={_day(date_from) or '*'} to={_day(date_to) or '*'} "

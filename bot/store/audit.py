@@ -1,6 +1,7 @@
 """The audit log: who read, exported, changed or signed in, when and from where.
 
-Append-only. This module can add an entry and read entries; it has no way to
+Append-only. This module can add an entry (`record` in its own unit of work,
+`add_audit` inside the caller's) and read entries; it has no way to
 change or remove one, and the database refuses that too (triggers, migration
 0004). An entry holds references, ids, actors and times, never a person's
 words: the detail is for "enquiry=NR-2026-0042 format=csv", not for what
@@ -14,6 +15,7 @@ from datetime import datetime
 from typing import List, Optional
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from bot.store.db import session_scope
 from bot.store.models import AuditEvent
@@ -50,16 +52,27 @@ class AuditPage:
 
 
 def record(actor: str, action: str, detail: str, address: Optional[str] = None) -> None:
-    """Add one entry, in its own unit of work."""
+    """Add one entry, in its own unit of work. Who did what, and from where (an IP address, for the
+    workspace). Never a person's words."""
     with session_scope() as session:
-        session.add(
-            AuditEvent(
-                actor=(actor or "-")[:ACTOR_MAX],
-                action=action[:ACTION_MAX],
-                detail=detail[:DETAIL_MAX] if detail else detail,
-                address=address[:ADDRESS_MAX] if address else None,
-            )
+        add_audit(session, actor, action, detail, address)
+
+
+def add_audit(
+    session: Session, actor: str, action: str, detail: str, address: Optional[str] = None
+) -> None:
+    """An audit entry inside the caller's transaction: it stands or falls with what it records.
+
+    Cut to the columns' widths as `record` cuts them, so an audit never fails on length.
+    """
+    session.add(
+        AuditEvent(
+            actor=(actor or "-")[:ACTOR_MAX],
+            action=action[:ACTION_MAX],
+            detail=detail[:DETAIL_MAX] if detail else detail,
+            address=address[:ADDRESS_MAX] if address else None,
         )
+    )
 
 
 def list_events(page: int = 1, per_page: int = 50, action: Optional[str] = None,

@@ -39,9 +39,9 @@ from sqlalchemy.orm import Session
 
 from bot.store import audit as audit_log
 from bot.store import events as tracker_events
+from bot.store.audit import add_audit
 from bot.store.db import session_scope
 from bot.store.models import Alert, AlertAttempt, Conversation, Correction, Invitation, Mark, Outcome, utcnow
-from bot.store.records import add_audit
 
 # Conversations per retention batch (one commit each).
 DEFAULT_BATCH = 500

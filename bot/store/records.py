@@ -2,7 +2,8 @@
 
 Every answer is written the moment it is given, keyed by conversation id and
 stage, so calling any of these twice leaves the same record (a retried action
-or a crash loses nothing and duplicates nothing).
+or a crash loses nothing and duplicates nothing). A mark's row is written by
+`marks.py`, an audit entry by `audit.py`.
 """
 
 from __future__ import annotations
@@ -16,10 +17,13 @@ from sqlalchemy.orm import Session, selectinload
 
 from bot import constants as c
 from bot.store import alerts as alert_store
-from bot.store import audit as audit_log
+
+# add_audit is audit.py's; it stays importable from here for bot/store/users.py.
+from bot.store.audit import add_audit  # noqa: F401
 from bot.store.db import session_scope
 from bot.store.export import contracts, iter_records
-from bot.store.models import AuditEvent, Conversation, Mark, Outcome, utcnow
+from bot.store.marks import MarkSpec, add_mark_in
+from bot.store.models import Conversation, Outcome, utcnow
 
 # Columns an answer may be written to, so a slot name can never reach SQL unchecked.
 ANSWER_COLUMNS = frozenset(
@@ -130,7 +134,7 @@ def set_flag(
     channels: Sequence[str] = (),
     raised_at: Optional[datetime] = None,
     message_id: Optional[str] = None,
-    mark: Optional["MarkSpec"] = None,
+    mark: Optional[MarkSpec] = None,
     answers: Optional[Dict[str, str]] = None,
 ) -> Optional[int]:
     """Raise a flag for the practitioner. Flags are never lowered by the assistant.
@@ -159,7 +163,7 @@ def set_flag(
         setattr(conversation, flag, True)
         _touch(conversation)
         if mark is not None:
-            _add_mark(session, conversation, mark, message_id)
+            add_mark_in(session, conversation, mark, message_id)
         if flag not in c.ALERT_KINDS:
             return None
         # Lock the conversation row (PostgreSQL; SQLite serialises writers anyway) so that two
@@ -347,33 +351,6 @@ def save_contact_answer(conversation_id: str, stage: str, question: str, value: 
         _touch(conversation)
 
 
-@dataclass(frozen=True)
-class MarkSpec:
-    """Why a message was marked: its tier, the kind of danger, the rule or score, the reader's version."""
-
-    tier: str
-    kind: str
-    reader_version: str
-    reason: Optional[str] = None
-
-
-def _add_mark(
-    session: Session, conversation: Conversation, mark: MarkSpec, message_id: Optional[str]
-) -> None:
-    if mark.tier not in c.MARK_TIERS:
-        raise ValueError(f"not a mark tier: {mark.tier}")
-    if message_id is not None:
-        existing = session.execute(
-            select(Mark.id).where(Mark.conversation_pk == conversation.id, Mark.message_id == message_id,
-                                  Mark.tier == mark.tier)
-        ).scalar()
-        if existing is not None:
-            return
-    session.add(Mark(conversation_pk=conversation.id, at=utcnow(), tier=mark.tier, kind=mark.kind[:32],
-                     reason=(mark.reason or None) and mark.reason[:128], message_id=message_id,
-                     reader_version=mark.reader_version[:32]))
-
-
 def add_mark(
     conversation_id: str,
     stage: str,
@@ -386,30 +363,8 @@ def add_mark(
     """A message the danger reader marked, and why (never its words). One per message and tier."""
     with session_scope() as session:
         conversation = _get_or_create(session, conversation_id, stage)
-        _add_mark(session, conversation, MarkSpec(tier, kind, reader_version, reason), message_id)
+        add_mark_in(session, conversation, MarkSpec(tier, kind, reader_version, reason), message_id)
         _touch(conversation)
-
-
-def add_audit(
-    session: Session, actor: str, action: str, detail: str, address: Optional[str] = None
-) -> None:
-    """An audit entry inside the caller's transaction: it stands or falls with what it records.
-
-    Cut to the columns' widths as `audit.record` cuts them, so an audit never fails on length.
-    """
-    session.add(
-        AuditEvent(
-            actor=(actor or "-")[: audit_log.ACTOR_MAX],
-            action=action[: audit_log.ACTION_MAX],
-            detail=detail[: audit_log.DETAIL_MAX] if detail else detail,
-            address=address[: audit_log.ADDRESS_MAX] if address else None,
-        )
-    )
-
-
-def record_audit(actor: str, action: str, detail: str, *, address: Optional[str] = None) -> None:
-    """Who did what, and from where (an IP address, for the workspace). Never a person's words."""
-    audit_log.record(actor, action, detail, address=address)
 
 
 def export_records(

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import DBAPIError
 
-from bot.store import audit, records
+from bot.store import audit
 from bot.store.db import session_scope
 from bot.store.models import AuditEvent
 
@@ -32,9 +32,9 @@ def test_long_values_are_cut_to_fit_rather_than_lost(record_db: str) -> None:
     assert len(entry.actor) == 255 and len(entry.action) == 32 and len(entry.address or "") == 64
 
 
-def test_record_audit_keeps_its_signature_and_takes_an_address(record_db: str) -> None:
-    records.record_audit("someone", "export", "format=csv")
-    records.record_audit("someone", "export", "format=json", address="192.0.2.7")
+def test_record_keeps_its_signature_and_takes_an_address(record_db: str) -> None:
+    audit.record("someone", "export", "format=csv")
+    audit.record("someone", "export", "format=json", address="192.0.2.7")
     assert [(e.detail, e.address) for e in audit.list_events().items] == [("format=json", "192.0.2.7"),
                                                                           ("format=csv", None)]
 

@@ -18,7 +18,7 @@ from sqlalchemy import update
 from bot import constants as c
 from bot.cli import demo
 from bot.report import compute_report, compute_report_between, report_to_dict
-from bot.store import records, workspace
+from bot.store import corrections, records
 from bot.store.db import session_scope
 from bot.store.models import Conversation, Outcome
 from tests.test_report import EXPECTED, hand_built, rec
@@ -96,8 +96,8 @@ def test_sql_does_not_count_wishes_taken_away(store: str) -> None:
     before = compute_report_between()
     assert (before.outcome_codes[c.SOMETHING_ELSE], before.outcomes_achieved["fully"]) == (1, 1)
     assert before.outcomes_achieved["partially"] == 1
-    workspace.set_aside("o", c.STAGE_OUTCOMES, 1, "sw@example.org")
-    workspace.set_aside("r", c.STAGE_REVIEW, 1, "sw@example.org")
+    corrections.set_aside("o", c.STAGE_OUTCOMES, 1, "sw@example.org")
+    corrections.set_aside("r", c.STAGE_REVIEW, 1, "sw@example.org")
     with session_scope() as session:  # taken away by the person in a later conversation
         session.execute(update(Outcome).where(Outcome.code == c.BE_INVOLVED).values(
             withdrawn_at=NOW, withdrawn_in="r3", withdrawn_reason=c.WITHDRAWN_BY_PERSON))
@@ -149,7 +149,7 @@ def test_sql_equals_a_brute_force_count_on_a_seeded_database(store: str) -> None
         if record["outcomes"]:
             taken = {o["code"] for o in record["outcomes"]}
             free = next(code for code in c.OUTCOME_CODES if code not in taken)
-            workspace.recode(cid, c.STAGE_OUTCOMES, 0, free, "sw@example.org")
+            corrections.recode(cid, c.STAGE_OUTCOMES, 0, free, "sw@example.org")
     _both_ways()
     for start, end in ((NOW - timedelta(days=365), None), (None, NOW - timedelta(days=400)),
                        (NOW - timedelta(days=900), NOW - timedelta(days=300))):

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 
 from bot import constants as c
 from bot.report import compute_report_between
-from bot.store import alerts, records, workspace
+from bot.store import alerts, attention, corrections, records, workspace
 from bot.store.db import session_scope
 from bot.store.models import Alert, AuditEvent, Conversation, Correction, Mark, Outcome, utcnow
 
@@ -134,8 +134,8 @@ def _audits() -> List[AuditEvent]:
 
 def correct_code(conversation_id: str, stage: str, outcome_index: int, to_code: str, by: str,
                  address: Optional[str] = None) -> Dict[str, Any]:
-    """What a correction in the workspace does (`workspace.recode`), then the record as it now is."""
-    workspace.recode(conversation_id, stage, outcome_index, to_code, by, address)
+    """What a correction in the workspace does (`corrections.recode`), then the record as it now is."""
+    corrections.recode(conversation_id, stage, outcome_index, to_code, by, address)
     record = records.get_record(conversation_id, stage)
     assert record is not None
     return record
@@ -213,14 +213,14 @@ def test_open_alerts_oldest_first_with_the_wait(store: str) -> None:
                             .values(raised_at=utcnow() - timedelta(hours=hours)))
     alerts.acknowledge(third, "duty@example.org")
 
-    found = workspace.open_alerts()
+    found = attention.open_alerts()
     assert [a.id for a in found] == [first, second]
     assert [(a.kind, a.conversation_id, a.enquiry_ref, a.delivery) for a in found] == [
         (c.FLAG_URGENT_SAFETY, "conv-a", None, c.DELIVERY_RETRYING),
         (c.FLAG_WANTS_HUMAN_CONTACT, "conv-b", "NR-2", c.DELIVERY_NO_CHANNEL)]
     assert 5 * 3600 <= found[0].waited_s < 5 * 3600 + 60
     assert 2 * 3600 <= found[1].waited_s < 2 * 3600 + 60
-    assert [a.id for a in workspace.open_alerts(limit=1)] == [second]  # a cut keeps the newest
+    assert [a.id for a in attention.open_alerts(limit=1)] == [second]  # a cut keeps the newest
 
 
 def test_two_wishes_may_share_a_code(store: str) -> None:
@@ -228,7 +228,7 @@ def test_two_wishes_may_share_a_code(store: str) -> None:
     record = correct_code("conv-1", S, 1, c.FEEL_SAFER, "sw@example.org")
     assert [(o["code"], o["own_words"]) for o in record["outcomes"]] == [
         (c.FEEL_SAFER, "for it to stop"), (c.FEEL_SAFER, "to be told")]
-    assert workspace.recode("conv-1", S, 1, c.FEEL_SAFER, "sw@example.org") is False  # already so
+    assert corrections.recode("conv-1", S, 1, c.FEEL_SAFER, "sw@example.org") is False  # already so
     assert compute_report_between().outcome_codes[c.FEEL_SAFER] == 1  # one enquiry wished for it
 
 
@@ -250,7 +250,7 @@ def test_not_a_wish_sets_the_wish_aside_and_keeps_it(store: str) -> None:
     assert before is not None
     assert compute_report_between().outcome_codes[c.SOMETHING_ELSE] == 1
 
-    assert workspace.set_aside("conv-1", S, 0, "sw@example.org", address="10.0.0.7") is True
+    assert corrections.set_aside("conv-1", S, 0, "sw@example.org", address="10.0.0.7") is True
     junk, kept = _wish_rows("conv-1")
     assert (junk.code, junk.own_words) == (c.SOMETHING_ELSE, "hello is this working"), "never deleted"
     assert junk.withdrawn_at is not None and junk.withdrawn_in is None
@@ -276,12 +276,12 @@ def test_not_a_wish_sets_the_wish_aside_and_keeps_it(store: str) -> None:
     assert (aside.index, aside.own_words, aside.set_aside_by) == (0, "hello is this working", "sw@example.org")
 
     # Twice changes nothing; a wish set aside has no code to correct.
-    assert workspace.set_aside("conv-1", S, 0, "sw@example.org") is False
+    assert corrections.set_aside("conv-1", S, 0, "sw@example.org") is False
     with pytest.raises(ValueError, match="taken away"):
-        workspace.recode("conv-1", S, 0, c.FEEL_SAFER, "sw@example.org")
+        corrections.recode("conv-1", S, 0, c.FEEL_SAFER, "sw@example.org")
     assert len([a for a in _audits() if a.action == "not_a_wish"]) == 1
     with pytest.raises(ValueError, match="no wish 5"):
-        workspace.set_aside("conv-1", S, 5, "sw@example.org")
+        corrections.set_aside("conv-1", S, 5, "sw@example.org")
 
 
 def test_conversation_page_has_marks_alerts_and_safe_contact(store: str) -> None:
@@ -323,7 +323,7 @@ def test_open_alerts_name_the_message_and_say_when_safe_contact_answers_exist(st
         session.execute(update(Alert).where(Alert.id == first).values(message_id="m-9"))
         session.execute(update(Conversation).where(Conversation.conversation_id == "conv-b")
                         .values(contact_when="mornings"))
-    found = {a.id: a for a in workspace.open_alerts()}
+    found = {a.id: a for a in attention.open_alerts()}
     assert (found[first].message_id, found[first].safe_contact) == ("m-9", False)
     assert (found[second].message_id, found[second].safe_contact) == (None, True)
     assert found[first].reason == c.ALERT_REASON_FIRST
@@ -332,12 +332,12 @@ def test_open_alerts_name_the_message_and_say_when_safe_contact_answers_exist(st
 def test_alert_state_says_whether_an_alert_exists_and_who_acknowledged_it(store: str) -> None:
     alert_id = records.set_flag("conv-a", S, c.FLAG_URGENT_SAFETY, ("webhook",))
     assert alert_id is not None
-    state = workspace.alert_state(alert_id)
+    state = attention.alert_state(alert_id)
     assert state is not None and state.acknowledged_by is None
     alerts.acknowledge(alert_id, "duty@example.org")
-    state = workspace.alert_state(alert_id)
+    state = attention.alert_state(alert_id)
     assert state is not None and state.acknowledged_by == "duty@example.org" and state.acknowledged_at
-    assert workspace.alert_state(alert_id + 1000) is None
+    assert attention.alert_state(alert_id + 1000) is None
 
 
 # --- "worth a look" ----------------------------------------------------------------------------
@@ -366,26 +366,26 @@ def _mark_id(message_id: str) -> int:
 
 def test_marks_to_read_are_the_unread_review_marks_newest_first_without_words(store: str) -> None:
     _marked()
-    found = workspace.marks_to_read()
+    found = attention.marks_to_read()
     assert [(m.conversation_id, m.message_id) for m in found] == [("conv-2", "m-4"), ("conv-1", "m-1")]
     last = found[1]
     assert (last.id, last.enquiry_ref, last.stage, last.at, last.kind, last.reason, last.reader_version) == (
         _mark_id("m-1"), "NR-1", S, T0 + timedelta(minutes=1), "scam_in_progress",
         "reader p 0.41, scam_in_progress", "readers-7")
     assert "pension" not in repr(found), "never the person's words"
-    assert workspace.count_marks_to_read() == 2
-    assert [m.message_id for m in workspace.marks_to_read(limit=1)] == ["m-4"]
+    assert attention.count_marks_to_read() == 2
+    assert [m.message_id for m in attention.marks_to_read(limit=1)] == ["m-4"]
 
 
 def test_mark_read_keeps_who_and_when_and_is_audited(store: str) -> None:
     _marked()
     mark_id = _mark_id("m-1")
-    done = workspace.mark_read(mark_id, "pat@example.org", address="10.0.0.7")
+    done = attention.mark_read(mark_id, "pat@example.org", address="10.0.0.7")
     assert (done.result, done.enquiry_ref, done.conversation_id, done.message_id, done.read_by) == (
-        workspace.MARK_READ, "NR-1", "conv-1", "m-1", "pat@example.org")
+        attention.MARK_READ, "NR-1", "conv-1", "m-1", "pat@example.org")
     assert done.read_at is not None
-    assert [m.message_id for m in workspace.marks_to_read()] == ["m-4"]
-    assert workspace.count_marks_to_read() == 1
+    assert [m.message_id for m in attention.marks_to_read()] == ["m-4"]
+    assert attention.count_marks_to_read() == 1
     (audit,) = [a for a in _audits() if a.action == "mark_read"]
     assert (audit.actor, audit.address) == ("pat@example.org", "10.0.0.7")
     assert audit.detail == f"mark={mark_id} conversation=conv-1 stage={S} message=m-1"
@@ -396,14 +396,14 @@ def test_mark_read_keeps_who_and_when_and_is_audited(store: str) -> None:
         mark_id, "pat@example.org", done.read_at, "readers-7")
     assert read["m-2"].read_by is None and read["m-2"].read_at is None
 
-    again = workspace.mark_read(mark_id, "sam@example.org")
+    again = attention.mark_read(mark_id, "sam@example.org")
     assert (again.result, again.read_by, again.read_at, again.enquiry_ref) == (
-        workspace.MARK_ALREADY_READ, "pat@example.org", done.read_at, "NR-1")
-    missing = workspace.mark_read(mark_id + 1000, "pat@example.org")
-    assert (missing.result, missing.conversation_id) == (workspace.NO_MARK, None)
+        attention.MARK_ALREADY_READ, "pat@example.org", done.read_at, "NR-1")
+    missing = attention.mark_read(mark_id + 1000, "pat@example.org")
+    assert (missing.result, missing.conversation_id) == (attention.NO_MARK, None)
     assert len([a for a in _audits() if a.action == "mark_read"]) == 1, "only what changed is audited"
     with pytest.raises(ValueError, match="who read it"):
-        workspace.mark_read(_mark_id("m-4"), "")
+        attention.mark_read(_mark_id("m-4"), "")
 
 
 def test_mark_read_and_its_audit_stand_or_fall_together(store: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -412,7 +412,7 @@ def test_mark_read_and_its_audit_stand_or_fall_together(store: str, monkeypatch:
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("audit log unavailable")
 
-    monkeypatch.setattr(workspace, "add_audit", broken)
+    monkeypatch.setattr(attention, "add_audit", broken)
     with pytest.raises(RuntimeError):
-        workspace.mark_read(_mark_id("m-4"), "pat@example.org")
-    assert workspace.count_marks_to_read() == 2, "no audit, no change"
+        attention.mark_read(_mark_id("m-4"), "pat@example.org")
+    assert attention.count_marks_to_read() == 2, "no audit, no change"

@@ -32,6 +32,7 @@ from bot.report import export as export_text
 from bot.report import render as labels
 from bot.settings import Settings
 from bot.store import alerts as alert_store
+from bot.store import attention, corrections
 from bot.store import audit as audit_store
 from bot.store import invitations as invitation_store
 from bot.store import workspace as store
@@ -112,10 +113,10 @@ def waited(seconds: float) -> str:
 
 @review.get("/")
 def alerts() -> str:
-    found = store.open_alerts()
-    to_read = store.marks_to_read(limit=MARKS_SHOWN)
+    found = attention.open_alerts()
+    to_read = attention.marks_to_read(limit=MARKS_SHOWN)
     return render_template("review/alerts.html", alerts=found, waited=waited, reason_words=REASON_WORDS,
-                           to_read=to_read, to_read_count=store.count_marks_to_read(),
+                           to_read=to_read, to_read_count=attention.count_marks_to_read(),
                            kind_words=KIND_WORDS)
 
 
@@ -126,10 +127,10 @@ def acknowledge(alert_id: int) -> Any:
     user = current_user()
     if alert_store.acknowledge(alert_id, user.email):
         audit("acknowledge", f"alert={alert_id}")
-        state = store.alert_state(alert_id)
+        state = attention.alert_state(alert_id)
         _notify({"done": "acknowledged", "enquiry": state.enquiry_ref if state else None})
         return redirect(url_for(".alerts"), code=303)
-    state = store.alert_state(alert_id)
+    state = attention.alert_state(alert_id)
     if state is None:  # never was, or erased since the page was loaded
         return _problem("no_alert", 404)
     _notify({"done": "already_acknowledged", "enquiry": state.enquiry_ref, "by": state.acknowledged_by,
@@ -143,14 +144,14 @@ def mark_read(mark_id: int) -> Any:
     form = forms.MarkReadForm()
     if not form.validate():
         abort(400)
-    done = store.mark_read(mark_id, current_user().email, address=request.remote_addr)  # audited with it
-    if done.result == store.NO_MARK:  # never was, or erased since the page was loaded
+    done = attention.mark_read(mark_id, current_user().email, address=request.remote_addr)  # audited with it
+    if done.result == attention.NO_MARK:  # never was, or erased since the page was loaded
         return _problem("no_mark", 404)
     if form.back.data == "conversation" and done.conversation_id:
         target = url_for(".conversation", conversation_id=done.conversation_id)
     else:
         target = url_for(".alerts")
-    if done.result == store.MARK_READ:
+    if done.result == attention.MARK_READ:
         _notify({"done": "mark_read", "enquiry": done.enquiry_ref})
     else:
         _notify({"done": "mark_already_read", "enquiry": done.enquiry_ref, "by": done.read_by,
@@ -261,8 +262,8 @@ def correct(conversation_id: str, stage: str, index: int) -> Any:
         abort(400)
     to_code = form.code.data
     try:
-        changed = store.recode(conversation_id, stage, index, to_code, current_user().email,
-                               address=request.remote_addr)  # audited in the same transaction
+        changed = corrections.recode(conversation_id, stage, index, to_code, current_user().email,
+                                     address=request.remote_addr)  # audited in the same transaction
     except ValueError:
         abort(400)
     return _confirm("recoded" if changed else "unchanged", conversation_id, stage, index, code=to_code)
@@ -273,8 +274,8 @@ def not_a_wish(conversation_id: str, stage: str, index: int) -> Any:
     if stage not in c.STAGES or not forms.ActionForm().validate():
         abort(400)
     try:
-        changed = store.set_aside(conversation_id, stage, index, current_user().email,
-                                  address=request.remote_addr)  # audited in the same transaction
+        changed = corrections.set_aside(conversation_id, stage, index, current_user().email,
+                                        address=request.remote_addr)  # audited in the same transaction
     except ValueError:
         abort(400)
     return _confirm("set_aside" if changed else "already_withdrawn", conversation_id, stage, index)
