@@ -18,7 +18,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import sqlalchemy as sa
 
 from bot import constants as c
-from bot.store import alerts, corrections, crypto, invitations, records
+from bot.store import corrections, crypto, invitations, outbox, records
 
 EVENTS = "events"
 
@@ -101,7 +101,7 @@ def make_enquiry(tracker_url: str, label: str, at: Optional[datetime] = None) ->
     records.set_status(outcomes_id, c.STAGE_OUTCOMES, c.STATUS_COMPLETED)
     alert = records.set_flag(outcomes_id, c.STAGE_OUTCOMES, c.FLAG_URGENT_SAFETY, ("webhook",))
     assert alert is not None
-    alerts.record_delivery(alert, ("webhook",), {"webhook": "HTTP 503"})
+    outbox.record_delivery(alert, ("webhook",), {"webhook": "HTTP 503"})
     corrections.recode(outcomes_id, c.STAGE_OUTCOMES, 0, c.PROTECT_MYSELF, "worker@example.org")
 
     records.start_conversation(review_id, c.STAGE_REVIEW, ref, c.ROLE_PERSON)

@@ -28,8 +28,9 @@ from bot import constants as c
 from bot.alerts import spool
 from bot.alerts.channels import CHANNELS, out_of_hours_channels, route_channels
 from bot.settings import Settings, load_settings
-from bot.store import alerts, records
-from bot.store.alerts import LEASE, AlertView
+from bot.store import alerts, outbox, records
+from bot.store.alerts import AlertView
+from bot.store.outbox import LEASE
 
 logger = logging.getLogger("bot.alerts.sender")
 
@@ -61,7 +62,7 @@ def deliver(alert: AlertView, settings: Settings, give_up: timedelta) -> str:
     results: Dict[str, Optional[str]] = {
         name: _try_channel(name, alert, settings) for name in channels if name not in alert.channels_done
     }
-    state = alerts.record_delivery(
+    state = outbox.record_delivery(
         alert.id, channels, results, settings.alert_max_delay_s, give_up, claim=alert.claim
     )
     failed = {k: v for k, v in results.items() if v}
@@ -101,11 +102,11 @@ def run_once(settings: Settings, worker: str, now: Optional[datetime] = None) ->
 
     spool.drain(settings.spool_dir, store_flag)
     give_up = timedelta(hours=settings.alert_give_up_hours)
-    alerts.give_up_overdue(give_up)
+    outbox.give_up_overdue(give_up)
     escalate(settings, give_up, now)
     # A no_channel alert is taken up again once its route has a channel.
     routes = tuple(route for route in (c.ROUTE_DUTY, c.ROUTE_OUT_OF_HOURS) if route_channels(settings, route))
-    claimed = alerts.claim_due(worker, limit=BATCH, give_up=give_up, retry_no_channel=routes)
+    claimed = outbox.claim_due(worker, limit=BATCH, give_up=give_up, retry_no_channel=routes)
     # Stop trying this batch at half the lease: past that, another sender could take the
     # rest over and send them twice. What is left is released, due again at once.
     deadline = time.monotonic() + LEASE.total_seconds() / 2
@@ -120,7 +121,7 @@ def run_once(settings: Settings, worker: str, now: Optional[datetime] = None) ->
 def _release(left: Sequence[AlertView]) -> None:
     claim = left[0].claim
     if claim:
-        alerts.release([a.id for a in left], claim)
+        outbox.release([a.id for a in left], claim)
 
 
 def run(settings: Settings, stop: threading.Event, poll_s: float = POLL_S) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from bot import constants as c
 from bot.cli import main as cli
 from bot.cli import serve
-from bot.store import alerts, records
+from bot.store import alerts, outbox, records
 from bot.store.db import session_scope
 from bot.store.models import AuditEvent, utcnow
 
@@ -33,8 +33,8 @@ def three_alerts(record_db: str) -> List[int]:
     failing = records.set_flag("conv-b", S, c.FLAG_WANTS_HUMAN_CONTACT, ("webhook",))
     quiet = records.set_flag("conv-c", S, c.FLAG_URGENT_SAFETY, ())
     assert sent is not None and failing is not None and quiet is not None
-    alerts.record_delivery(sent, ("webhook",), {"webhook": None})
-    alerts.record_delivery(failing, ("webhook",), {"webhook": "HTTP 503"})
+    outbox.record_delivery(sent, ("webhook",), {"webhook": None})
+    outbox.record_delivery(failing, ("webhook",), {"webhook": "HTTP 503"})
     alerts.acknowledge(sent, "duty-worker")
     return [sent, failing, quiet]
 

@@ -16,7 +16,7 @@ from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 from bot import constants as c
-from bot.store import alerts, records
+from bot.store import alerts, outbox, records
 from bot.store.db import session_scope
 from bot.store.models import Alert, AlertAttempt, utcnow
 
@@ -120,7 +120,7 @@ def test_each_danger_message_while_one_is_open_writes_a_follow_up(store: str) ->
         (again, c.ALERT_REASON_AGAIN, c.ROUTE_DUTY, "m2", c.DELIVERY_RETRYING),
         (third, c.ALERT_REASON_AGAIN, c.ROUTE_DUTY, "m3", c.DELIVERY_NO_CHANNEL),
     ]
-    assert {a.id for a in alerts.claim_due("w", retry_no_channel=False)} == {first, again}
+    assert {a.id for a in outbox.claim_due("w", retry_no_channel=False)} == {first, again}
     # Other kinds and other stages have chains of their own.
     human = records.set_flag(CID, S, c.FLAG_WANTS_HUMAN_CONTACT, WEBHOOK)
     other_stage = records.set_flag(CID, c.STAGE_REVIEW, c.FLAG_URGENT_SAFETY, WEBHOOK)
@@ -133,7 +133,7 @@ def test_sent_still_open_acknowledged_closed_failed_closed(store: str) -> None:
     first = records.set_flag(CID, S, c.FLAG_URGENT_SAFETY, WEBHOOK)
     assert first is not None
     # Sent but not yet acknowledged: the chain is still open.
-    alerts.record_delivery(first, WEBHOOK, {"webhook": None})
+    outbox.record_delivery(first, WEBHOOK, {"webhook": None})
     again = records.set_flag(CID, S, c.FLAG_URGENT_SAFETY, WEBHOOK)
     assert again is not None and _row(again).follows_alert_id == first
     # Once seen by a practitioner, new danger is a new first alert.
@@ -162,7 +162,7 @@ def test_acknowledging_one_alert_acknowledges_its_chain(store: str) -> None:
         row = _row(alert_id)
         assert (row.acknowledged_by, row.acknowledged_at is not None) == ("duty-worker", True)
     assert _row(other).acknowledged_at is None
-    assert [a.id for a in alerts.claim_due("w")] == [other]  # the chain is sent no more
+    assert [a.id for a in outbox.claim_due("w")] == [other]  # the chain is sent no more
 
 
 def test_two_writers_at_once_make_one_first_alert_and_follow_ups(store: str) -> None:
@@ -201,17 +201,17 @@ def test_no_channel_is_stored_as_no_channel_and_sent_once_one_is_set(store: str)
     (alert,) = alerts.list_alerts()
     assert alert.id == alert_id and alert.delivery == c.DELIVERY_NO_CHANNEL
     # A sender with no channel leaves it alone ...
-    assert alerts.claim_due("w", retry_no_channel=False) == []
+    assert outbox.claim_due("w", retry_no_channel=False) == []
     # ... and one that has a channel takes it up.
-    (claimed,) = alerts.claim_due("w", retry_no_channel=True)
+    (claimed,) = outbox.claim_due("w", retry_no_channel=True)
     assert claimed.id == alert_id
-    assert alerts.record_delivery(alert_id, WEBHOOK, {"webhook": None}, claim=claimed.claim) == c.DELIVERY_SENT
+    assert outbox.record_delivery(alert_id, WEBHOOK, {"webhook": None}, claim=claimed.claim) == c.DELIVERY_SENT
 
 
 def test_a_sender_with_no_channel_records_no_channel(store: str) -> None:
     alert_id = records.set_flag(CID, S, c.FLAG_URGENT_SAFETY, WEBHOOK)
     assert alert_id is not None
-    assert alerts.record_delivery(alert_id, (), {}) == c.DELIVERY_NO_CHANNEL
+    assert outbox.record_delivery(alert_id, (), {}) == c.DELIVERY_NO_CHANNEL
 
 
 # Claimed by one sender at a time ------------------------------------------------------------
@@ -230,7 +230,7 @@ def _claim_race(workers: int = 2, count: int = 40, limit: int = 3) -> Dict[int, 
         try:
             for _ in range(rounds):
                 barrier.wait(timeout=30)
-                got[n].extend(a.id for a in alerts.claim_due(f"worker-{n}", limit=limit))
+                got[n].extend(a.id for a in outbox.claim_due(f"worker-{n}", limit=limit))
         except BaseException as exc:  # noqa: BLE001 (reported by the test thread)
             errors.append(exc)
             barrier.abort()
@@ -254,26 +254,26 @@ def test_claim_is_exclusive(store: str) -> None:
 def test_claim_is_a_lease_and_a_stale_sender_cannot_undo_the_next_claim(store: str) -> None:
     alert_id = records.set_flag(CID, S, c.FLAG_URGENT_SAFETY, WEBHOOK)
     assert alert_id is not None
-    (first,) = alerts.claim_due("slow", lease=timedelta(seconds=-1))  # a lease already over
-    (second,) = alerts.claim_due("fast")  # so another sender may take it over
+    (first,) = outbox.claim_due("slow", lease=timedelta(seconds=-1))  # a lease already over
+    (second,) = outbox.claim_due("fast")  # so another sender may take it over
     assert first.id == second.id == alert_id and first.claim != second.claim
     # The slow sender finishes late: its try counts, but the fast sender keeps its claim.
-    alerts.record_delivery(alert_id, BOTH, {"webhook": None, "email": "SMTPException"}, claim=first.claim)
+    outbox.record_delivery(alert_id, BOTH, {"webhook": None, "email": "SMTPException"}, claim=first.claim)
     assert _row(alert_id).claimed_by == second.claim
-    assert alerts.claim_due("third") == []
+    assert outbox.claim_due("third") == []
     # The fast sender only needs the channel that has not gone yet.
     assert _row(alert_id).channels_done == "webhook"
-    assert alerts.record_delivery(alert_id, BOTH, {"email": None}, claim=second.claim) == c.DELIVERY_SENT
+    assert outbox.record_delivery(alert_id, BOTH, {"email": None}, claim=second.claim) == c.DELIVERY_SENT
     assert _row(alert_id).claimed_by is None
 
 
 def test_release_gives_an_alert_back_at_once(store: str) -> None:
     records.set_flag(CID, S, c.FLAG_URGENT_SAFETY, WEBHOOK)
-    (claimed,) = alerts.claim_due("w")
+    (claimed,) = outbox.claim_due("w")
     assert claimed.claim is not None
-    assert alerts.release([claimed.id], "someone-else") == 0
-    assert alerts.release([claimed.id], claimed.claim) == 1
-    assert [a.id for a in alerts.claim_due("w2")] == [claimed.id]
+    assert outbox.release([claimed.id], "someone-else") == 0
+    assert outbox.release([claimed.id], claimed.claim) == 1
+    assert [a.id for a in outbox.claim_due("w2")] == [claimed.id]
 
 
 def test_claims_take_the_longest_waiting_try_first(store: str) -> None:
@@ -281,24 +281,24 @@ def test_claims_take_the_longest_waiting_try_first(store: str) -> None:
     new = records.set_flag("new", S, c.FLAG_URGENT_SAFETY, WEBHOOK)
     assert old is not None and new is not None
     # The old alert keeps failing: the new one must not wait behind it.
-    alerts.record_delivery(old, WEBHOOK, {"webhook": "ConnectionError"})
+    outbox.record_delivery(old, WEBHOOK, {"webhook": "ConnectionError"})
     _make_due(old)
-    assert [a.id for a in alerts.claim_due("w", limit=1)] == [new]
+    assert [a.id for a in outbox.claim_due("w", limit=1)] == [new]
 
 
 def test_acknowledged_alert_is_not_sent_again(store: str) -> None:
     alert_id = records.set_flag(CID, S, c.FLAG_URGENT_SAFETY, WEBHOOK)
     assert alert_id is not None and alerts.acknowledge(alert_id, "duty-worker")
     assert not alerts.acknowledge(alert_id, "duty-worker")
-    assert alerts.claim_due("w") == []
+    assert outbox.claim_due("w") == []
 
 
 # Retried with back-off, then given up ------------------------------------------------------
 
 
 def test_back_off_doubles_and_is_capped_at_60_seconds() -> None:
-    assert [alerts.next_delay(n, 60.0) for n in range(1, 11)] == [1, 2, 4, 8, 16, 32, 60, 60, 60, 60]
-    assert alerts.next_delay(10_000, 60.0) == 60.0
+    assert [outbox.next_delay(n, 60.0) for n in range(1, 11)] == [1, 2, 4, 8, 16, 32, 60, 60, 60, 60]
+    assert outbox.next_delay(10_000, 60.0) == 60.0
 
 
 def test_each_failed_round_waits_longer_up_to_the_cap(store: str) -> None:
@@ -307,10 +307,10 @@ def test_each_failed_round_waits_longer_up_to_the_cap(store: str) -> None:
     waits: List[float] = []
     for _ in range(9):
         before = utcnow()
-        state = alerts.record_delivery(alert_id, WEBHOOK, {"webhook": "ConnectionError"}, max_delay_s=60.0)
+        state = outbox.record_delivery(alert_id, WEBHOOK, {"webhook": "ConnectionError"}, max_delay_s=60.0)
         assert state == c.DELIVERY_RETRYING
         waits.append(round((_row(alert_id).next_attempt_at - before).total_seconds()))
-        assert alerts.claim_due("w") == []  # not due until the wait is over
+        assert outbox.claim_due("w") == []  # not due until the wait is over
     assert waits == [1, 2, 4, 8, 16, 32, 60, 60, 60]
     row = _row(alert_id)
     assert row.attempts == 9 and row.last_error == "webhook: ConnectionError"
@@ -325,31 +325,31 @@ def test_gives_up_after_the_configured_hours_and_stays_listed(store: str) -> Non
     recent = records.set_flag("recent", S, c.FLAG_URGENT_SAFETY, WEBHOOK)
     assert None not in (overdue, failing, recent)
     # A round that fails past the give-up time ends it ...
-    assert alerts.record_delivery(failing, WEBHOOK, {"webhook": "HTTP 503"}, give_up=give_up) == c.DELIVERY_FAILED
+    assert outbox.record_delivery(failing, WEBHOOK, {"webhook": "HTTP 503"}, give_up=give_up) == c.DELIVERY_FAILED
     # ... and so does the sweep, for one no sender got round to.
-    assert alerts.give_up_overdue(give_up) == 1
-    assert [a.id for a in alerts.claim_due("w", give_up=give_up)] == [recent]
+    assert outbox.give_up_overdue(give_up) == 1
+    assert [a.id for a in outbox.claim_due("w", give_up=give_up)] == [recent]
     failed = alerts.list_alerts(delivery=c.DELIVERY_FAILED)
     assert {a.id for a in failed} == {overdue, failing}
     assert {a.id for a in alerts.list_alerts(open_only=True)} == {overdue, failing, recent}
     # Under the default 24 hours the same alerts would still be tried.
-    assert alerts.next_delay(1, 60.0) == 1.0
+    assert outbox.next_delay(1, 60.0) == 1.0
 
 
 def test_one_channel_failing_keeps_the_other_done(store: str) -> None:
     alert_id = records.set_flag(CID, S, c.FLAG_URGENT_SAFETY, BOTH)
     assert alert_id is not None
-    (claimed,) = alerts.claim_due("w")
+    (claimed,) = outbox.claim_due("w")
     assert claimed.channels_done == ()
-    state = alerts.record_delivery(alert_id, BOTH, {"webhook": None, "email": "SMTPServerDisconnected"},
+    state = outbox.record_delivery(alert_id, BOTH, {"webhook": None, "email": "SMTPServerDisconnected"},
                                    claim=claimed.claim)
     assert state == c.DELIVERY_RETRYING
     row = _row(alert_id)
     assert row.channels_done == "webhook" and row.last_error == "email: SMTPServerDisconnected"
     _make_due(alert_id)
-    (again,) = alerts.claim_due("w")
+    (again,) = outbox.claim_due("w")
     assert again.channels_done == ("webhook",)  # so the sender tries only the email
-    assert alerts.record_delivery(alert_id, BOTH, {"email": None}, claim=again.claim) == c.DELIVERY_SENT
+    assert outbox.record_delivery(alert_id, BOTH, {"email": None}, claim=again.claim) == c.DELIVERY_SENT
     done = _row(alert_id)
     assert done.channels_done == "webhook,email" and done.sent_at is not None and done.last_error is None
     tried: Set[tuple] = {(a.channel, a.ok) for a in _attempts(alert_id)}
@@ -360,7 +360,7 @@ def test_one_channel_failing_keeps_the_other_done(store: str) -> None:
 def test_list_alerts_filters_and_a_limit_keeps_the_newest(store: str) -> None:
     ids = [records.set_flag(f"c{i}", S, c.FLAG_URGENT_SAFETY, WEBHOOK,
                             raised_at=utcnow() - timedelta(minutes=10 - i)) for i in range(5)]
-    alerts.record_delivery(ids[0], WEBHOOK, {"webhook": None})
+    outbox.record_delivery(ids[0], WEBHOOK, {"webhook": None})
     alerts.acknowledge(ids[1], "duty-worker")
     assert [a.id for a in alerts.list_alerts()] == ids
     assert [a.id for a in alerts.list_alerts(limit=2)] == ids[3:]
@@ -390,7 +390,7 @@ def test_escalated_once_after_the_time_to_the_out_of_hours_route(store: str) -> 
     assert (row.reason, row.route, row.follows_alert_id, row.kind, row.conversation_id, row.delivery) == (
         c.ALERT_REASON_ESCALATION, c.ROUTE_OUT_OF_HOURS, first, c.FLAG_URGENT_SAFETY, CID, c.DELIVERY_RETRYING)
     # It is claimed and retried like any alert.
-    assert escalation in {a.id for a in alerts.claim_due("w")}
+    assert escalation in {a.id for a in outbox.claim_due("w")}
 
 
 def test_escalation_with_no_out_of_hours_channel_is_stored_as_no_channel(store: str) -> None:
@@ -398,8 +398,8 @@ def test_escalation_with_no_out_of_hours_channel_is_stored_as_no_channel(store: 
     ((_, escalation),) = alerts.escalate_overdue(AFTER, ())
     assert _row(escalation).delivery == c.DELIVERY_NO_CHANNEL
     # Taken up by a sender only once the out-of-hours route has a channel.
-    assert {a.id for a in alerts.claim_due("w", retry_no_channel=(c.ROUTE_DUTY,))} == {first}
-    assert [a.id for a in alerts.claim_due("w2", retry_no_channel=(c.ROUTE_OUT_OF_HOURS,))] == [escalation]
+    assert {a.id for a in outbox.claim_due("w", retry_no_channel=(c.ROUTE_DUTY,))} == {first}
+    assert [a.id for a in outbox.claim_due("w2", retry_no_channel=(c.ROUTE_OUT_OF_HOURS,))] == [escalation]
 
 
 def test_only_open_first_urgent_alerts_are_escalated(store: str) -> None:
@@ -426,7 +426,7 @@ def test_acknowledging_stops_escalation_and_acknowledges_the_escalation(store: s
     ((_, escalation),) = alerts.escalate_overdue(AFTER, OOH, now=utcnow() + AFTER * 2)
     assert alerts.acknowledge(second, "duty-worker")
     assert _row(escalation).acknowledged_by == "duty-worker"
-    assert alerts.claim_due("w") == []
+    assert outbox.claim_due("w") == []
 
 
 def test_follow_ups_of_an_escalated_chain_go_to_the_out_of_hours_team_too(store: str) -> None:
@@ -523,7 +523,7 @@ def test_views_say_whether_safe_contact_answers_exist_and_the_export_has_the_cha
     assert [(a.id, a.reason, a.follows_alert_id, a.route, a.safe_contact) for a in views] == [
         (first, c.ALERT_REASON_FIRST, None, c.ROUTE_DUTY, True),
         (again, c.ALERT_REASON_AGAIN, first, c.ROUTE_DUTY, True)]
-    assert [a.safe_contact for a in alerts.claim_due("w")] == [True, True]
+    assert [a.safe_contact for a in outbox.claim_due("w")] == [True, True]
     (record,) = records.export_records(enquiry_ref="NR-7")
     assert [(a["reason"], a["follows_alert_id"], a["route"]) for a in record["alerts"]] == [
         (c.ALERT_REASON_FIRST, None, c.ROUTE_DUTY), (c.ALERT_REASON_AGAIN, first, c.ROUTE_DUTY)]

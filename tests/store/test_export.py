@@ -17,7 +17,7 @@ from sqlalchemy import event, select, update
 from bot import constants as c
 from bot.cli.main import main
 from bot.report import export as written
-from bot.store import alerts, corrections, db, export, records
+from bot.store import alerts, corrections, db, export, outbox, records
 from bot.store.db import session_scope
 from bot.store.models import AuditEvent, Conversation, Mark
 
@@ -62,7 +62,7 @@ def test_v2_record_has_answers_corrections_and_alerts(store: str) -> None:
     records.add_outcomes("conv-1", S, [(c.FEEL_SAFER, "i want him to move out")])
     alert_id = records.set_flag("conv-1", S, c.FLAG_URGENT_SAFETY, ("webhook",))
     assert alert_id is not None
-    alerts.record_delivery(alert_id, ("webhook",), {"webhook": None})
+    outbox.record_delivery(alert_id, ("webhook",), {"webhook": None})
     alerts.acknowledge(alert_id, "duty@example.org")
     corrections.recode("conv-1", S, 0, c.ABUSER_STAYS_AWAY, "sw@example.org")
 
