@@ -59,11 +59,11 @@ def cmd_erase(args: argparse.Namespace) -> int:
 
 def cmd_retention(args: argparse.Namespace) -> int:
     from bot.settings import load_settings
-    from bot.store import privacy
+    from bot.store import retention
 
     settings = load_settings()
     try:
-        due = privacy.retention_due(args.now, settings.retention_months)
+        due = retention.retention_due(args.now, settings.retention_months)
     except ValueError as problem:
         print(f"{problem}.", file=sys.stderr)
         return 2
@@ -76,8 +76,8 @@ def cmd_retention(args: argparse.Namespace) -> int:
             print("Run `msp retention --apply` to remove their words. Codes, answers, statuses, flags, "
                   "dates and alerts stay, so the report's counts do not change.")
         return 0
-    result = privacy.apply_retention(args.now, settings.retention_months, actor=getpass.getuser(),
-                                     tracker_store_url=settings.tracker_store_url, batch=args.batch)
+    result = retention.apply_retention(args.now, settings.retention_months, actor=getpass.getuser(),
+                                       tracker_store_url=settings.tracker_store_url, batch=args.batch)
     print(f"Removed the words of {result.conversations} conversation(s): {result.outcomes} wish(es)' own "
           f"words, {result.comments} comment(s), {result.tracker_events} transcript event(s) "
           f"(in {result.batches} batch(es)).")

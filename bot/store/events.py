@@ -44,6 +44,15 @@ def chunks(items: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]]:
         yield items[start:start + size]
 
 
+def tracker_url(tracker_store_url: Optional[str]) -> str:
+    """The URL given, or TRACKER_STORE_URL from the settings."""
+    if tracker_store_url:
+        return tracker_store_url
+    from bot.settings import load_settings
+
+    return load_settings().tracker_store_url
+
+
 def reflect(engine: Engine) -> Optional[Table]:
     """The `events` table, reflected (None when the tracker store has no such table yet)."""
     try:

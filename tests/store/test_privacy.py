@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from bot import constants as c
 from bot.report.compute import compute_report_between
-from bot.store import audit, privacy, records
+from bot.store import audit, privacy, records, retention
 from bot.store.db import session_scope
 from bot.store.models import Alert, Conversation
 from bot.store.transcripts import read_transcript
@@ -165,11 +165,11 @@ def test_retention_removes_old_words_and_keeps_the_report_identical(stores: Stor
     assert before[0].records == 2
     old_records = records.export_records(enquiry_ref=old.ref)
 
-    due = privacy.retention_due(NOW, months=24)
+    due = retention.retention_due(NOW, months=24)
     assert due.cutoff == datetime(2024, 6, 1, 12, 0)
     assert (due.conversations, due.enquiries, due.already_removed) == (2, 1, 0)
 
-    result = privacy.apply_retention(NOW, months=24, actor="ops", tracker_store_url=stores.tracker_url,
+    result = retention.apply_retention(NOW, months=24, actor="ops", tracker_store_url=stores.tracker_url,
                                      batch=1)
     assert (result.conversations, result.outcomes, result.comments, result.batches) == (2, 4, 1, 2)
     assert result.tracker_events == 7 + 2, "the old chats, and the old chat that never made a record"
@@ -199,9 +199,9 @@ def test_retention_removes_old_words_and_keeps_the_report_identical(stores: Stor
         assert session.execute(select(Alert.id).where(Alert.conversation_id == old.outcomes_id)).scalar()
 
     # Idempotent: a second run finds nothing more to do. One audit entry per run, counts only.
-    again = privacy.apply_retention(NOW, months=24, actor="ops", tracker_store_url=stores.tracker_url)
+    again = retention.apply_retention(NOW, months=24, actor="ops", tracker_store_url=stores.tracker_url)
     assert (again.conversations, again.outcomes, again.tracker_events) == (0, 0, 0)
-    assert privacy.retention_due(NOW, months=24).already_removed == 2
+    assert retention.retention_due(NOW, months=24).already_removed == 2
     entries = _audit_entries("retention")
     assert len(entries) == 2 and "conversations=2" in (entries[1].detail or "")
     assert not mentions({"audit": [e.detail or "" for e in entries]}, list(old.words))
@@ -212,15 +212,15 @@ def test_retention_keeps_a_chat_whose_sender_has_a_record_still_within_the_perio
     # The same conversation id, another stage, active recently: its chat stays until that one is due too.
     records.start_conversation(old.review_id, c.STAGE_OUTCOMES, old.ref)
     set_last_activity([old.outcomes_id], OLD)
-    result = privacy.apply_retention(NOW, months=24, actor="ops", tracker_store_url=stores.tracker_url)
+    result = retention.apply_retention(NOW, months=24, actor="ops", tracker_store_url=stores.tracker_url)
     assert result.conversations == 2
     senders = event_senders(stores.tracker_url)
     assert old.outcomes_id not in senders and old.review_id in senders
 
 
 def test_months_before_counts_calendar_months() -> None:
-    assert privacy.months_before(datetime(2026, 3, 31, 8, 0), 1) == datetime(2026, 2, 28, 8, 0)
-    assert privacy.months_before(datetime(2026, 1, 15), 24) == datetime(2024, 1, 15)
-    assert privacy.months_before(datetime(2026, 1, 15), 13) == datetime(2024, 12, 15)
+    assert retention.months_before(datetime(2026, 3, 31, 8, 0), 1) == datetime(2026, 2, 28, 8, 0)
+    assert retention.months_before(datetime(2026, 1, 15), 24) == datetime(2024, 1, 15)
+    assert retention.months_before(datetime(2026, 1, 15), 13) == datetime(2024, 12, 15)
     with pytest.raises(ValueError):
-        privacy.retention_cutoff(NOW, months=0)
+        retention.retention_cutoff(NOW, months=0)
