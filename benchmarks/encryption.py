@@ -38,9 +38,9 @@ from rasa.shared.core.domain import Domain  # noqa: E402
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered  # noqa: E402
 from rasa.shared.core.trackers import DialogueStateTracker  # noqa: E402
 
+from bot.rasa_server.tracker_store import StrictSQLTrackerStore  # noqa: E402
 from bot.runner import tracker_store_endpoint  # noqa: E402
 from bot.store import crypto  # noqa: E402
-from bot.tracker_store import StrictSQLTrackerStore  # noqa: E402
 
 os.environ.setdefault("MSP_ENCRYPTION_KEYS", crypto.new_key())  # a throw-away key when none is set
 

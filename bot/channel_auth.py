@@ -1,6 +1,6 @@
 """Each server trusts only its own callers: the web app's signature and the shared token.
 
-The REST channel (`bot/channels/rest.py`) takes a request only with one of two
+The REST channel (`bot/rasa_server/channel.py`) takes a request only with one of two
 credentials (the record contract, "Each server trusts only its own callers"):
 
 - `RASA_AUTH_TOKEN`, as `?token=` or `Authorization: Bearer`: a trusted client

@@ -33,11 +33,11 @@ from bot.settings import PROJECT_ROOT, VAR_DIR, Settings
 MODEL_PATH = PROJECT_ROOT / "models" / "msp.tar.gz"
 READY_TIMEOUT_S = 240.0
 # Rasa's SQLTrackerStore, failing loudly; each Rasa instance refuses to start without it.
-TRACKER_STORE_CLASS = "bot.tracker_store.StrictSQLTrackerStore"
+TRACKER_STORE_CLASS = "bot.rasa_server.tracker_store.StrictSQLTrackerStore"
 
 
 def tracker_store_endpoint(url: str) -> Dict[str, object]:
-    """Our SQL tracker store (bot/tracker_store.py) wants the URL in parts, as Rasa's does.
+    """Our SQL tracker store (bot/rasa_server/tracker_store.py) wants the URL in parts, as Rasa's does.
 
     The URL's query (`?sslmode=verify-full&sslrootcert=...`, `application_name`)
     goes to Rasa's `query` key, which hands it to the driver, so TLS settings
@@ -72,14 +72,14 @@ RASA_LOCK_LIFETIME_ENV = "TICKET_LOCK_LIFETIME"
 
 
 # Rasa's Redis lock store with one fault mended: a turn never waits forever behind a killed instance.
-LOCK_STORE_CLASS = "bot.lock_store.ResilientRedisLockStore"
+LOCK_STORE_CLASS = "bot.rasa_server.lock_store.ResilientRedisLockStore"
 
 
 def lock_store_endpoint(url: str, key_prefix: str) -> Dict[str, object]:
     """The Redis lock store from LOCK_STORE_URL (`redis://[user:pass@]host[:port][/db]`, or rediss://).
 
     Rasa's `RedisLockStore` keys, tickets and settings (`type: redis` takes the
-    same ones), through our subclass (bot/lock_store.py says why).
+    same ones), through our subclass (bot/rasa_server/lock_store.py says why).
     """
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("redis", "rediss"):
@@ -403,7 +403,7 @@ class Services:
             raise SystemExit(f"No trained model at {self.model}. Run `make train` first.")
         problems = production_problems(self.settings)
         if not self.settings.web_channel_secret:
-            # Each Rasa instance would refuse to start without it (bot/channels/rest.py): say so now.
+            # Each Rasa instance would refuse to start without it (bot/rasa_server/channel.py): say so now.
             problems.append("WEB_CHANNEL_SECRET is not set: run `msp setup` (make run does) or set it.")
         if problems:
             raise RuntimeError(" ".join(problems))

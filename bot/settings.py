@@ -125,7 +125,7 @@ class Settings(BaseSettings):
     # Proxies in front of the web app (X-Forwarded-For is believed this deep).
     trusted_proxies: int = Field(default=0, ge=0)
     # The tracker store's PostgreSQL pool, per Rasa instance: Rasa's own names (Rasa reads them too), our
-    # smaller defaults (bot/tracker_store.py).
+    # smaller defaults (bot/rasa_server/tracker_store.py).
     sql_pool_size: int = 5
     sql_max_overflow: int = 10
 

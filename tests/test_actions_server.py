@@ -23,7 +23,7 @@ from bot import actions_server
 from bot.actions_server import FAILED, NO_TOKEN, NOT_CONFIGURED, WRONG_TOKEN, create_app
 from bot.runner import Services, action_endpoint, part_command, write_endpoints
 from bot.settings import load_settings
-from tests.channels.test_rest import Server
+from tests.rasa_server.test_channel import Server
 
 TOKEN = "actions-t0ken"
 SECRET_WORDS = "he hits me when nobody is home"
@@ -54,7 +54,7 @@ class Explodes(Action):
 
 
 def _app(token: Optional[str]) -> Sanic:
-    Sanic.test_mode = True  # rasa_sdk names every app "rasa_sdk"; see tests/channels/test_rest.py Server
+    Sanic.test_mode = True  # rasa_sdk names every app "rasa_sdk"; see tests/rasa_server/test_channel.py Server
     return create_app(sys.modules[__name__], token)  # type: ignore[arg-type]
 
 

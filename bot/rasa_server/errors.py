@@ -13,7 +13,7 @@ EXIT_MISCONFIGURED = 78
 class TrackerStoreUnavailable(Exception):
     """The conversation could not be read or saved; nothing of the message being handled is stored.
 
-    Raised by `bot.tracker_store.StrictSQLTrackerStore`. Its message names the
+    Raised by `bot.rasa_server.tracker_store.StrictSQLTrackerStore`. Its message names the
     operation and the cause's type only: never the person's words.
     """
 

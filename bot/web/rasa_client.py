@@ -33,7 +33,7 @@ class RasaUnavailable(Exception):
     """Rasa did not answer, or not in time. The person's message may not have been seen."""
 
 
-# The REST channel's 503 reason when nothing of the message was saved (bot/channels/rest.py).
+# The REST channel's 503 reason when nothing of the message was saved (bot/rasa_server/channel.py).
 NOT_SAVED = "not_saved"
 
 

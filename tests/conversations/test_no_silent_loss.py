@@ -34,12 +34,12 @@ import requests
 import yaml
 from sqlalchemy.engine import make_url
 
-from bot.channels.rest import COULD_NOT_ANSWER, NOT_SAVED
+from bot.rasa_server.channel import COULD_NOT_ANSWER, NOT_SAVED
 from bot.rasa_server.errors import EXIT_MISCONFIGURED
+from bot.rasa_server.tracker_store import SQLITE_BUSY_TIMEOUT_S
 from bot.runner import MODEL_PATH, Services, tracker_store_endpoint
 from bot.settings import PROJECT_ROOT, Settings
 from bot.store.migrate import upgrade
-from bot.tracker_store import SQLITE_BUSY_TIMEOUT_S
 from tests.alerts.receivers import free_port, http_receiver, smtp_sink
 from tests.conversations.driver import Page, post_arguments
 from tests.live import Live, e2e_settings, start_services
@@ -314,7 +314,7 @@ def test_an_instance_without_our_tracker_store_refuses_to_run(tmp_path: Path) ->
     ours = tracker_store_endpoint(settings.tracker_store_url)
     cases = {
         # The class path does not import: Rasa falls back to InMemoryTrackerStore.
-        "bad-class": (settings, {"tracker_store": {**ours, "type": "bot.tracker_store.NoSuchStore"}},
+        "bad-class": (settings, {"tracker_store": {**ours, "type": "bot.rasa_server.tracker_store.NoSuchStore"}},
                       "Refusing to run: the tracker store in use is InMemoryTrackerStore"),
         # Ours, but on another database than TRACKER_STORE_URL says (whose password must not be shown).
         "other-db": (settings.copy(update={"tracker_store_url": "postgresql://msp:s3cret@127.0.0.1:1/conversations"}),

@@ -7,7 +7,7 @@ the conversations finish, and then checks every conversation against the
 tracker and every record against its scenario through `msp export`.
 
 What the person is told while a part is down is the REST channel's 503 with
-`"reason": "not_saved"` when nothing was saved (bot/rasa_hooks.py), which the
+`"reason": "not_saved"` when nothing was saved (bot/rasa_server/hooks.py), which the
 chat page turns into "Sorry, we could not save that. Please send it again."
 """
 

@@ -1,4 +1,4 @@
-"""The conversation lock on Redis (bot/lock_store.py), against the Redis at TEST_REDIS_URL.
+"""The conversation lock on Redis (bot/rasa_server/lock_store.py), against the Redis at TEST_REDIS_URL.
 
 The fault it mends, made certain rather than timed: a ticket of a holder that
 never finishes (a killed instance) is ahead, and the waiter's own ticket runs
@@ -17,7 +17,7 @@ from rasa.core.lock import TicketLock
 from rasa.core.lock_store import RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
-from bot.lock_store import ResilientRedisLockStore
+from bot.rasa_server.lock_store import ResilientRedisLockStore
 from tests.conftest import RedisTarget
 
 pytestmark = pytest.mark.production
@@ -29,7 +29,7 @@ def _config(target: RedisTarget) -> EndpointConfig:
     from urllib.parse import urlsplit
 
     parts = urlsplit(target.url)
-    return EndpointConfig(url=parts.hostname, type="bot.lock_store.ResilientRedisLockStore",
+    return EndpointConfig(url=parts.hostname, type="bot.rasa_server.lock_store.ResilientRedisLockStore",
                           port=parts.port or 6379, db=int(parts.path.strip("/") or 0), key_prefix=target.prefix,
                           password=parts.password)
 
@@ -67,7 +67,7 @@ def test_a_waiter_whose_ticket_runs_out_behind_a_dead_holder_still_gets_the_lock
 
 
 def test_rasas_own_lock_store_waits_for_ever_there(redis_target: RedisTarget) -> None:
-    """Why bot/lock_store.py exists (if Rasa mends it, this fails and the subclass can go)."""
+    """Why bot/rasa_server/lock_store.py exists (if Rasa mends it, this fails and the subclass can go)."""
     store = RedisLockStore(host=_config(redis_target).url, port=_config(redis_target).kwargs["port"],
                            db=_config(redis_target).kwargs["db"], key_prefix=redis_target.prefix,
                            password=_config(redis_target).kwargs["password"])

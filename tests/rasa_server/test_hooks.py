@@ -1,4 +1,4 @@
-"""The hooks into Rasa (bot/rasa_hooks.py), against Rasa's own classes: no model, no servers.
+"""The hooks into Rasa (bot/rasa_server/hooks.py), against Rasa's own classes: no model, no servers.
 
 A stand-in action server (http.server in a thread) answers as a real one can
 fail: refused, 500, too slow, a reply Rasa cannot read, or a form's 400.
@@ -33,9 +33,13 @@ from rasa.shared.core.events import ActionExecutionRejected, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-from bot import rasa_hooks
+from bot.rasa_server import hooks as rasa_hooks
 from bot.rasa_server.errors import EXIT_MISCONFIGURED, ActionServerUnavailable, TrackerStoreUnavailable
-from bot.tracker_store import StrictSQLTrackerStore, refuse_unless_our_tracker_store, tracker_store_problem
+from bot.rasa_server.tracker_store import (
+    StrictSQLTrackerStore,
+    refuse_unless_our_tracker_store,
+    tracker_store_problem,
+)
 from tests.alerts.receivers import free_port
 
 DOMAIN = Domain.empty()
@@ -47,8 +51,8 @@ def run(coroutine: Any) -> Any:
 
 
 def test_the_hooks_are_installed_once_however_often_imported() -> None:
-    import bot.channels.rest  # noqa: F401
-    import bot.tracker_store  # noqa: F401
+    import bot.rasa_server.channel  # noqa: F401
+    import bot.rasa_server.tracker_store  # noqa: F401
 
     assert rasa_hooks.installed()
     before = (RemoteAction.run, MessageProcessor._run_action, FailSafeTrackerStore.on_tracker_store_error)
@@ -269,7 +273,7 @@ if terminal:
     sys.stderr.isatty = lambda: True  # as when Rasa runs in a terminal: the Rich console renderer
 from rasa.utils import log_utils
 if hooked:
-    import bot.rasa_hooks  # noqa: F401 (Rasa imports it with our channel, after configuring its logs)
+    import bot.rasa_server.hooks  # noqa: F401 (Rasa imports it with our channel, after configuring its logs)
 log_utils.configure_structlog(logging.INFO)
 import structlog
 

@@ -22,16 +22,16 @@ from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, Use
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-from bot import tracker_store as ts
-from bot.runner import TRACKER_STORE_CLASS, tracker_store_endpoint
-from bot.settings import PROJECT_ROOT
-from bot.store import crypto
-from bot.tracker_store import (
+from bot.rasa_server import tracker_store as ts
+from bot.rasa_server.tracker_store import (
     StrictSQLTrackerStore,
     TrackerStoreUnavailable,
     database_identity,
     engine_options,
 )
+from bot.runner import TRACKER_STORE_CLASS, tracker_store_endpoint
+from bot.settings import PROJECT_ROOT
+from bot.store import crypto
 
 SECRET_WORDS = "he locks me in the shed at night"
 DOMAIN = Domain.from_yaml("""

@@ -41,8 +41,8 @@ from sanic.compat import Header
 from sanic.request import RequestParameters
 
 from bot.channel_auth import SIGNATURE_HEADER, sign
-from bot.channels import rest
-from bot.channels.rest import (
+from bot.rasa_server import channel as rest
+from bot.rasa_server.channel import (
     BAD_SIGNATURE,
     COULD_NOT_ANSWER,
     MAX_MESSAGE_CHARS,
@@ -54,10 +54,10 @@ from bot.channels.rest import (
     looks_like_command,
     parse_as_words,
 )
-from bot.rasa_hooks import wait_for_actions_as_set
 from bot.rasa_server.errors import EXIT_MISCONFIGURED, ActionServerUnavailable, TrackerStoreUnavailable
+from bot.rasa_server.hooks import wait_for_actions_as_set
+from bot.rasa_server.tracker_store import refuse_unless_our_tracker_store
 from bot.settings import PROJECT_ROOT
-from bot.tracker_store import refuse_unless_our_tracker_store
 
 TOKEN = "s3cret-token"
 SECRET = "web-channel-s3cret"  # WEB_CHANNEL_SECRET: the web app signs a person's words with it

@@ -1,10 +1,10 @@
 """Our tracker store: Rasa's SQL tracker store, except that it never fails quietly.
 
 Configured in the endpoints file `bot/runner.py` writes
-(`tracker_store: type: bot.tracker_store.StrictSQLTrackerStore`, with the
+(`tracker_store: type: bot.rasa_server.tracker_store.StrictSQLTrackerStore`, with the
 same keys as Rasa's `SQL` store), for SQLite (the embedded default) and
 PostgreSQL alike. Rasa builds it with `class_from_module_path`, importing
-this module, and so `bot.rasa_hooks`, whose hooks let our errors through.
+this module, and so `bot.rasa_server.hooks`, whose hooks let our errors through.
 
 What it changes in `rasa.core.tracker_store.SQLTrackerStore` (Rasa 3.6.21):
 
@@ -19,7 +19,7 @@ What it changes in `rasa.core.tracker_store.SQLTrackerStore` (Rasa 3.6.21):
 - **Failures are ours, and loud.** Any failure in `save`, `retrieve`
   (`_retrieve`, also behind `retrieve_full_tracker`) or `keys` becomes
   `TrackerStoreUnavailable`, naming the operation and the cause's type, never
-  the person's words. `bot.rasa_hooks` makes Rasa's `FailSafeTrackerStore`
+  the person's words. `bot.rasa_server.hooks` makes Rasa's `FailSafeTrackerStore`
   raise it again instead of falling back to memory or to a new conversation.
 - **Rasa's `session_scope` exits the process on any ValueError** inside it
   (it takes one for "the PostgreSQL schema was not found"), a bad stored
@@ -29,7 +29,7 @@ What it changes in `rasa.core.tracker_store.SQLTrackerStore` (Rasa 3.6.21):
   `serialise_event_data` and read by `deserialise_event_data` (JSON, exactly
   as Rasa stores it, for now). Encrypting event data means overriding those
   two (and teaching `bot/store/transcripts.py`, which reads the column).
-- **The start check** (hook c. in `bot/rasa_hooks.py`): `refuse_unless_our_tracker_store`,
+- **The start check** (hook c. in `bot/rasa_server/hooks.py`): `refuse_unless_our_tracker_store`,
   which our channel's blueprint runs once the agent is loaded, stops an instance
   whose tracker store is not this one, on TRACKER_STORE_URL.
 """
@@ -57,7 +57,7 @@ from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-import bot.rasa_hooks  # noqa: F401 (installs the hooks that let our errors through Rasa's fallbacks)
+import bot.rasa_server.hooks  # noqa: F401 (installs the hooks that let our errors through Rasa's fallbacks)
 from bot.rasa_server.errors import EXIT_MISCONFIGURED, TrackerStoreUnavailable
 from bot.settings import PROJECT_ROOT, load_settings
 from bot.store import crypto
@@ -253,7 +253,7 @@ class StrictSQLTrackerStore(SQLTrackerStore):
             raise _unavailable("list", exc) from exc
 
 
-# The start check (c. in bot/rasa_hooks.py): an instance refuses to run without this store ----------
+# The start check (c. in bot/rasa_server/hooks.py): an instance refuses to run without this store ----------
 
 
 def innermost_store(store: Any) -> Any:
@@ -271,7 +271,7 @@ def tracker_store_problem(store: Optional[TrackerStore], configured_url: str) ->
     if not isinstance(inner, StrictSQLTrackerStore):
         return (
             f"the tracker store in use is {type(inner).__name__}, not StrictSQLTrackerStore: check "
-            "`tracker_store: type: bot.tracker_store.StrictSQLTrackerStore` in the endpoints file"
+            "`tracker_store: type: bot.rasa_server.tracker_store.StrictSQLTrackerStore` in the endpoints file"
         )
     if database_identity(inner.engine.url) != database_identity(configured_url):
         return (

@@ -4,15 +4,15 @@
 or a turn of it, while the person is told nothing. Each hook a.-c. below
 closes one; d. keeps the person's words out of tracebacks, e. removes a
 cost Rasa pays on every custom action, and f. keeps a turn inside its lock. They are installed once per
-process, idempotently, when this module is imported: `bot/channels/rest.py`
-and `bot/tracker_store.py` import it, and Rasa imports both when it starts
+process, idempotently, when this module is imported: `bot/rasa_server/channel.py`
+and `bot/rasa_server/tracker_store.py` import it, and Rasa imports both when it starts
 with our credentials and endpoints files.
 Every hook leaves Rasa's behaviour alone for anything that is not ours.
 
 What escapes to the REST channel, which answers 503 with `"reason":
 "not_saved"` (the web app then asks the person to send it again):
 
-- `TrackerStoreUnavailable` (raised by `bot.tracker_store.StrictSQLTrackerStore`):
+- `TrackerStoreUnavailable` (raised by `bot.rasa_server.tracker_store.StrictSQLTrackerStore`):
   the conversation could not be read or saved;
 - `ActionServerUnavailable`: a custom action could not be run.
 
@@ -76,7 +76,7 @@ c. At start, an instance refuses to run without our tracker store.
    `InMemoryTrackerStore` (`_load_from_module_name_in_endpoint_config`,
    `core/tracker_store.py` l. 1540-1568), and every conversation would then
    live in this process only. `refuse_unless_our_tracker_store` (in
-   `bot/tracker_store.py`, beside the store it looks for, so that this module
+   `bot/rasa_server/tracker_store.py`, beside the store it looks for, so that this module
    never imports that one) is an `after_server_start` listener on our channel's blueprint
    (`TrustedRestInput.blueprint`). `rasa run` registers the channel
    blueprints (`core/run.py` l. 149, via `core/channels/channel.py` l. 96)
@@ -207,7 +207,7 @@ def _run_action_lets_it_through(original: Callable[..., Any]) -> Callable[..., A
     return _run_action
 
 
-# f. (c. is in bot/tracker_store.py) ------------------------------------------------------------
+# f. (c. is in bot/rasa_server/tracker_store.py) ------------------------------------------------------------
 
 
 async def wait_for_actions_as_set(_app: Any, _loop: Any) -> None:

@@ -71,14 +71,14 @@ The channel also answers bad requests with 400/413 and a JSON error where
 Rasa answers 500 (RasaHQ/rasa#8481), and never logs the person's text (Rasa's
 RestInput logs it when handling fails).
 
-No silent loss: importing this module installs `bot.rasa_hooks`, which make a
+No silent loss: importing this module installs `bot.rasa_server.hooks`, which make a
 failed tracker read or save (`TrackerStoreUnavailable`) or a custom action
 that could not be run (`ActionServerUnavailable`) reach this channel instead
 of being swallowed by Rasa. Nothing of the message is then stored, and the
 channel answers 503 with `"reason": "not_saved"`, so the web app can ask the
 person to send it again. Any other failure is a 503 without a reason. When
 Rasa builds the channel from credentials.yml (`from_credentials`, as `rasa
-run` does), its blueprint also carries the start check of `bot.tracker_store`:
+run` does), its blueprint also carries the start check of `bot.rasa_server.tracker_store`:
 the instance refuses to run unless its tracker store is ours, on
 TRACKER_STORE_URL.
 """
@@ -112,10 +112,10 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channel_auth import SIGNATURE_HEADER, bearer, signature_matches, token_matches
-from bot.rasa_hooks import wait_for_actions_as_set
 from bot.rasa_server.errors import EXIT_MISCONFIGURED, ActionServerUnavailable, TrackerStoreUnavailable
+from bot.rasa_server.hooks import wait_for_actions_as_set
+from bot.rasa_server.tracker_store import refuse_unless_our_tracker_store
 from bot.settings import load_settings
-from bot.tracker_store import refuse_unless_our_tracker_store
 
 logger = logging.getLogger(__name__)
 
@@ -311,7 +311,8 @@ class TrustedRestInput(RestInput):
                  secret: Optional[str] = None) -> None:
         self._token = token or None
         self._secret = secret or None
-        # Refuse to run without our tracker store (bot.tracker_store) or WEB_CHANNEL_SECRET; on in `rasa run`.
+        # Refuse to run without our tracker store (rasa_server/tracker_store.py) or WEB_CHANNEL_SECRET;
+        # on in `rasa run`.
         self._check_tracker_store = check_tracker_store
 
     @classmethod
