@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from bot.channel_auth import SIGNATURE_HEADER, sign
-from bot.rasa_server.channel import BAD_SIGNATURE, MAX_MESSAGE_CHARS, NO_CREDENTIAL, WRONG_TOKEN
+from bot.rasa_server.incoming import BAD_SIGNATURE, MAX_MESSAGE_CHARS, NO_CREDENTIAL, WRONG_TOKEN
 from tests.conversations.driver import Conversation, post_arguments, run_scenario
 from tests.live import Live
 

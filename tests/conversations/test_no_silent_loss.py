@@ -34,8 +34,8 @@ import requests
 import yaml
 from sqlalchemy.engine import make_url
 
-from bot.rasa_server.channel import COULD_NOT_ANSWER, NOT_SAVED
 from bot.rasa_server.errors import EXIT_MISCONFIGURED
+from bot.rasa_server.incoming import COULD_NOT_ANSWER, NOT_SAVED
 from bot.rasa_server.tracker_store import SQLITE_BUSY_TIMEOUT_S
 from bot.runner import MODEL_PATH, Services, tracker_store_endpoint
 from bot.settings import PROJECT_ROOT, Settings

@@ -42,7 +42,11 @@ from sanic.request import RequestParameters
 
 from bot.channel_auth import SIGNATURE_HEADER, sign
 from bot.rasa_server import channel as rest
-from bot.rasa_server.channel import (
+from bot.rasa_server import incoming
+from bot.rasa_server.channel import TrustedRestInput
+from bot.rasa_server.errors import EXIT_MISCONFIGURED, ActionServerUnavailable, TrackerStoreUnavailable
+from bot.rasa_server.hooks import wait_for_actions_as_set
+from bot.rasa_server.incoming import (
     BAD_SIGNATURE,
     COULD_NOT_ANSWER,
     MAX_MESSAGE_CHARS,
@@ -50,12 +54,9 @@ from bot.rasa_server.channel import (
     NO_CREDENTIAL,
     NOT_SAVED,
     WRONG_TOKEN,
-    TrustedRestInput,
     looks_like_command,
     parse_as_words,
 )
-from bot.rasa_server.errors import EXIT_MISCONFIGURED, ActionServerUnavailable, TrackerStoreUnavailable
-from bot.rasa_server.hooks import wait_for_actions_as_set
 from bot.rasa_server.tracker_store import refuse_unless_our_tracker_store
 from bot.settings import PROJECT_ROOT
 
@@ -308,7 +309,7 @@ BAD_BODIES = [
     pytest.param(json.dumps({"sender": "a", "message": "x" * (MAX_MESSAGE_CHARS + 1)}).encode(), 413,
                  f"message must be at most {MAX_MESSAGE_CHARS} characters", id="long-message"),
     pytest.param(json.dumps({"sender": "a", "message": "hi", "metadata": {"pad": "x" * 1_000_001}}).encode(), 413,
-                 f"the request body must be at most {rest.MAX_BODY_BYTES} bytes", id="huge-body"),
+                 f"the request body must be at most {incoming.MAX_BODY_BYTES} bytes", id="huge-body"),
 ]
 
 
@@ -469,8 +470,8 @@ def test_a_bad_signature_is_refused_even_beside_the_right_token(server: Server, 
 
 @pytest.mark.parametrize("raw, credential, status", [
     # 413 for a body too big comes first, credential or not ...
-    pytest.param(b"x" * (rest.MAX_BODY_BYTES + 1), None, 413, id="huge-unsigned"),
-    pytest.param(b"x" * (rest.MAX_BODY_BYTES + 1), "bad", 413, id="huge-bad-signature"),
+    pytest.param(b"x" * (incoming.MAX_BODY_BYTES + 1), None, 413, id="huge-unsigned"),
+    pytest.param(b"x" * (incoming.MAX_BODY_BYTES + 1), "bad", 413, id="huge-bad-signature"),
     # ... then 401 without a right credential, before the body is read ...
     pytest.param(b"not json", None, 401, id="bad-body-unsigned"),
     pytest.param(b"not json", "bad", 401, id="bad-body-bad-signature"),
