@@ -1,7 +1,7 @@
 """The action server: rasa_sdk's, answering only Rasa, and never echoing a request back.
 
 Started as `python -m bot.actions_server --actions bot.actions --port N` (by
-`msp serve`, `msp part actions` and the end-to-end tests: `bot/runner.py`
+`msp serve`, `msp part actions` and the end-to-end tests: `bot/runner/`
 `Services._actions_command`), with rasa_sdk's own command-line options.
 
 Why not `python -m rasa_sdk`: rasa_sdk 3.6.2 answers anyone who can reach its
@@ -13,7 +13,7 @@ cannot be. It wraps `rasa_sdk.endpoint.create_app` and otherwise starts the
 server as `rasa_sdk.endpoint.run` does (its plugins, SANIC_HOST, workers, TLS):
 
 - Every route but `/health` needs `Authorization: Bearer <RASA_AUTH_TOKEN>`,
-  which Rasa sends from its endpoints file (`bot/runner.py` `write_endpoints`
+  which Rasa sends from its endpoints file (`bot/runner/` `write_endpoints`
   puts it under `action_endpoint.headers`; `rasa/utils/endpoints.py`
   `EndpointConfig.request` adds those headers to every call). Anything else
   gets 401 and a JSON error before rasa_sdk reads the body. With no token

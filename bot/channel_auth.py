@@ -13,7 +13,7 @@ credentials (the record contract, "Each server trusts only its own callers"):
 
 The action server (`bot/actions_server.py`) takes a call only with
 `Authorization: Bearer <RASA_AUTH_TOKEN>`, which Rasa sends from its endpoints
-file (`bot/runner.py` `write_endpoints`).
+file (`bot/runner/` `write_endpoints`).
 
 Standard library only: the web app, `msp chat`, the tests and the benchmarks
 sign with it, and none of them loads Rasa.

@@ -1,7 +1,7 @@
 """How the Rasa server's parts fail loudly: the two errors the REST channel answers 503 for, and the
 exit status of an instance that refuses to run as configured.
 
-Nothing here imports Rasa, so the supervisor (`bot/runner.py`) reads the exit status from here too.
+Nothing here imports Rasa, so the supervisor (`bot/runner/`) reads the exit status from here too.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Rasa's Redis lock store, mended so that a turn never waits forever behind a killed instance.
 
 Several Rasa instances share each conversation's lock in Redis (`lock_store:`
-in the endpoints file bot/runner.py writes; docs/production.md). Rasa 3.6.21's
+in the endpoints file bot/runner/ writes; docs/production.md). Rasa 3.6.21's
 ticket lock (paths under rasa/): `LockStore.lock` (`core/lock_store.py`
 l. 89-108) takes a ticket that expires after TICKET_LOCK_LIFETIME seconds
 (`issue_ticket`, `core/lock.py` l. 66-73) and `_acquire_lock` (l. 110-143)

@@ -1,6 +1,6 @@
 """Our tracker store: Rasa's SQL tracker store, except that it never fails quietly.
 
-Configured in the endpoints file `bot/runner.py` writes
+Configured in the endpoints file `bot/runner/` writes
 (`tracker_store: type: bot.rasa_server.tracker_store.StrictSQLTrackerStore`, with the
 same keys as Rasa's `SQL` store), for SQLite (the embedded default) and
 PostgreSQL alike. Rasa builds it with `class_from_module_path`, importing
@@ -97,7 +97,7 @@ def shown_url(url: Union[str, URL]) -> str:
 def database_identity(url: Union[str, URL]) -> Tuple[str, str, Optional[int], str, str]:
     """Which database a URL names: backend, host, port, database (an absolute path for SQLite), user.
 
-    A relative SQLite path is taken from the project root, as `bot/runner.py` does.
+    A relative SQLite path is taken from the project root, as `bot/runner/` does.
     """
     parsed = _as_url(url)
     backend = parsed.get_backend_name()

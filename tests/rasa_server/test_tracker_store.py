@@ -1,6 +1,6 @@
 """Our tracker store: checked connections, and every failure a loud `TrackerStoreUnavailable`.
 
-Built the way `rasa run` builds it, from the endpoints `bot/runner.py` writes
+Built the way `rasa run` builds it, from the endpoints `bot/runner/` writes
 (`TrackerStore.create` with that EndpointConfig), on SQLite and PostgreSQL.
 """
 
