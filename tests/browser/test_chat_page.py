@@ -153,6 +153,7 @@ def test_keyboard_only(live: Live, page: Any) -> None:
 
 def _exit_then_back(page: Any, live: Live, how: str) -> None:
     if how == "click":
+        page.wait_for_load_state("load")  # the style sheets decide which exit button shows (link or form)
         page.get_by_role("button", name=re.compile("Exit this page")).click()
     else:
         page.locator("body").click(position={"x": 5, "y": 5})
@@ -455,6 +456,7 @@ def test_without_javascript_exit_ends_the_chat_and_back_shows_nothing(live: Live
         _phone_shot(page, "phone-chat-no-js")
         # Shift pressed 3 times needs the script: the page does not offer it here.
         assert not page.get_by_text("Shift").first.is_visible()
+        page.wait_for_load_state("load")  # the style sheets decide which exit button shows (link or form)
         page.get_by_role("button", name=re.compile("Exit this page")).click()
         page.wait_for_url(neutral_url(live))
         assert "Weather" in page.content()
@@ -518,6 +520,7 @@ def test_after_an_exit_back_and_start_again_never_reads_back_the_words(live: Liv
         _answer(page, "Yes", "Would you like someone to help you")
         _answer(page, "No thanks", "What would you like to happen?")
         _type(page, secret_words, "anything else")
+        page.wait_for_load_state("load")  # the style sheets decide which exit button shows (link or form)
         page.get_by_role("button", name=re.compile("Exit this page")).click()
         page.wait_for_url(neutral_url(live))
         page.go_back()
@@ -579,6 +582,7 @@ def test_a_quick_exit_straight_after_danger_is_added_to_the_alert(
         _open_chat(page, invite(live, enquiry))
         page.get_by_role("button", name="I am not safe right now").click()
         _expect()(page.locator("#chat-log").get_by_text("call 999").last).to_be_visible()
+        page.wait_for_load_state("load")  # the style sheets decide which exit button shows (link or form)
         page.get_by_role("button", name=re.compile("Exit this page")).click()
         page.wait_for_url(neutral_url(live))
     finally:
