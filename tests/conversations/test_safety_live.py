@@ -146,11 +146,13 @@ def test_after_the_check_a_yes_goes_back_to_the_question(live: Live, stage: str)
 def test_not_sure_at_the_check_raises_the_flag_and_answers_are_you_safe(live: Live) -> None:
     chat = _open(live, "checknotsure")
     assert chat.requested() == c.FEELS_SAFE_NOW
-    chat.say("my ex was round earlier and he was kicking off")
-    assert chat.requested() in (c.SAFETY_CHECK, c.CARRY_ON)
+    replies = chat.say("my ex was round earlier and he was kicking off")
+    # The gentle check, or (when the answer reader reads these words as "no, not safe") the help at
+    # once, then how to reach them safely: either way the flag is raised and the question answered.
+    assert chat.requested() in (c.SAFETY_CHECK, c.CONTACT_SAFE_TO_CALL, c.CARRY_ON)
     if chat.requested() == c.SAFETY_CHECK:
         replies = chat.say("Not sure")
-        assert "999" in _texts(replies)
+    assert "999" in _texts(replies)
     assert live.record(chat.sender, "outcomes")["flags"]["urgent_safety"] is True
     assert chat.slot(c.FEELS_SAFE_NOW) in (c.NO, c.NOT_SURE)
     assert chat.past_safe_contact() == c.CARRY_ON
