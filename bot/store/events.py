@@ -23,7 +23,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Any, Iterator, List, Optional, Sequence, Tuple, TypeVar
 
-from sqlalchemy import MetaData, Table, create_engine, delete, func, inspect, select, text
+from sqlalchemy import MetaData, Table, create_engine, delete, func, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import NoSuchTableError
 from sqlalchemy.pool import NullPool
@@ -112,9 +112,10 @@ def idle_senders(connection: Connection, events: Table, before_epoch: float) -> 
 
 def newest_with_prefix(engine: Any, prefix: str) -> Optional[str]:
     """The `data` of the newest event that starts with `prefix` (None when none does, or no table)."""
-    if not inspect(engine).has_table(TABLE):
+    events = reflect(engine)
+    if events is None:
         return None
+    query = select(events.c.data).where(events.c.data.startswith(prefix, autoescape=True)) \
+        .order_by(events.c.id.desc()).limit(1)
     with engine.connect() as connection:
-        return connection.execute(
-            text(f"SELECT data FROM {TABLE} WHERE data LIKE :p ORDER BY id DESC LIMIT 1"), {"p": prefix + "%"}
-        ).scalar()
+        return connection.execute(query).scalar()
