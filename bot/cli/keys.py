@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any, Optional
 
-from bot.settings import load_settings, replace_env_value
+from bot.settings import load_settings
+from bot.settings.env_file import replace_env_value
 
 
 def _tracker_engine(url: str) -> Optional[Any]:

@@ -149,7 +149,7 @@ def cmd_send_alerts(_: argparse.Namespace) -> int:
 
 def cmd_setup(_: argparse.Namespace) -> int:
     """Write the secrets every process must share into .env, once (make run does this)."""
-    from bot.settings import SECRET_PURPOSES, ensure_env_secrets
+    from bot.settings.env_file import SECRET_PURPOSES, ensure_env_secrets
 
     for name in ensure_env_secrets():
         print(f"Wrote a new {name} into .env. Keep it secret: {SECRET_PURPOSES[name]}.")

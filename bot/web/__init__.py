@@ -22,7 +22,8 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from bot.settings import Settings, load_helplines, load_settings
+from bot.settings import Settings, load_settings
+from bot.settings.helplines import load_helplines
 from bot.web.limits import limiter_for
 from bot.web.rasa_client import RasaClient
 

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from bot.cli import keys as cli_keys
 from bot.cli import main as cli
-from bot.settings import replace_env_value
+from bot.settings.env_file import replace_env_value
 from bot.store import audit, crypto, records, rotation
 from bot.store.db import get_engine
 from bot.store.key_check import check_records, check_tracker

@@ -8,6 +8,10 @@ The environment variable is the name in capitals (`MSP_ENCRYPTION_KEYS` says so 
 
 Variables that Rasa, rasa_sdk or the OS own are left to them, not settings of ours: e.g.
 RASA_TELEMETRY_ENABLED, TF_CPP_MIN_LOG_LEVEL, SANIC_HOST, POSTGRESQL_SCHEMA, PYTHONPATH.
+
+Nothing outside this package reads our settings from the environment. Beside `Settings`, two small jobs
+that touch the same files: `env_file.py` writes the secrets `make run` and `msp rotate-key` keep in `.env`,
+and `helplines.py` reads the file HELPLINES_FILE names.
 """
 
 from __future__ import annotations
@@ -20,13 +24,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
-from dotenv import dotenv_values, load_dotenv
+from dotenv import load_dotenv
 from pydantic import BaseSettings, Field, ValidationError, root_validator, validator
 from pydantic.fields import ModelField
 
+# Kept here for bot/actions/common.py, which others are moving: new code imports bot.settings.helplines.
+from bot.settings.helplines import load_helplines as load_helplines
+
 logger = logging.getLogger(__name__)
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 VAR_DIR = PROJECT_ROOT / "var"
 ENV_FILE = PROJECT_ROOT / ".env"  # absolute: every process reads the same file, whatever its directory
 
@@ -353,85 +360,3 @@ def office_weekdays(office_days: str) -> Tuple[int, ...]:
         return tuple(range(first, last + 1)) if first <= last else tuple(range(first, 7)) + tuple(
             range(0, last + 1))
     return tuple(_DAYS.index(p.strip()) for p in office_days.split(","))
-
-
-# Secrets `make run` writes into .env on first run, so every process agrees on them.
-def _fernet_key() -> str:
-    from cryptography.fernet import Fernet
-
-    return Fernet.generate_key().decode()
-
-
-GENERATED_SECRETS = {
-    "MSP_ENCRYPTION_KEYS": _fernet_key,
-    "SECRET_KEY": lambda: secrets.token_urlsafe(48),
-    "RASA_AUTH_TOKEN": lambda: secrets.token_urlsafe(24),
-    "WEB_CHANNEL_SECRET": lambda: secrets.token_urlsafe(32),
-}
-
-# What each secret protects, for the message `msp setup` prints.
-SECRET_PURPOSES = {
-    "MSP_ENCRYPTION_KEYS": "the person's words are encrypted with it; lose it and they cannot be read",
-    "SECRET_KEY": "invitation links and sign-in sessions are signed with it",
-    "RASA_AUTH_TOKEN": "only our own processes may talk to the assistant's server with it",
-    "WEB_CHANNEL_SECRET": "the chat page signs each person's message to the assistant with it",
-}
-
-
-def replace_env_value(name: str, value: str, env_file: Path | None = None) -> bool:
-    """Set NAME=value in .env, in place of its line (or added). False when the real environment
-    sets NAME to something other than .env does: then .env is not what the services read."""
-    path = env_file or ENV_FILE
-    lines = path.read_text().splitlines() if path.exists() else []
-    in_file = dotenv_values(path).get(name) if path.exists() else None
-    if os.environ.get(name) not in (None, in_file):
-        return False
-    kept = [line for line in lines if not line.strip().startswith(f"{name}=")]
-    path.write_text("\n".join(kept + [f"{name}={value}"]) + "\n")
-    path.chmod(0o600)
-    os.environ[name] = value
-    return True
-
-
-def ensure_env_secrets(env_file: Path | None = None) -> List[str]:
-    """Write any missing secret into `.env` (never over one already set). Returns the names written."""
-    path = env_file or ENV_FILE
-    load_dotenv(path, override=False)
-    written = []
-    for name, make in GENERATED_SECRETS.items():
-        if os.environ.get(name, "").strip():
-            continue
-        value = make()
-        existing = path.read_text() if path.exists() else ""
-        with path.open("a") as handle:
-            if existing and not existing.endswith("\n"):
-                handle.write("\n")
-            handle.write(f"{name}={value}\n")
-        os.environ[name] = value
-        written.append(name)
-    if written:
-        path.chmod(0o600)
-    return written
-
-
-# The helplines given with the help for danger (helplines.yml): a council's own data, read at start.
-HELPLINE_KEYS = ("emergency", "silent_emergency", "samaritans", "nhs_111", "domestic_abuse", "modern_slavery",
-                 "bank_scam", "gas_emergency")
-
-
-def load_helplines(path: Path | str | None = None) -> Dict[str, str]:
-    """The numbers in helplines.yml (`path`, else HELPLINES_FILE), every one present and text.
-
-    A missing or broken file stops the process at start: the help for danger must never lack a number.
-    """
-    import yaml
-
-    file = Path(path or load_settings().helplines_file)
-    try:
-        numbers = (yaml.safe_load(file.read_text(encoding="utf-8")) or {}).get("numbers") or {}
-    except (OSError, ValueError, AttributeError) as exc:
-        raise SystemExit(f"The helplines file {file} cannot be read ({type(exc).__name__}).") from None
-    missing = [k for k in HELPLINE_KEYS if not str(numbers.get(k) or "").strip()]
-    if missing:
-        raise SystemExit(f"The helplines file {file} has no number for: {', '.join(missing)}.")
-    return {k: str(numbers[k]).strip() for k in HELPLINE_KEYS}
