@@ -165,15 +165,23 @@ def start_child(args: List[str], env: Dict[str, str], log: Optional[Path] = None
     return process
 
 
-def _stop_group(process: subprocess.Popen, grace: float) -> None:
+def signal_group(process: subprocess.Popen, sig: int) -> None:
+    """Signal a child's whole process group (it started its own session); one already gone is fine."""
     try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=grace)
+        os.killpg(process.pid, sig)
     except ProcessLookupError:
         pass
+
+
+def wait_or_kill(process: subprocess.Popen, timeout: float) -> None:
+    """Wait for a child that was asked to stop; past `timeout`, kill its group and reap it."""
+    try:
+        process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        signal_group(process, signal.SIGKILL)
         process.wait()
+
+
+def _stop_group(process: subprocess.Popen, grace: float) -> None:
+    signal_group(process, signal.SIGTERM)
+    wait_or_kill(process, grace)

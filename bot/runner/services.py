@@ -18,7 +18,17 @@ from typing import Callable, Dict, List, Optional, Tuple
 # starting it again cannot help, so `supervise` gives up at once.
 from bot.rasa_server.errors import EXIT_MISCONFIGURED
 from bot.runner.endpoints import production_problems, write_endpoints
-from bot.runner.process import _child_env, _cmdline, _fetch, _stop_group, listening, reap_stale, start_child
+from bot.runner.process import (
+    _child_env,
+    _cmdline,
+    _fetch,
+    _stop_group,
+    listening,
+    reap_stale,
+    signal_group,
+    start_child,
+    wait_or_kill,
+)
 from bot.settings import PROJECT_ROOT, VAR_DIR, Settings
 
 MODEL_PATH = PROJECT_ROOT / "models" / "msp.tar.gz"
@@ -210,21 +220,10 @@ class Services:
     def stop(self, grace: float = 15.0) -> None:
         for process in self.processes:
             if process.poll() is None:
-                try:
-                    os.killpg(process.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
-        deadline = time.monotonic() + grace
+                signal_group(process, signal.SIGTERM)
+        deadline = time.monotonic() + grace  # one grace for all: they stop side by side
         for process in self.processes:
-            remaining = max(0.1, deadline - time.monotonic())
-            try:
-                process.wait(timeout=remaining)
-            except subprocess.TimeoutExpired:
-                try:
-                    os.killpg(process.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                process.wait()
+            wait_or_kill(process, max(0.1, deadline - time.monotonic()))
         self.processes.clear()
         self.names.clear()
         if self.pid_file is not None:
