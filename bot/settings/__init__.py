@@ -78,6 +78,11 @@ class Settings(BaseSettings):
     out_of_hours_webhook_url: str = ""  # escalations go here as a JSON POST
     out_of_hours_webhook_secret: str = ""  # set: each escalation POST is signed with it
     out_of_hours_email: str = ""  # escalations are emailed here too (same SMTP settings)
+    # Record pushes (bot/alerts/pushes.py): each finished or corrected record goes to the council's case
+    # system as a JSON POST (record contract), signed (X-MSP-Signature) with the secret. URL unset: not sent.
+    record_push_url: str = ""
+    record_push_secret: str = ""  # required to send: without it, pushes wait
+    record_push_include_words: bool = False  # true: the person's own words and comments go too
     # When the team works (local UK time), so the person is told truthfully when to expect a call.
     office_hours: str = "09:00-17:00"  # HH:MM-HH:MM
     office_days: str = "mon-fri"  # a range (mon-fri) or a list (mon,tue,thu)
