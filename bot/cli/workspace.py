@@ -39,6 +39,7 @@ def _read_password() -> Optional[str]:
 
 
 def cmd_user_add(args: argparse.Namespace) -> int:
+    from bot import accounts
     from bot.store import users
 
     password = _read_password()
@@ -46,7 +47,7 @@ def cmd_user_add(args: argparse.Namespace) -> int:
         print("The two passwords were not the same. Nothing was changed.", file=sys.stderr)
         return 2
     try:
-        user = users.add_user(args.email, password, args.role)
+        user = accounts.add_user(args.email, password, args.role)
     except users.UserError as problem:
         print(f"Could not add the account: {problem}.", file=sys.stderr)
         return 2
@@ -56,6 +57,7 @@ def cmd_user_add(args: argparse.Namespace) -> int:
 
 
 def cmd_user_password(args: argparse.Namespace) -> int:
+    from bot import accounts
     from bot.store import users
 
     password = _read_password()
@@ -63,7 +65,7 @@ def cmd_user_password(args: argparse.Namespace) -> int:
         print("The two passwords were not the same. Nothing was changed.", file=sys.stderr)
         return 2
     try:
-        user = users.set_password(args.email, password)
+        user = accounts.set_password(args.email, password)
     except users.UserError as problem:
         print(f"Could not change the password: {problem}.", file=sys.stderr)
         return 2
@@ -116,6 +118,7 @@ def _shown(moment: Optional[datetime], empty: str) -> str:
 
 
 def cmd_user_list(_: argparse.Namespace) -> int:
+    from bot.accounts import lockout
     from bot.store import users
     from bot.store.models import utcnow
 
@@ -123,7 +126,7 @@ def cmd_user_list(_: argparse.Namespace) -> int:
     if not found:
         print("There are no accounts. Add one with: msp user add EMAIL --role manager")
         return 0
-    counted = users.failures(utcnow())
+    counted = lockout.failures(utcnow())
     by_email = {w.key: w for w in counted if w.scope == users.ACCOUNT}
     rows = []
     for u in found:

@@ -9,6 +9,7 @@ from typing import Any, List
 
 import pytest
 
+from bot import accounts
 from bot.cli import main as cli
 from bot.store import audit, users
 
@@ -69,7 +70,7 @@ def test_user_disable_list_and_password(
 ) -> None:
     assert cli.main(["user", "list"]) == 0
     assert "There are no accounts" in capsys.readouterr().out
-    users.add_user("ann@example.org", PASSWORD, "practitioner")
+    accounts.add_user("ann@example.org", PASSWORD, "practitioner")
     assert cli.main(["user", "disable", "ann@example.org"]) == 0
     assert cli.main(["user", "disable", "nobody@example.org"]) == 2
     monkeypatch.setattr("sys.stdin", io.StringIO("another-long-phrase-here\n"))
@@ -105,11 +106,11 @@ def test_user_unlock_clears_an_account_or_an_address_and_is_audited_as_the_os_us
 ) -> None:
     from bot.store.models import utcnow
 
-    user = users.add_user("ann@example.org", PASSWORD, "practitioner")
+    user = accounts.add_user("ann@example.org", PASSWORD, "practitioner")
     now = utcnow()
     for _ in range(10):
-        users.sign_in("ann@example.org", "wrong-guess", "203.0.113.9", now)
-    assert users.sign_in("ann@example.org", PASSWORD, "203.0.113.9", now).status == users.THROTTLED
+        accounts.sign_in("ann@example.org", "wrong-guess", "203.0.113.9", now)
+    assert accounts.sign_in("ann@example.org", PASSWORD, "203.0.113.9", now).status == accounts.THROTTLED
     assert cli.main(["user", "list"]) == 0
     out = capsys.readouterr().out
     assert "203.0.113.9" in out and "waits until" in out
@@ -125,7 +126,7 @@ def test_user_unlock_clears_an_account_or_an_address_and_is_audited_as_the_os_us
     address, account = _actions()
     assert address.startswith(f"{me} sign_in_unlock scope=address address=203.0.113.9 failures=10 waiting_until=20")
     assert account == f"{me} sign_in_unlock scope=account user={user.id} email=ann@example.org failures=10 waiting_until=-"
-    assert users.sign_in("ann@example.org", PASSWORD, "203.0.113.9", now).ok
+    assert accounts.sign_in("ann@example.org", PASSWORD, "203.0.113.9", now).ok
     with pytest.raises(SystemExit):
         cli.main(["user", "unlock"])
     with pytest.raises(SystemExit):

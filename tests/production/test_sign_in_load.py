@@ -34,6 +34,7 @@ import pytest
 import requests
 from requests.adapters import HTTPAdapter
 
+from bot import accounts
 from bot.settings import PROJECT_ROOT, Settings, load_settings
 from bot.store import db, users
 from bot.store.migrate import upgrade
@@ -94,7 +95,7 @@ def web(records_url: str, rasa: int, tmp_path: Path) -> Iterator[Tuple[str, Sett
         "public_base_url": f"http://127.0.0.1:{port}",
         **{name: shipped[name].default for name in shipped if name.startswith("signin_")},
     })
-    users.add_user(OWNER, PASSWORD, users.PRACTITIONER, settings)
+    accounts.add_user(OWNER, PASSWORD, users.PRACTITIONER, settings)
     env = dict(os.environ, **settings.as_env(), PYTHONPATH=str(PROJECT_ROOT))
     log = (tmp_path / "web.log").open("w")
     process = subprocess.Popen([sys.executable, "-m", "bot.web.serve"], cwd=PROJECT_ROOT, env=env,

@@ -16,6 +16,8 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
+from bot import accounts
+from bot.accounts import lockout, passwords
 from bot.settings import load_settings
 from bot.store import audit as audit_store
 from bot.store import users
@@ -47,7 +49,7 @@ class Clock:
 @pytest.fixture(autouse=True)
 def quick_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
     """argon2id still, with small parameters: these tests are about the door, not the hash's cost."""
-    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 @pytest.fixture
@@ -66,8 +68,8 @@ def settings(record_db: str, tmp_path: Path) -> Any:
 
 @pytest.fixture
 def app(settings: Any, clock: Clock) -> Any:
-    users.add_user(PRACTITIONER, PASSWORD, users.PRACTITIONER, settings)
-    users.add_user(MANAGER, PASSWORD, users.MANAGER, settings)
+    accounts.add_user(PRACTITIONER, PASSWORD, users.PRACTITIONER, settings)
+    accounts.add_user(MANAGER, PASSWORD, users.MANAGER, settings)
     return create_app(settings, overrides={"TESTING": True, "MSP_CLOCK": clock})
 
 
@@ -334,8 +336,8 @@ def _gate(app: Any) -> gate.SignInGate:
 def test_a_busy_web_process_says_so_at_once_with_429(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     slots = _gate(app).slots
     assert slots.acquire(blocking=False)  # another sign-in being checked in this process
-    monkeypatch.setattr(users, "sign_in", _never)
-    monkeypatch.setattr(users, "address_wait", _never)
+    monkeypatch.setattr(accounts, "sign_in", _never)
+    monkeypatch.setattr(lockout, "address_wait", _never)
     try:
         response = _sign_in(app.test_client(), PRACTITIONER)
     finally:
@@ -357,7 +359,7 @@ def test_the_gate_turns_a_waiting_address_away_before_flask_does_any_work(
     for attempt in range(5):
         _sign_in(client, PRACTITIONER, f"guess-number-{attempt}")
     token = _csrf(client.get(SIGN_IN).get_data(as_text=True))
-    monkeypatch.setattr(users, "sign_in", _never)
+    monkeypatch.setattr(accounts, "sign_in", _never)
     first = client.post(SIGN_IN, data={"email": PRACTITIONER, "password": PASSWORD, "csrf_token": token})
     # Once made (through Flask, with its headers), the page is kept, and no session is opened for it.
     monkeypatch.setattr(gate, "render_template", _never)
@@ -384,8 +386,8 @@ def test_a_flood_from_a_waiting_address_is_answered_without_a_read_and_an_unlock
         _sign_in(client, PRACTITIONER, f"guess-number-{attempt}")
     assert _sign_in(client, PRACTITIONER).status_code == 429  # the gate reads the wait once
     with monkeypatch.context() as patched:
-        patched.setattr(users, "address_wait", _never)
-        patched.setattr(users, "sign_in", _never)
+        patched.setattr(lockout, "address_wait", _never)
+        patched.setattr(accounts, "sign_in", _never)
         for _ in range(3):
             assert _sign_in(client, PRACTITIONER).status_code == 429
     users.unlock(users.ADDRESS, "127.0.0.1", MANAGER)
@@ -401,7 +403,7 @@ def test_when_the_gate_cannot_read_a_wait_the_sign_in_page_decides(app: Any,
     def unreadable(*_: Any) -> int:
         raise OperationalError("SELECT", {}, Exception("database away"))
 
-    monkeypatch.setattr(users, "address_wait", unreadable)
+    monkeypatch.setattr(lockout, "address_wait", unreadable)
     assert _sign_in(app.test_client(), PRACTITIONER, "not-the-password-at-all").status_code == 401
     assert _sign_in(app.test_client(), PRACTITIONER).status_code == 303
 
@@ -420,13 +422,13 @@ def test_the_wait_page_says_how_many_minutes(app: Any, clock: Clock) -> None:
 def test_behind_a_trusted_proxy_each_client_address_is_counted_apart(
     settings: Any, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    users.add_user(PRACTITIONER, PASSWORD, users.PRACTITIONER, settings)
+    accounts.add_user(PRACTITIONER, PASSWORD, users.PRACTITIONER, settings)
     app = create_app(settings.copy(update={"trusted_proxies": 1}), overrides={"TESTING": True, "MSP_CLOCK": clock})
     client = app.test_client()
     for attempt in range(5):
         _sign_in(client, PRACTITIONER, f"guess-number-{attempt}", headers={"X-Forwarded-For": "203.0.113.7"})
     with monkeypatch.context() as patched:
-        patched.setattr(users, "sign_in", _never)  # the gate, inside ProxyFix, sees the client's address
+        patched.setattr(accounts, "sign_in", _never)  # the gate, inside ProxyFix, sees the client's address
         assert _sign_in(client, PRACTITIONER, headers={"X-Forwarded-For": "203.0.113.7"}).status_code == 429
     assert _sign_in(client, PRACTITIONER, headers={"X-Forwarded-For": "203.0.113.8"}).status_code == 303
     assert {e.address for e in _audit("sign_in_failed")} == {"203.0.113.7"}

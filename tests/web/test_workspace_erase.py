@@ -8,6 +8,7 @@ from typing import Any, Tuple
 
 import pytest
 
+from bot import accounts
 from bot.settings import load_settings
 from bot.store import audit, records, users
 from bot.web import create_app
@@ -30,8 +31,8 @@ def tracker(tmp_path: Path) -> str:
 def app(record_db: str, tracker: str, tmp_path: Path) -> Any:
     settings = load_settings().copy(update={"database_url": record_db, "secret_key": SECRET, "tracker_store_url": tracker,
                                             "web_session_dir": str(tmp_path / "sessions")})
-    users.add_user(PRACTITIONER, PASSWORD, users.PRACTITIONER, settings)
-    users.add_user(MANAGER, PASSWORD, users.MANAGER, settings)
+    accounts.add_user(PRACTITIONER, PASSWORD, users.PRACTITIONER, settings)
+    accounts.add_user(MANAGER, PASSWORD, users.MANAGER, settings)
     return create_app(settings, overrides={"TESTING": True})
 
 

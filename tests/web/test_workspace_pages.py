@@ -11,6 +11,7 @@ from typing import Any, Dict, List
 import pytest
 from sqlalchemy import select, update
 
+from bot import accounts
 from bot import constants as c
 from bot.settings import load_settings
 from bot.store import audit as audit_store
@@ -33,7 +34,7 @@ def client(record_db: str, tmp_path: Path) -> Any:
                                             "web_session_dir": str(tmp_path / "sessions"),
                                             "duty_alert_webhook_url": "http://127.0.0.1:9/hook",
                                             "public_base_url": "https://chat.example.gov.uk"})
-    users.add_user(WHO, PASSWORD, users.PRACTITIONER, settings)
+    accounts.add_user(WHO, PASSWORD, users.PRACTITIONER, settings)
     app = create_app(settings, overrides={"TESTING": True})
     browser = app.test_client()
     token = _csrf(browser.get("/review/sign-in").get_data(as_text=True))

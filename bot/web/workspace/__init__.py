@@ -2,7 +2,7 @@
 
 Who is signed in comes from Flask-Login (`login_user`, `current_user`,
 `login_required`); the checks around it are ours: argon2id, lockout and
-throttling (bot/store/users.py, gate.py), the audit, a new session id at
+throttling (bot/accounts/, gate.py), the audit, a new session id at
 sign-in (`login_user` does not rotate it), the idle timeout and the
 disabled-account check (the user loader). Sign-in is also required on the
 blueprint itself (`before_request`), so a route added here cannot forget it:
@@ -21,7 +21,7 @@ ends it at once. Every sign-in, failed sign-in, wait begun and sign-out goes
 to the audit log with the address it came from. Failed sign-ins are counted
 per address (`request.remote_addr`: the client's, behind TRUSTED_PROXIES
 proxies, as bot/web/__init__.py's ProxyFix sets it) and per account, and a try
-that must wait gets 429 with Retry-After at once (bot/store/users.py).
+that must wait gets 429 with Retry-After at once (bot/accounts/lockout.py).
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from flask_session.base import ServerSideSessionInterface
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
+from bot import accounts
 from bot.settings import Settings
 from bot.store import audit as audit_store
 from bot.store import users
@@ -284,13 +285,13 @@ def _check_sign_in(target: str) -> Any:
         return _sign_in_page(errors(form), email, target, 400)
 
     address = request.remote_addr
-    result = users.sign_in(email, password, address, now(), _settings())
+    result = accounts.sign_in(email, password, address, now(), _settings())
     if result.ok and result.user is not None:
         _start_session(result.user)
         audit_store.record(result.user.email, "sign_in", f"user={result.user.id} role={result.user.role}",
                            address)
         return redirect(target, code=303)
-    if result.status == users.THROTTLED:
+    if result.status == accounts.THROTTLED:
         # Nothing was checked, so nothing is audited: a flood of tries cannot flood the audit log.
         return gate.wait_page(result.retry_after)
     typed = users.normalise_email(email)[:audit_store.ACTOR_MAX]
@@ -299,7 +300,7 @@ def _check_sign_in(target: str) -> Any:
         audit_store.record(typed, "sign_in_blocked",
                            f"scope={scope} failures={failures} until={until.strftime('%Y-%m-%dT%H:%M:%SZ')}",
                            address)
-    if result.status == users.DISABLED:
+    if result.status == accounts.DISABLED:
         disabled = "This account cannot be used any more. Ask your manager if you need one"
         return _sign_in_page({"email": disabled}, email, target, 401)
     if result.retry_after:
@@ -364,4 +365,4 @@ def routing_problem() -> Any:
 
 # The pages (urgent alerts, enquiries, a conversation, invitations, export, report, audit, erase, accounts)
 # register their routes on `review` when imported; they need the names above, so they come last.
-from bot.web.workspace import accounts, pages, privacy  # noqa: E402,F401
+from bot.web.workspace import pages, privacy, views  # noqa: E402,F401

@@ -16,7 +16,7 @@ Retry-After:
    other core of a 2-core server to the chat). Another try is told the
    workspace is busy, to try again in a few seconds; it never queues.
 3. With the slot, the address's wait is read; if there is none the try goes
-   on to Flask (CSRF, the view, `users.sign_in`, which decides again under its
+   on to Flask (CSRF, the view, `accounts.sign_in`, which decides again under its
    lock, for the account too), holding its slot.
 
 Nothing here sleeps. The wait page holds nothing of the request (no form, no
@@ -38,8 +38,8 @@ from flask import Flask, render_template
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from bot.accounts import lockout
 from bot.settings import Settings
-from bot.store import users
 from bot.store.models import utcnow
 
 logger = logging.getLogger(__name__)
@@ -94,7 +94,7 @@ class SignInGate:
             return self._wait(environ, start_response, BUSY_RETRY_S, busy=True)
         try:
             try:
-                waiting = users.address_wait(address, now)
+                waiting = lockout.address_wait(address, now)
             except SQLAlchemyError:  # Flask's own path meets the same database, and says so kindly
                 logger.warning("sign-in gate: could not read the address's wait; the sign-in page decides")
                 waiting = 0

@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import abort, redirect, render_template, request, session, url_for
 
+from bot.accounts import lockout
 from bot.store import users
 from bot.web.workspace import current_user, manager_only, now, review
 from bot.web.workspace.forms import UnlockForm
@@ -26,7 +27,7 @@ NOTICE = "accounts_notice"
 @manager_only
 def accounts() -> Any:
     moment = now()
-    counted = users.failures(moment)
+    counted = lockout.failures(moment)
     by_email = {w.key: w for w in counted if w.scope == users.ACCOUNT}
     addresses = [w for w in counted if w.scope == users.ADDRESS]
     notice = session.pop(NOTICE, None)
