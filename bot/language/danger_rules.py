@@ -7,12 +7,12 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, FrozenSet, List, Sequence, Tuple
+from typing import Any, Dict, FrozenSet, List, Tuple
 
 from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
-from bot.language.matching import build_matcher, lemma_set
+from bot.language.matching import build_matcher, cue_words
 from bot.language.rule_files import DangerFile, load_rules
 
 DANGER = "danger"
@@ -71,12 +71,6 @@ class _Rules:
     hope_reach: int
 
 
-def _words(values: Sequence[Any], lemmas: bool = True) -> FrozenSet[str]:
-    """A cue list as plain lower-case words ("no_one" stands for "no one"), and their lemmas."""
-    plain = tuple(str(v).lower() for v in values)
-    return (lemma_set(plain) if lemmas else frozenset()) | frozenset(plain)
-
-
 # Cue lists matched by lemma ("told" and "tell"); the others match the words as written,
 # so that "helping" in the visit list does not also make "help" an ordinary word.
 _LEMMA_CUES = frozenset({"negation", "opinion", "hope", "hope_clause", "stop", "fear_words", "reported", "justice", "short_times",
@@ -100,12 +94,12 @@ def _rules() -> _Rules:
             negation_inside=g.negation_inside,
             visit_cancels=g.visit_cancels,
             story_cancels=g.story_cancels,
-            not_before=_words(g.not_before),
+            not_before=cue_words(g.not_before),
             big_number=g.big_number,
-            needs=_words(g.needs),
+            needs=cue_words(g.needs),
             fear=g.fear,
             firm=g.firm,
-            not_after=_words(g.not_after, lemmas=False),
+            not_after=cue_words(g.not_after, lemmas=False),
         )
         for g in spec.groups
     )
@@ -125,10 +119,10 @@ def _rules() -> _Rules:
         past_recent=build_matcher({"RECENT": cues["past_recent"]}, macros),
         idioms=build_matcher({"IDIOM": cues["idiom"]}, macros),
         safe_now=build_matcher({"SAFE": cues["safe_now"]}, macros),
-        cry_words=_words(spec.cries.words),
-        cry_core=_words(spec.cries.core),
+        cry_words=cue_words(spec.cries.words),
+        cry_core=cue_words(spec.cries.core),
         cues={
-            name: _words(values, lemmas=name in _LEMMA_CUES)
+            name: cue_words(values, lemmas=name in _LEMMA_CUES)
             for name, values in cues.items()
             if isinstance(values, list) and name not in _PATTERN_CUES
         },

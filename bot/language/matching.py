@@ -23,7 +23,7 @@ Pattern syntax (tokens separated by spaces):
 import functools
 import re
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 import yaml
 from spacy.matcher import Matcher
@@ -263,3 +263,9 @@ def lemmas(doc_or_span: Iterable) -> List[str]:  # type: ignore[type-arg]
 def lemma_set(words: Tuple[str, ...]) -> frozenset:  # type: ignore[type-arg]
     """Lemmas of a word tuple, cached (for cue sets written as plain words)."""
     return frozenset(_lemma_of(w) for w in words) | frozenset(words)
+
+
+def cue_words(values: Iterable[Any], lemmas: bool = True) -> FrozenSet[str]:
+    """A cue list from a pattern file as lower-case words and, when `lemmas`, their lemmas too."""
+    plain = tuple(str(v).lower() for v in values)
+    return lemma_set(plain) if lemmas else frozenset(plain)

@@ -11,7 +11,7 @@ from spacy.matcher import Matcher
 
 from bot.language.matching import (
     build_matcher,
-    lemma_set,
+    cue_words,
     make_doc,
 )
 from bot.language.rule_files import OutcomeFile, OutcomeGroup, check, load_rules
@@ -81,8 +81,7 @@ def _words(values: Sequence[Any], lemmas: bool = True, macros: Optional[Mapping[
     for value in values:
         text = str(value)
         expanded.extend((macros or {})[text[1:]] if text.startswith("@") else [text])
-    plain = tuple(w.lower().lstrip("~").replace("_", " ") for w in expanded)
-    return (lemma_set(plain) if lemmas else frozenset()) | frozenset(plain)
+    return cue_words((w.lstrip("~").replace("_", " ") for w in expanded), lemmas)
 
 
 def _group(data: Union[OutcomeGroup, Mapping[str, Any]], macros: Mapping[str, List[str]]) -> _Group:
