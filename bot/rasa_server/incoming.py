@@ -107,6 +107,24 @@ def check_size(body: bytes) -> None:
         raise Refused(413, f"the request body must be at most {MAX_BODY_BYTES} bytes")
 
 
+def _required_text(data: Dict[str, Any], name: str) -> str:
+    """A field that must be there and be a string (the caller checks the rest)."""
+    value = data.get(name)
+    if value is None:
+        raise Refused(400, f"{name} is required")
+    if not isinstance(value, str):
+        raise Refused(400, f"{name} must be a string")
+    return value
+
+
+def _optional(data: Dict[str, Any], name: str, kind: type, what: str) -> Any:
+    """A field that may be missing or null, and otherwise must be of `kind`."""
+    value = data.get(name)
+    if value is not None and not isinstance(value, kind):
+        raise Refused(400, f"{name} must be {what}")
+    return value
+
+
 def read_body(body: bytes) -> Incoming:
     """The request body, checked; `Refused` says what is wrong with it."""
     check_size(body)
@@ -119,11 +137,7 @@ def read_body(body: bytes) -> Incoming:
     if not isinstance(data, dict):
         raise Refused(400, "the request body must be a JSON object with sender and message")
 
-    sender = data.get("sender")
-    if sender is None:
-        raise Refused(400, "sender is required")
-    if not isinstance(sender, str):
-        raise Refused(400, "sender must be a string")
+    sender = _required_text(data, "sender")
     if not sender.strip():
         raise Refused(400, "sender must not be empty")
     if len(sender) > MAX_SENDER_CHARS:
@@ -131,11 +145,7 @@ def read_body(body: bytes) -> Incoming:
     if not _valid_unicode(sender) or any(unicodedata.category(c) == "Cc" for c in sender):
         raise Refused(400, "sender must be printable text")
 
-    text = data.get("message")
-    if text is None:
-        raise Refused(400, "message is required")
-    if not isinstance(text, str):
-        raise Refused(400, "message must be a string")
+    text = _required_text(data, "message")
     if len(text) > MAX_MESSAGE_CHARS:
         raise Refused(413, f"message must be at most {MAX_MESSAGE_CHARS} characters")
     if not text.strip():
@@ -143,12 +153,8 @@ def read_body(body: bytes) -> Incoming:
     if not _valid_unicode(text):
         raise Refused(400, "message must be valid Unicode text")
 
-    input_channel = data.get("input_channel")
-    if input_channel is not None and not isinstance(input_channel, str):
-        raise Refused(400, "input_channel must be a string")
-    metadata = data.get("metadata")
-    if metadata is not None and not isinstance(metadata, dict):
-        raise Refused(400, "metadata must be a JSON object")
+    input_channel = _optional(data, "input_channel", str, "a string")
+    metadata = _optional(data, "metadata", dict, "a JSON object")
     return Incoming(sender, text, input_channel or None, metadata)
 
 
