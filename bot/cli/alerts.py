@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import datetime
-from typing import TYPE_CHECKING, Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, List
 
 from bot.cli.args import audit as _audit
+from bot.cli.args import iso, render_table
 
 if TYPE_CHECKING:
     from bot.store.alerts import AlertView
@@ -26,9 +26,6 @@ def _alert_row(alert: AlertView) -> Dict[str, Any]:
     `follows`: the first alert of the chain a follow-up belongs to. `escalated_at`, on a first
     alert: when nobody had acknowledged it in time and it went to the out-of-hours team.
     """
-    def iso(moment: Optional[datetime]) -> Optional[str]:
-        return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
-
     return {
         "id": alert.id,
         "raised_at": iso(alert.raised_at),
@@ -68,13 +65,9 @@ def render_alerts(rows: List[Dict[str, Any]]) -> str:
 
     table = [[cell(row, col) for col in ALERT_COLUMNS] for row in rows]
     heads = [col.replace("_", " ") for col in ALERT_COLUMNS]
-    widths = [max(len(h), *(len(r[i]) for r in table)) for i, h in enumerate(heads)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(heads, widths, strict=True)).rstrip(),
-             "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in table]
     open_count = sum(1 for row in rows if not row["acknowledged"])
-    lines.append(f"\n{len(rows)} alert(s), {open_count} not acknowledged. Times are UTC.")
-    return "\n".join(lines) + "\n"
+    return (render_table(heads, table)
+            + f"\n{len(rows)} alert(s), {open_count} not acknowledged. Times are UTC.\n")
 
 
 def cmd_alerts(args: argparse.Namespace) -> int:

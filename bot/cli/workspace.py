@@ -14,19 +14,12 @@ import getpass
 import json
 import sys
 from datetime import datetime
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, Optional
+
+from bot.cli.args import audit as _audit
+from bot.cli.args import iso, render_table
 
 ROLES = ("practitioner", "manager")  # bot.store.users.ROLES, without importing the store to build the parser
-
-
-def _iso(moment: Optional[datetime]) -> Optional[str]:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
-
-
-def _audit(action: str, detail: str) -> None:
-    from bot.store import audit
-
-    audit.record(getpass.getuser(), action, detail)
 
 
 def _read_password() -> Optional[str]:
@@ -105,16 +98,8 @@ def cmd_user_disable(args: argparse.Namespace) -> int:
     return 0
 
 
-def render_table(heads: Sequence[str], rows: List[List[str]]) -> str:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(heads)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(heads, widths, strict=True)).rstrip(),
-             "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in rows]
-    return "\n".join(lines) + "\n"
-
-
 def _shown(moment: Optional[datetime], empty: str) -> str:
-    return (_iso(moment) or empty).replace("T", " ").rstrip("Z")
+    return (iso(moment) or empty).replace("T", " ").rstrip("Z")
 
 
 def cmd_user_list(_: argparse.Namespace) -> int:
@@ -146,7 +131,7 @@ def cmd_user_list(_: argparse.Namespace) -> int:
 
 
 def _event_row(event: Any) -> Dict[str, Any]:
-    return {"id": event.id, "at": _iso(event.at), "actor": event.actor, "action": event.action,
+    return {"id": event.id, "at": iso(event.at), "actor": event.actor, "action": event.action,
             "detail": event.detail, "address": event.address}
 
 
