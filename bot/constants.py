@@ -161,6 +161,18 @@ ALERT_REASONS: Tuple[str, ...] = (
 ROUTE_DUTY = "duty"
 ROUTE_OUT_OF_HOURS = "out_of_hours"
 
+# Record pushes to the council's case system (record contract v4): an outbox of their own kind.
+PUSH_QUEUED = "queued"  # waiting to be sent, or sent and not yet accepted (tried again, never given up)
+PUSH_SENT = "sent"  # the receiver accepted it (2xx)
+PUSH_SUPERSEDED = "superseded"  # a newer version of the record was queued before this one went
+PUSH_STOPPED = "stopped"  # a practitioner stopped it (audited)
+PUSH_STATES: Tuple[str, ...] = (PUSH_QUEUED, PUSH_SENT, PUSH_SUPERSEDED, PUSH_STOPPED)
+# Why a version was queued: the stage finished, a practitioner corrected it, a check-in changed it.
+PUSH_REASON_COMPLETED = "completed"
+PUSH_REASON_CORRECTED = "corrected"
+PUSH_REASON_CHECKIN = "checkin"
+PUSH_REASONS: Tuple[str, ...] = (PUSH_REASON_COMPLETED, PUSH_REASON_CORRECTED, PUSH_REASON_CHECKIN)
+
 # A wish taken away: by the person (it stays in the record, marked), or set aside by a practitioner.
 WITHDRAWN_BY_PERSON = "person"
 WITHDRAWN_NOT_A_WISH = "not_a_wish"

@@ -15,6 +15,7 @@ from bot import constants as c
 from bot.store.audit import add_audit
 from bot.store.db import session_scope
 from bot.store.models import Conversation, Correction, Outcome, utcnow
+from bot.store.pushes import queue_correction
 
 NOT_A_WISH = c.WITHDRAWN_NOT_A_WISH  # a correction's to_code when a practitioner sets a wish aside
 
@@ -53,7 +54,8 @@ def recode(
     """A practitioner puts a wish under another code; True when the code changed.
 
     The person's words never change, and both codes are kept (`corrections`).
-    The correction, the new code and the audit entry are one transaction.
+    The correction, the new code, the audit entry and a push of the record's new
+    version to the case system (when it has, or will have, the record) are one transaction.
     Reports count the wish under its new code. The record's `updated_at` is
     left alone: a correction is not the person's activity, and must not move
     the record into another reporting period. Two wishes may share a code.
@@ -85,6 +87,7 @@ def recode(
             f"from={from_code} to={to_code}",
             address,
         )
+        queue_correction(session, conversation)
         return True
 
 
@@ -101,7 +104,8 @@ def set_aside(
     and its code, marked withdrawn (`withdrawn_reason` not_a_wish, no
     conversation took it away), and a `Correction` from its code to
     "not_a_wish" names who did it and when. Reports no longer count it. The
-    change and its audit entry are one transaction; `updated_at` is left alone.
+    change, its audit entry and a push of the new version are one transaction;
+    `updated_at` is left alone.
 
     Returns False when the wish was already taken away (nothing changes).
     Raises ValueError for an unknown stage, conversation or index.
@@ -125,4 +129,5 @@ def set_aside(
             f"conversation={conversation_id} stage={stage} outcome={outcome_index} code={outcome.code}",
             address,
         )
+        queue_correction(session, conversation)
         return True

@@ -170,6 +170,46 @@ class AlertAttempt(Base):
     error = Column(String(255))
 
 
+class RecordPush(Base):
+    """One version of a record, queued for the council's case system (RECORD_PUSH_URL): an outbox row.
+
+    Written in the same transaction as the change that made the version (the
+    stage finished, a correction, a check-in), so no change is pushed that was
+    not kept, and none kept is missed. It holds ids, a version and times only:
+    the body is built from the record when it is sent, so the newest record
+    goes, and a newer version makes the older one `superseded`. Unlike an
+    alert it is never given up: it is tried until it is delivered or a
+    practitioner stops it.
+    """
+
+    __tablename__ = "record_pushes"
+    __table_args__ = (
+        UniqueConstraint("conversation_pk", "version", name="uq_record_pushes_conversation_version"),
+        Index("ix_record_pushes_state_next", "state", "next_attempt_at"),  # the sender's claim
+    )
+
+    id = Column(Integer, primary_key=True)
+    conversation_pk = Column(
+        Integer, ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    conversation_id = Column(String(255), nullable=False)
+    stage = Column(String(16), nullable=False)
+    enquiry_ref = Column(String(64))
+    version = Column(Integer, nullable=False)  # 1, 2, 3 ... per record: the receiver keeps the highest
+    reason = Column(String(16), nullable=False)  # c.PUSH_REASONS
+    state = Column(String(16), nullable=False, default=c.PUSH_QUEUED)
+    queued_at = Column(DateTime, nullable=False, default=utcnow)
+    attempts = Column(Integer, nullable=False, default=0)
+    next_attempt_at = Column(DateTime, nullable=False, default=utcnow)
+    last_attempt_at = Column(DateTime)
+    last_error = Column(String(255))
+    sent_at = Column(DateTime)
+    closed_at = Column(DateTime)  # superseded or stopped: when
+    stopped_by = Column(String(255))
+    claimed_by = Column(String(64))
+    claimed_until = Column(DateTime)
+
+
 class Mark(Base):
     """A message the danger reader marked, and why: a rule's name, or a classifier's kind and score.
 

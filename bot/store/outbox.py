@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any, Collection, Dict, List, Optional, Sequence, Tuple, Union
 
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
 
 from bot import constants as c
 from bot.store.alerts import AlertView, views
@@ -69,32 +70,42 @@ def claim_due(
     where = _due(now, give_up, retry_no_channel)
     order = (Alert.next_attempt_at, Alert.id)
     with session_scope() as session:
-        candidates = select(Alert.id).where(*where).order_by(*order).limit(limit)
-        if session.get_bind().dialect.name == "postgresql":
-            candidates = candidates.with_for_update(skip_locked=True)
-        # Read first: on SQLite an UPDATE takes the write lock even when it matches nothing.
-        ids = list(session.execute(candidates).scalars())
-        if not ids:
+        if not claim_rows(session, Alert, where, order, limit, token, now + lease):
             return []
-        # The WHERE is checked again inside the UPDATE: on SQLite another sender may have
-        # claimed some of these between the read and the write (row locks hold them on PostgreSQL).
-        session.execute(
-            update(Alert)
-            .where(Alert.id.in_(ids), *where)
-            .values(claimed_by=token, claimed_until=now + lease)
-            .execution_options(synchronize_session=False)
-        )
         return views(session, select(Alert).where(Alert.claimed_by == token).order_by(*order))
 
 
-def release(alert_ids: Sequence[int], claim: str) -> int:
-    """Give back alerts this claim holds but will not try now (they are due again at once)."""
+def claim_rows(session: Session, table: Any, where: Sequence[Any], order: Sequence[Any], limit: int,
+               token: str, until: datetime) -> bool:
+    """Claim up to `limit` rows of an outbox (`Alert`, `RecordPush`) for `token`; False when none was due."""
+    candidates = select(table.id).where(*where).order_by(*order).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    # Read first: on SQLite an UPDATE takes the write lock even when it matches nothing.
+    ids = list(session.execute(candidates).scalars())
+    if not ids:
+        return False
+    # The WHERE is checked again inside the UPDATE: on SQLite another sender may have
+    # claimed some of these between the read and the write (row locks hold them on PostgreSQL).
+    session.execute(
+        update(table)
+        .where(table.id.in_(ids), *where)
+        .values(claimed_by=token, claimed_until=until)
+        .execution_options(synchronize_session=False)
+    )
+    return True
+
+
+def release(alert_ids: Sequence[int], claim: str, table: Any = Alert) -> int:
+    """Give back alerts this claim holds but will not try now (they are due again at once).
+
+    `table`: another outbox with the same claim columns (the record pushes' `RecordPush`)."""
     if not alert_ids:
         return 0
     with session_scope() as session:
         result = session.execute(
-            update(Alert)
-            .where(Alert.id.in_(list(alert_ids)), Alert.claimed_by == claim)
+            update(table)
+            .where(table.id.in_(list(alert_ids)), table.claimed_by == claim)
             .values(claimed_by=None, claimed_until=None)
             .execution_options(synchronize_session=False)
         )

@@ -31,7 +31,16 @@ from sqlalchemy.orm import Session
 from bot.store import events as tracker_events
 from bot.store.audit import add_audit
 from bot.store.db import session_scope
-from bot.store.models import Alert, AlertAttempt, Conversation, Correction, Invitation, Mark, Outcome
+from bot.store.models import (
+    Alert,
+    AlertAttempt,
+    Conversation,
+    Correction,
+    Invitation,
+    Mark,
+    Outcome,
+    RecordPush,
+)
 
 
 class ErasureRefused(ValueError):
@@ -234,6 +243,7 @@ def erase(enquiry_ref: Optional[str] = None, conversation_id: Optional[str] = No
         _delete_in(session, Alert.__table__, Alert.id, scope.alert_ids)
         _delete_in(session, Correction.__table__, Correction.conversation_pk, scope.conversation_pks)
         _delete_in(session, Mark.__table__, Mark.conversation_pk, scope.conversation_pks)
+        _delete_in(session, RecordPush.__table__, RecordPush.conversation_pk, scope.conversation_pks)
         _delete_in(session, Outcome.__table__, Outcome.conversation_pk, scope.conversation_pks)
         _delete_in(session, Conversation.__table__, Conversation.id, scope.conversation_pks)
         _delete_in(session, Invitation.__table__, Invitation.invite_id, scope.invite_ids)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from bot import constants as c
 from bot.store import alerts as alert_store
+from bot.store import pushes
 
 # add_audit is audit.py's; it stays importable from here for bot/store/users.py.
 from bot.store.audit import add_audit  # noqa: F401
@@ -115,10 +116,14 @@ def save_answer(conversation_id: str, stage: str, field: str, value: Any) -> Non
 
 
 def set_status(conversation_id: str, stage: str, status: str) -> None:
+    """The record's status. Finishing it queues a push to the case system in the same transaction."""
     with session_scope() as session:
         conversation = _get_or_create(session, conversation_id, stage)
+        finished = status == c.STATUS_COMPLETED and conversation.status != c.STATUS_COMPLETED
         conversation.status = status
         _touch(conversation)
+        if finished:
+            pushes.queue_push(session, conversation, c.PUSH_REASON_COMPLETED)
 
 
 def get_status(conversation_id: str, stage: str) -> Optional[str]:
