@@ -80,9 +80,10 @@ def _view(row: Alert, safe_contact: bool = False) -> AlertView:
 
 
 def _with_contact(query: Any) -> Any:
-    """Alerts with whether their conversation has safe-contact answers (never the answers)."""
-    return query.add_columns(Conversation.contact_answered_at.isnot(None)).outerjoin(
-        Conversation, Conversation.id == Alert.conversation_pk)
+    """Alerts with whether their conversation has safe-contact answers, any of them (never the answers)."""
+    answered = or_(*(getattr(Conversation, name).isnot(None)
+                     for name in (*c.CONTACT_QUESTIONS, "contact_answered_at")))
+    return query.add_columns(answered).outerjoin(Conversation, Conversation.id == Alert.conversation_pk)
 
 
 def views(session: Session, query: Any) -> List[AlertView]:

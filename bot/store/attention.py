@@ -9,33 +9,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import List, Optional
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.sql import ColumnElement
 
 from bot import constants as c
+from bot.store.alerts import AlertView, list_alerts
 from bot.store.audit import add_audit
 from bot.store.db import session_scope
 from bot.store.models import Alert, Conversation, Mark, utcnow
 
 
 @dataclass(frozen=True)
-class OpenAlert:
-    """An alert nobody has acknowledged yet, and how long it has waited."""
+class OpenAlert(AlertView):
+    """An alert nobody has acknowledged yet (as `alerts.list_alerts` reads it), and how long it has waited."""
 
-    id: int
-    enquiry_ref: Optional[str]
-    conversation_id: str
-    stage: str
-    kind: str
-    delivery: str
-    raised_at: datetime
-    waited_s: int
-    reason: str = c.ALERT_REASON_FIRST  # first, or a follow-up (again, quick_exit, escalation)
-    route: str = c.ROUTE_DUTY
-    follows_alert_id: Optional[int] = None
-    message_id: Optional[str] = None  # the message that raised it: the page links to it
-    safe_contact: bool = False  # its record holds safe-contact answers (shown on the page, not here)
-
+    waited_s: int = 0
 
 
 # --- alerts ------------------------------------------------------------------------------------
@@ -50,34 +38,8 @@ def open_alerts(limit: int = 100) -> List[OpenAlert]:
     they are: the list is not the place for the person's words).
     """
     now = utcnow()
-    with session_scope() as session:
-        answered = or_(*(getattr(Conversation, name).isnot(None)
-                         for name in (*c.CONTACT_QUESTIONS, "contact_answered_at")))
-        found = list(session.execute(
-            select(Alert, answered.label("answered"))
-            .outerjoin(Conversation, Conversation.id == Alert.conversation_pk)
-            .where(Alert.acknowledged_at.is_(None))
-            .order_by(Alert.raised_at.desc(), Alert.id.desc())
-            .limit(limit)
-        ))
-        return [
-            OpenAlert(
-                id=alert.id,
-                enquiry_ref=alert.enquiry_ref,
-                conversation_id=alert.conversation_id,
-                stage=alert.stage,
-                kind=alert.kind,
-                delivery=alert.delivery,
-                raised_at=alert.raised_at,
-                waited_s=max(0, int((now - alert.raised_at).total_seconds())),
-                reason=alert.reason or c.ALERT_REASON_FIRST,
-                route=alert.route or c.ROUTE_DUTY,
-                follows_alert_id=alert.follows_alert_id,
-                message_id=alert.message_id,
-                safe_contact=bool(has_answers),
-            )
-            for alert, has_answers in reversed(found)
-        ]
+    return [OpenAlert(**vars(alert), waited_s=max(0, int((now - alert.raised_at).total_seconds())))
+            for alert in list_alerts(open_only=True, limit=limit)]
 
 
 @dataclass(frozen=True)
