@@ -147,6 +147,13 @@ def send_webhook(alert: AlertView, settings: Settings) -> Optional[str]:
     if secret:
         digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
         headers["X-MSP-Signature"] = f"sha256={digest}"
+    return post_body(url, body, headers)
+
+
+def post_body(url: str, body: bytes, headers: Dict[str, str]) -> Optional[str]:
+    """POST `body`: None when the receiver took it (2xx), else a short error (never the body or a secret).
+
+    Shared by the duty webhook and the record push (`pushes.py`)."""
     try:
         # No redirects: requests would follow a 301/302 with a GET, drop the body, and a 200
         # from the new address would count as delivered.

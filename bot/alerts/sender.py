@@ -6,7 +6,9 @@ escalates the urgent alerts nobody acknowledged in ALERT_ESCALATE_MINUTES
 are due and tries each channel of the alert's route that has not had it yet.
 A failed try is retried with back-off (1 s, 2 s, 4 s ..., at most
 ALERT_MAX_DELAY_S apart) until ALERT_GIVE_UP_HOURS have passed; then the
-alert is `failed`, and stays visible to practitioners.
+alert is `failed`, and stays visible to practitioners. Then it sends the
+records due to the council's case system (`pushes.py`), which are never
+given up.
 
 Usage: python -m bot.alerts.sender   (or `msp send-alerts`)
 """
@@ -25,7 +27,7 @@ from types import FrameType
 from typing import Dict, Optional, Sequence
 
 from bot import constants as c
-from bot.alerts import spool
+from bot.alerts import pushes, spool
 from bot.alerts.channels import CHANNELS, out_of_hours_channels, route_channels
 from bot.settings import Settings, load_settings
 from bot.store import alerts, outbox, records
@@ -107,8 +109,13 @@ def run_once(settings: Settings, worker: str, now: Optional[datetime] = None) ->
     # A no_channel alert is taken up again once its route has a channel.
     routes = tuple(route for route in (c.ROUTE_DUTY, c.ROUTE_OUT_OF_HOURS) if route_channels(settings, route))
     claimed = outbox.claim_due(worker, limit=BATCH, give_up=give_up, retry_no_channel=routes)
-    # Stop trying this batch at half the lease: past that, another sender could take the
-    # rest over and send them twice. What is left is released, due again at once.
+    # Then the record pushes, an outbox of their own with their own retry policy.
+    return _deliver_all(claimed, settings, give_up) + pushes.run_once(settings, worker)
+
+
+def _deliver_all(claimed: Sequence[AlertView], settings: Settings, give_up: timedelta) -> int:
+    """Try each claimed alert. Stop at half the lease: past that, another sender could take the
+    rest over and send them twice. What is left is released, due again at once."""
     deadline = time.monotonic() + LEASE.total_seconds() / 2
     for index, alert in enumerate(claimed):
         if time.monotonic() > deadline:
@@ -133,6 +140,9 @@ def run(settings: Settings, stop: threading.Event, poll_s: float = POLL_S) -> No
     if not out_of_hours_channels(settings):
         logger.warning("no out-of-hours channel is set (OUT_OF_HOURS_WEBHOOK_URL, OUT_OF_HOURS_EMAIL + "
                        "SMTP_HOST): escalations are stored as %s", c.DELIVERY_NO_CHANNEL)
+    waiting = pushes.ready(settings)
+    if waiting and settings.record_push_url:
+        logger.warning("%s", waiting)
     failures = 0
     while not stop.is_set():
         try:
