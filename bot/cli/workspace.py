@@ -14,7 +14,7 @@ import getpass
 import json
 import sys
 from datetime import datetime
-from typing import Any, Dict, Optional
+from typing import Any, Callable, Dict, Optional
 
 from bot.cli.args import audit as _audit
 from bot.cli.args import iso, render_table
@@ -31,18 +31,27 @@ def _read_password() -> Optional[str]:
     return sys.stdin.readline().rstrip("\r\n")
 
 
-def cmd_user_add(args: argparse.Namespace) -> int:
-    from bot import accounts
+def _with_new_password(change: Callable[[str], Any], failure: str) -> Any:
+    """Read a new password and give it to `change`; None, said on stderr, when it cannot be used."""
     from bot.store import users
 
     password = _read_password()
     if password is None:
         print("The two passwords were not the same. Nothing was changed.", file=sys.stderr)
-        return 2
+        return None
     try:
-        user = accounts.add_user(args.email, password, args.role)
+        return change(password)
     except users.UserError as problem:
-        print(f"Could not add the account: {problem}.", file=sys.stderr)
+        print(f"{failure}: {problem}.", file=sys.stderr)
+        return None
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    from bot import accounts
+
+    user = _with_new_password(lambda password: accounts.add_user(args.email, password, args.role),
+                              "Could not add the account")
+    if user is None:
         return 2
     _audit("user_add", f"user={user.id} email={user.email} role={user.role}")
     print(f"Added {user.email} ({user.role}). They can sign in at /review.")
@@ -51,16 +60,10 @@ def cmd_user_add(args: argparse.Namespace) -> int:
 
 def cmd_user_password(args: argparse.Namespace) -> int:
     from bot import accounts
-    from bot.store import users
 
-    password = _read_password()
-    if password is None:
-        print("The two passwords were not the same. Nothing was changed.", file=sys.stderr)
-        return 2
-    try:
-        user = accounts.set_password(args.email, password)
-    except users.UserError as problem:
-        print(f"Could not change the password: {problem}.", file=sys.stderr)
+    user = _with_new_password(lambda password: accounts.set_password(args.email, password),
+                              "Could not change the password")
+    if user is None:
         return 2
     _audit("user_password", f"user={user.id} email={user.email}")
     print(f"Changed the password of {user.email}.")
