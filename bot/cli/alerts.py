@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from typing import TYPE_CHECKING, Any, Dict, List
 
 from bot.cli.args import audit as _audit
-from bot.cli.args import iso, render_table
+from bot.cli.args import iso, render_table, write_listing
 
 if TYPE_CHECKING:
     from bot.store.alerts import AlertView
@@ -77,11 +75,7 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     rows = [_alert_row(a) for a in found]
     _audit("alerts", f"format={args.format} delivery={args.delivery or '*'} "
                      f"open={'yes' if args.open else 'no'} alerts={len(rows)}")
-    if args.format == "json":
-        json.dump(rows, sys.stdout, indent=2, ensure_ascii=False)
-        sys.stdout.write("\n")
-    else:
-        sys.stdout.write(render_alerts(rows))
+    write_listing(rows, args.format, lambda: render_alerts(rows))
     return 0
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import json
+import sys
 from datetime import datetime
-from typing import List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 
 def iso_date(value: str) -> datetime:
@@ -36,3 +38,12 @@ def render_table(heads: Sequence[str], rows: List[List[str]]) -> str:
              "  ".join("-" * w for w in widths)]
     lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     return "\n".join(lines) + "\n"
+
+
+def write_listing(rows: List[Dict[str, Any]], form: str, table: Callable[[], str]) -> None:
+    """A listing on standard output: every field as JSON (`form` json), or `table()` for a person."""
+    if form == "json":
+        json.dump(rows, sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(table())

@@ -112,6 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.cli.keys import add_commands as add_key_commands  # msp rotate-key
 
     add_key_commands(sub)
+    from bot.cli.pushes import add_commands as add_push_commands  # msp pushes, msp pushes stop
+
+    add_push_commands(sub)
     return parser
 
 
