@@ -363,6 +363,6 @@ def routing_problem() -> Any:
     return render_template("review/problem.html", problem="not_found", workspace_user=user), 404
 
 
-# The pages (urgent alerts, enquiries, a conversation, invitations, export, report, audit, erase, accounts)
-# register their routes on `review` when imported; they need the names above, so they come last.
-from bot.web.workspace import pages, privacy, views  # noqa: E402,F401
+# The views (bot/web/workspace/views/: one module per section) register their routes on `review` when
+# imported; they need the names above, so they come last.
+from bot.web.workspace import views  # noqa: E402,F401

@@ -3,7 +3,24 @@
 
 Each registers its routes on the `review` blueprint when imported, so the
 blueprint's sign-in and role checks (bot/web/workspace/__init__.py) hold for
-every one of them.
+every one of them. Views are thin: they read the request, call the store or
+the report code, audit what was seen or done, and render GOV.UK templates.
+
+- alerts.py: the first page, urgent alerts and the messages worth a look
+- enquiries.py: the enquiries, a conversation, and corrections to a wish
+- invitations.py, export.py, report.py
+- audit.py, erase.py, accounts.py: for managers
+- shared.py (a form's dates, UK times, notices) and words.py (words for codes)
 """
 
-from bot.web.workspace.views import accounts  # noqa: F401
+from bot.web.workspace.views import (  # noqa: F401
+    accounts,
+    alerts,
+    audit,
+    enquiries,
+    erase,
+    export,
+    invitations,
+    report,
+    shared,
+)
