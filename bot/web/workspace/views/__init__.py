@@ -9,6 +9,7 @@ the report code, audit what was seen or done, and render GOV.UK templates.
 - alerts.py: the first page, urgent alerts and the messages worth a look
 - enquiries.py: the enquiries, a conversation, and corrections to a wish
 - invitations.py, export.py, report.py
+- pushes.py: records sent to the case system, and "Stop sending"
 - audit.py, erase.py, accounts.py: for managers
 - shared.py (a form's dates, UK times, notices) and words.py (words for codes)
 """
@@ -21,6 +22,7 @@ from bot.web.workspace.views import (  # noqa: F401
     erase,
     export,
     invitations,
+    pushes,
     report,
     shared,
 )
