@@ -16,6 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot import constants as c
 from bot.commands import is_client_command  # noqa: F401 (the actions' name for it)
 from bot.settings import Settings, load_helplines, load_settings
+from bot.store.records import one_transaction
 
 logger = logging.getLogger(__name__)
 
@@ -163,13 +164,22 @@ def in_thread(work: SyncRun) -> AsyncRun:
     request's dispatcher and tracker are used by one thread at a time (the
     loop waits for the thread), so the action itself is unchanged; Rasa's lock
     keeps two messages of one conversation from running at once.
+
+    The work is one turn of the record store (`one_transaction`): what it writes
+    commits together at the end, or, where the action says so (`save_turn`), at
+    the point where it can still tell the person kindly that it was not saved.
     """
+
+    def one_turn(self: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                 domain: Dict[str, Any]) -> List[EventType]:
+        with one_transaction():
+            return work(self, dispatcher, tracker, domain)
 
     @functools.wraps(work)
     async def threaded(
         self: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
-        return await asyncio.to_thread(work, self, dispatcher, tracker, domain)
+        return await asyncio.to_thread(one_turn, self, dispatcher, tracker, domain)
 
     return threaded
 

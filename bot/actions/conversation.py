@@ -76,7 +76,9 @@ class ActionStart(Action):
         if level == CLEAR:
             show_danger_help(dispatcher, tracker)  # before anything that can fail
         try:
-            return self._start(dispatcher, tracker, asked, level)
+            events = self._start(dispatcher, tracker, asked, level)
+            records.save_turn()  # opened and saved, or the person is told it cannot open now
+            return events
         except Exception:  # noqa: BLE001 (the person gets a kind answer; help already shown stays)
             logger.exception("could not open the conversation %s", tracker.sender_id)
             if level == CLEAR:

@@ -165,6 +165,29 @@ def _follow_up(first: Alert, reason: str, route: str, delivery: str, raised_at: 
     )
 
 
+def raise_alert(
+    session: Session,
+    conversation: Conversation,
+    kind: str,
+    channels: Sequence[str],
+    raised_at: Optional[datetime],
+    message_id: Optional[str],
+) -> int:
+    """The duty alert for a flag just raised: a first alert, or a follow-up while the first is open."""
+    # Lock the conversation row (PostgreSQL; SQLite serialises writers anyway) so that two
+    # writers at once, say the action server and the sender storing a spooled flag, cannot
+    # both see "no open alert" and write two first alerts.
+    session.execute(select(Conversation.id).where(Conversation.id == conversation.id).with_for_update())
+    first = open_first(session, conversation.id, kind)
+    if first is not None:
+        return write_follow_up(session, first, c.ALERT_REASON_AGAIN, channels, raised_at=raised_at,
+                               message_id=message_id)
+    alert = new_alert(conversation, kind, channels, raised_at, message_id)
+    session.add(alert)
+    session.flush()
+    return int(alert.id)
+
+
 def open_first(session: Session, conversation_pk: int, kind: str) -> Optional[Alert]:
     """The open first alert of this conversation and kind (unacknowledged, not failed), locked.
 

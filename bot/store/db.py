@@ -2,12 +2,20 @@
 
 Nothing is created at import time. `configure(url)` points the factory at a
 database (tests use a throw-away one); the schema comes from Alembic.
+
+A person's turn is one unit of work: `one_transaction()` (opened by the actions
+around each turn) makes every `session_scope()` inside it share one session, so the
+turn's answers, wishes and status are written together, once, at the end, or not at
+all. `commit_now()` is the exception: a flag and its duty alert are committed the
+moment they are written, because the person is told "I am sending an urgent message"
+only once that is true, whatever else the turn then does.
 """
 
 from __future__ import annotations
 
 import threading
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Dict, Iterator, Optional
 
@@ -19,6 +27,14 @@ _engines: Dict[str, Engine] = {}
 _engines_lock = threading.Lock()  # page views in threads ask for the same URL at the same time
 _factory: Optional[sessionmaker] = None
 _url: Optional[str] = None
+# The session of the turn being handled in this thread (asyncio.to_thread copies the context, so a
+# turn never leaks into another request's thread).
+_turn: ContextVar[Optional[Session]] = ContextVar("msp_turn_session", default=None)
+_FAILED = "msp_turn_failed"  # session.info key: a write of this turn failed, so nothing of it is kept
+
+
+class TurnNotSaved(RuntimeError):
+    """A write in this turn failed: the turn's record writes were rolled back, and the person must be told."""
 
 
 def _enable_sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -92,7 +108,12 @@ def _ensure_configured() -> sessionmaker:
 
 @contextmanager
 def session_scope() -> Iterator[Session]:
-    """Commit on success, roll back on error, always close."""
+    """Commit on success, roll back on error, always close; inside a turn, the turn's session instead."""
+    shared = _turn.get()
+    if shared is not None:
+        with _joined(shared) as joined:
+            yield joined
+        return
     session: Session = _ensure_configured()()
     try:
         yield session
@@ -102,3 +123,64 @@ def session_scope() -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+@contextmanager
+def _joined(session: Session) -> Iterator[Session]:
+    """One store call inside a turn: flushed at once (an error shows at the call that made it), committed
+    with the turn. A failure rolls the turn back and marks it, so the turn ends in `TurnNotSaved` even if
+    the caller carries on (a mark that could not be written must not leave half a turn saved)."""
+    try:
+        yield session
+        session.flush()
+    except Exception:
+        _roll_back(session)
+        session.info[_FAILED] = True
+        raise
+
+
+@contextmanager
+def one_transaction() -> Iterator[None]:
+    """Every store call inside shares one session and one transaction: committed once at the end, rolled
+    back whole on error. Nested, it joins the turn already open."""
+    if _turn.get() is not None:
+        yield
+        return
+    session: Session = _ensure_configured()()
+    token = _turn.set(session)
+    try:
+        yield
+        save_turn()
+    except Exception:
+        _roll_back(session)
+        raise
+    finally:
+        _turn.reset(token)
+        session.close()
+
+
+def _roll_back(session: Session) -> None:
+    """Roll back, and forget what the session had read (its rows may no longer exist)."""
+    session.rollback()
+    session.info.clear()
+
+
+def save_turn() -> None:
+    """Commit what the turn has written so far (a no-op outside a turn). Raises `TurnNotSaved` when one of
+    its writes failed, after rolling them back, so the person is told and asked again."""
+    session = _turn.get()
+    if session is None:
+        return
+    if session.info.get(_FAILED):
+        _roll_back(session)
+        raise TurnNotSaved("a write of this turn failed; none of its record writes were kept")
+    session.commit()
+
+
+def commit_now(session: Session) -> None:
+    """A commit point inside a turn (a flag and its alert): what the turn has written so far is committed
+    now, even after a failed write (already rolled back): the flag must not wait on it, and the turn still
+    ends in `TurnNotSaved`. Outside a turn, `session_scope` commits on leaving anyway."""
+    turn = _turn.get()
+    if turn is not None and turn is session:
+        turn.commit()

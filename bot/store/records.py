@@ -1,8 +1,9 @@
-"""Reading and writing the record, one unit of work per call.
+"""Reading and writing the record, one unit of work per call (or per turn, inside `one_transaction`).
 
-Every answer is written the moment it is given, keyed by conversation id and
-stage, so calling any of these twice leaves the same record (a retried action
-or a crash loses nothing and duplicates nothing). A mark's row is written by
+Every answer is written as it is given, keyed by conversation id and stage,
+so calling any of these twice leaves the same record (a retried action or a
+crash loses nothing and duplicates nothing). Inside a turn the calls share one
+session: the conversation row is read once, and everything commits together. A mark's row is written by
 `marks.py`, an audit entry by `audit.py`.
 """
 
@@ -21,7 +22,7 @@ from bot.store import pushes
 
 # add_audit is audit.py's; it stays importable from here for bot/store/users.py.
 from bot.store.audit import add_audit  # noqa: F401
-from bot.store.db import session_scope
+from bot.store.db import commit_now, one_transaction, save_turn, session_scope  # noqa: F401
 from bot.store.export import contracts, iter_records
 from bot.store.marks import MarkSpec, add_mark_in
 from bot.store.models import Conversation, Outcome, utcnow
@@ -40,6 +41,9 @@ ANSWER_COLUMNS = frozenset(
         "enquiry_ref",
     }
 )
+
+
+READ_KEY = "msp_records_read"  # session.info: the records this session has read, by (conversation id, stage)
 
 
 @dataclass(frozen=True)
@@ -61,11 +65,18 @@ class StartResult:
 
 
 def _get(session: Session, conversation_id: str, stage: str) -> Optional[Conversation]:
-    return session.execute(
-        select(Conversation)
-        .where(Conversation.conversation_id == conversation_id, Conversation.stage == stage)
-        .options(selectinload(Conversation.outcomes))
-    ).scalar_one_or_none()
+    """The record, read once per session (a turn's calls share it; a rollback forgets it)."""
+    read: Dict[Tuple[str, str], Conversation] = session.info.setdefault(READ_KEY, {})
+    if (conversation_id, stage) not in read:
+        found = session.execute(
+            select(Conversation)
+            .where(Conversation.conversation_id == conversation_id, Conversation.stage == stage)
+            .options(selectinload(Conversation.outcomes))
+        ).scalar_one_or_none()
+        if found is None:
+            return None
+        read[(conversation_id, stage)] = found
+    return read[(conversation_id, stage)]
 
 
 def _get_or_create(session: Session, conversation_id: str, stage: str) -> Conversation:
@@ -76,6 +87,7 @@ def _get_or_create(session: Session, conversation_id: str, stage: str) -> Conver
         )
         session.add(conversation)
         session.flush()
+        session.info.setdefault(READ_KEY, {})[(conversation_id, stage)] = conversation
     return conversation
 
 
@@ -169,22 +181,11 @@ def set_flag(
         _touch(conversation)
         if mark is not None:
             add_mark_in(session, conversation, mark, message_id)
-        if flag not in c.ALERT_KINDS:
-            return None
-        # Lock the conversation row (PostgreSQL; SQLite serialises writers anyway) so that two
-        # writers at once, say the action server and the sender storing a spooled flag, cannot
-        # both see "no open alert" and write two first alerts.
-        session.execute(
-            select(Conversation.id).where(Conversation.id == conversation.id).with_for_update()
-        )
-        first = alert_store.open_first(session, conversation.id, flag)
-        if first is not None:
-            return alert_store.write_follow_up(
-                session, first, c.ALERT_REASON_AGAIN, channels, raised_at=raised_at, message_id=message_id)
-        alert = alert_store.new_alert(conversation, flag, channels, raised_at, message_id)
-        session.add(alert)
-        session.flush()
-        return int(alert.id)
+        alert_id = None
+        if flag in c.ALERT_KINDS:
+            alert_id = alert_store.raise_alert(session, conversation, flag, channels, raised_at, message_id)
+        commit_now(session)  # in a turn too: "I am sending an urgent message" is said only once this is true
+        return alert_id
 
 
 def add_outcomes(

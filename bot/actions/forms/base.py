@@ -50,6 +50,7 @@ from bot.language.danger import CLEAR, NONE, POSSIBLE, REVIEW
 from bot.language.repair import change_of_earlier_answer, detect_repair, repair_anywhere
 from bot.language.safety_answers import ASK_AGAIN, reads_as_yes
 from bot.language.wishes import carries_a_wish
+from bot.store import records
 
 logger = logging.getLogger(__name__)
 
@@ -164,7 +165,9 @@ class StageFormValidation(SharedAnswersMixin, ChangesMixin, RepairsMixin, SafeCo
         """Whatever goes wrong on our side, the person gets a kind answer and the
         question again. Help already shown stays shown, and its detour stays."""
         try:
-            return self.understand(slot, dispatcher, tracker)
+            understood = self.understand(slot, dispatcher, tracker)
+            records.save_turn()  # the answer is saved before it is taken as said, or the person is told
+            return understood
         except Exception:  # noqa: BLE001 (the last line of defence for a person mid-conversation)
             logger.exception("could not handle an answer to %s in %s", slot, tracker.sender_id)
             dispatcher.utter_message(response="utter_our_fault")
