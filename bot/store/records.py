@@ -19,9 +19,6 @@ from sqlalchemy.orm import Session, selectinload
 from bot import constants as c
 from bot.store import alerts as alert_store
 from bot.store import pushes
-
-# add_audit is audit.py's; it stays importable from here for bot/store/users.py.
-from bot.store.audit import add_audit  # noqa: F401
 from bot.store.db import commit_now, one_transaction, save_turn, session_scope  # noqa: F401
 from bot.store.export import contracts, iter_records
 from bot.store.marks import MarkSpec, add_mark_in
