@@ -133,6 +133,33 @@ QUESTION_KIND: Dict[str, str] = {
     **{q: "feedback" for q in FEEDBACK_QUESTIONS},
 }
 
+# Why the assistant thinks taking part is hard (patterns/difficulty.yml): codes, never the person's words.
+# The assistant records signs; whether the person lacks capacity is a practitioner's decision.
+DIFFICULTY_NOT_UNDERSTOOD = "not_understood_again"  # "I don't understand", "what?", again and again
+DIFFICULTY_REPAIRS_IN_A_ROW = "repairs_in_a_row"  # several repairs one after another
+DIFFICULTY_ANSWERS_DO_NOT_FIT = "answers_do_not_fit"  # answers that do not fit the question, again and again
+DIFFICULTY_READING = "reading_is_hard"  # the person says reading is hard
+DIFFICULTY_REMEMBERING = "remembering_is_hard"  # the person says remembering is hard
+DIFFICULTY_ANSWERED_FOR_THEM = "answered_for_them"  # a family member or advocate says the person cannot answer
+DIFFICULTY_REASONS: Tuple[str, ...] = (
+    DIFFICULTY_NOT_UNDERSTOOD,
+    DIFFICULTY_REPAIRS_IN_A_ROW,
+    DIFFICULTY_ANSWERS_DO_NOT_FIT,
+    DIFFICULTY_READING,
+    DIFFICULTY_REMEMBERING,
+    DIFFICULTY_ANSWERED_FOR_THEM,
+)
+# A practitioner's decision about advocacy (the workspace's Advocacy list): a referral, or why none is needed.
+ADVOCACY_REFERRED = "referred"
+ADVOCACY_NOT_NEEDED = "not_needed"
+ADVOCACY_DECISIONS: Tuple[str, ...] = (ADVOCACY_REFERRED, ADVOCACY_NOT_NEEDED)
+NO_REFERRAL_REASONS: Tuple[str, ...] = (
+    "appropriate_person",  # an appropriate person (not the one the concern is about) supports them
+    "no_substantial_difficulty",  # the practitioner found no substantial difficulty
+    "has_advocate",  # they already have an independent advocate
+    "person_declined",  # the person, able to decide, said no
+)
+
 # Flags
 FLAG_URGENT_SAFETY = "urgent_safety"
 FLAG_ADVOCACY_REQUESTED = "advocacy_requested"
