@@ -42,6 +42,11 @@ The package has one computing module and a renderer per audience:
   plain Python, the reference the SQL is tested against.
 - `render`: the text table, the long CSV and the JSON dictionary.
 - `chart`: the matplotlib PNG, to a file or as bytes.
+- `board`, `board_render`, `board_chart`: what the board learns, the six
+  feedback answers by quarter (UK time) and the wishes fully, partly or not
+  achieved by code; counted in SQL over the same choices as `compute`
+  (`scope_between`, `feedback_reviews`, `newest_completed_reviews`), with a
+  plain-Python reference, rendered and drawn the same way.
 
 `msp report` (arguments, compute, render, audit) is in `bot/cli/report.py`.
 

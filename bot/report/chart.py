@@ -128,17 +128,22 @@ def _figure(report: Report) -> Any:
     return fig
 
 
-def _save(report: Report, target: Union[str, BinaryIO]) -> None:
-    _figure(report).savefig(target, format="png", dpi=150, bbox_inches="tight", facecolor="white")
+def save_figure(fig: Any, target: Union[str, BinaryIO]) -> None:
+    """A figure as PNG, to a path or a file object (this chart and the board's, bot/report/board_chart.py)."""
+    fig.savefig(target, format="png", dpi=150, bbox_inches="tight", facecolor="white")
+
+
+def figure_png(fig: Any) -> bytes:
+    buffer = io.BytesIO()
+    save_figure(fig, buffer)
+    return buffer.getvalue()
 
 
 def draw_chart(report: Report, path: str) -> None:
     """Write the chart to a PNG file (`msp report --chart`)."""
-    _save(report, path)
+    save_figure(_figure(report), path)
 
 
 def chart_png(report: Report) -> bytes:
     """The chart as PNG bytes (the workspace's report page)."""
-    buffer = io.BytesIO()
-    _save(report, buffer)
-    return buffer.getvalue()
+    return figure_png(_figure(report))
