@@ -480,13 +480,17 @@ def test_chart_with_no_records(record_db: str, tmp_path: Path,
 def test_report_counts_in_the_database_without_loading_records(
     record_db: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The figures are SQL aggregates: no record is turned into a dictionary to be counted."""
+    """The figures (SG4a's and the board's) are SQL aggregates: no record is turned into a dictionary to be counted."""
 
     def refuse(**_: Any) -> List[Dict[str, Any]]:
         raise AssertionError("msp report must not load every record")
 
+    from bot.report.board import compute_board
+    from bot.report.board_render import board_to_dict
+
     _store_records()
-    expected = report_to_dict(compute_report(records.export_records()))
+    stored = records.export_records()
+    expected = {**report_to_dict(compute_report(stored)), **board_to_dict(compute_board(stored))}
     monkeypatch.setattr(records, "export_records", refuse)
     assert main(["report", "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out) == expected

@@ -91,6 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--to", dest="date_to", type=iso_date)
     report.add_argument("--format", choices=("table", "csv", "json"), default="table")
     report.add_argument("--chart", help="also draw a bar chart to this PNG file")
+    report.add_argument("--board-chart", help="also draw the feedback by quarter and the wishes achieved "
+                        "by code to this PNG file")
     report.set_defaults(func=cmd_report)
 
     alerts = sub.add_parser("alerts", help="list duty alerts and how far each got")

@@ -1,4 +1,8 @@
-"""`msp report`: arguments in, figures counted in the database (bot/report/), rendered, audited."""
+"""`msp report`: arguments in, figures counted in the database (bot/report/), rendered, audited.
+
+The SG4a figures (bot/report/compute.py) come first, then the board's: the
+feedback by quarter and the wishes achieved by code (bot/report/board.py).
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,10 @@ import json
 import sys
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Optional
+from typing import Callable, Optional
 
+from bot.report.board import compute_board_between
+from bot.report.board_render import board_to_dict, render_board_csv, render_board_table
 from bot.report.compute import compute_report_between
 from bot.report.render import render_csv, render_table, report_to_dict
 
@@ -26,6 +32,7 @@ def run_report(args: argparse.Namespace) -> int:
     date_to: Optional[datetime] = getattr(args, "date_to", None)
     fmt: str = getattr(args, "format", "table") or "table"
     chart: Optional[str] = getattr(args, "chart", None)
+    board_chart: Optional[str] = getattr(args, "board_chart", None)
     if date_from and date_to and date_from > date_to:
         print(
             f"The --from date ({_day(date_from)}) is after the --to date ({_day(date_to)}). "
@@ -40,6 +47,7 @@ def run_report(args: argparse.Namespace) -> int:
         period_from=_day(date_from),
         period_to=_day(date_to),
     )
+    board = compute_board_between(date_from, until)
     audit.record(
         getpass.getuser(),
         "report",
@@ -48,21 +56,33 @@ def run_report(args: argparse.Namespace) -> int:
     )
 
     if fmt == "json":
-        json.dump(report_to_dict(report), sys.stdout, indent=2)
+        json.dump({**report_to_dict(report), **board_to_dict(board)}, sys.stdout, indent=2)
         sys.stdout.write("\n")
     elif fmt == "csv":
-        sys.stdout.write(render_csv(report))
+        sys.stdout.write(render_csv(report) + render_board_csv(board))
     else:
-        sys.stdout.write(render_table(report))
+        sys.stdout.write(render_table(report) + (render_board_table(board) if report.records else ""))
     sys.stdout.flush()
 
     if chart:
         from bot.report.chart import draw_chart
 
-        try:
-            draw_chart(report, chart)
-        except OSError as exc:
-            print(f"Could not write the chart to {chart}: {exc}", file=sys.stderr)
+        if not _write_chart(chart, lambda path: draw_chart(report, path)):
             return 1
-        print(f"Chart written to {chart}", file=sys.stderr)
+    if board_chart:
+        from bot.report.board_chart import draw_board_chart
+
+        if not _write_chart(board_chart, lambda path: draw_board_chart(board, path)):
+            return 1
     return 0
+
+
+def _write_chart(path: str, draw: Callable[[str], None]) -> bool:
+    """Draw to `path`, and say where it went, or why it could not."""
+    try:
+        draw(path)
+    except OSError as exc:
+        print(f"Could not write the chart to {path}: {exc}", file=sys.stderr)
+        return False
+    print(f"Chart written to {path}", file=sys.stderr)
+    return True
