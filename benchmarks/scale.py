@@ -1,5 +1,9 @@
 """How `msp report`, `msp export` and the workspace's list behave at 20,000 and 100,000 enquiries.
 
+The report's figures are also timed in one process, without its start-up:
+the SG4a figures (`compute_report_between`) and the board's (feedback by
+quarter and wishes achieved by code, `compute_board_between`), median of 3.
+
 For each size, a fresh SQLite file (and, with --postgres, a fresh PostgreSQL
 database) is filled by `msp seed-demo`. Then each measurement runs in its
 own child process: the time is the wall clock around it, and the peak memory
@@ -37,6 +41,7 @@ GOALS = {
     "report_s": ("report <= 1 s at 20,000", 20_000, 1.0),
     "export_mb": ("export peak <= 150 MB at either size", None, 150.0),
     "list_ms": ("list page <= 300 ms at 100,000", 100_000, 300.0),
+    "board_ms": ("board figures <= 1 s at 100,000", 100_000, 1000.0),
 }
 
 LIST_SNIPPET = """
@@ -49,6 +54,21 @@ for _ in range(5):
     page = workspace.list_enquiries(**kwargs)
     times.append(time.perf_counter() - start)
 print(json.dumps({"ms": statistics.median(times) * 1000, "total": page.total, "rows": len(page.items)}))
+"""
+
+FIGURES_SNIPPET = """
+import json, statistics, time
+from bot.report.board import compute_board_between
+from bot.report.compute import compute_report_between
+found = {}
+for key, compute in (("sg4a_ms", compute_report_between), ("board_ms", compute_board_between)):
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        compute()
+        times.append(time.perf_counter() - start)
+    found[key] = statistics.median(times) * 1000
+print(json.dumps(found))
 """
 
 
@@ -106,6 +126,10 @@ def run_size(size: int, database_url: str, code: Path, seed: int) -> Dict[str, A
                             ("flag_ms", {"flag": "urgent_safety"})):
             found = measure([sys.executable, "-c", LIST_SNIPPET, json.dumps(kwargs)], there, code)
             row[key] = found["ms"]
+    if (code / "bot" / "report" / "board.py").exists():
+        print("  the report's figures in one process ...", file=sys.stderr, flush=True)
+        found = measure([sys.executable, "-c", FIGURES_SNIPPET], there, code)
+        row.update(sg4a_ms=found["sg4a_ms"], board_ms=found["board_ms"])
     return row
 
 
@@ -139,10 +163,10 @@ def _cell(row: Dict[str, Any], key: str, fmt: str) -> str:
 
 def print_table(title: str, rows: List[Dict[str, Any]]) -> None:
     heads = ("enquiries", "seed s", "report s", "report MB", "export s", "export MB", "list ms",
-             "search ms", "flag ms")
+             "search ms", "flag ms", "sg4a ms", "board ms")
     keys = ("size", "seed_s", "report_s", "report_mb", "export_s", "export_mb", "list_ms", "search_ms",
-            "flag_ms")
-    fmts = (",d", ".1f", ".2f", ".0f", ".1f", ".0f", ".1f", ".1f", ".1f")
+            "flag_ms", "sg4a_ms", "board_ms")
+    fmts = (",d", ".1f", ".2f", ".0f", ".1f", ".0f", ".1f", ".1f", ".1f", ".0f", ".0f")
     table = [[_cell(r, k, f) if k != "size" else format(r["size"], ",d")
               for k, f in zip(keys, fmts, strict=True)] for r in rows]
     widths = [max(len(h), *(len(t[i]) for t in table)) for i, h in enumerate(heads)]
@@ -151,7 +175,8 @@ def print_table(title: str, rows: List[Dict[str, Any]]) -> None:
     for t in table:
         print("  ".join(v.rjust(w) for v, w in zip(t, widths, strict=True)))
     print("Goals: " + "; ".join(words for words, _, _ in GOALS.values())
-          + ". list/search/flag: median of 5 calls for the first page (25 rows).")
+          + ". list/search/flag: median of 5 calls for the first page (25 rows); "
+          "sg4a/board: the report's figures in one process, median of 3.")
 
 
 def main(argv: Optional[List[str]] = None) -> int:
