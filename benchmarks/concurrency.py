@@ -115,6 +115,27 @@ def _rss_kb(pid: int) -> int:
     return 0
 
 
+def _cpu_ticks(pid: int) -> int:
+    """User + system CPU time of one process, in clock ticks (/proc/PID/stat fields 14 and 15)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])
+
+
+def cpu_s(pid: int) -> float:
+    """CPU seconds the process and its descendants have used so far: what a turn costs, whatever else
+    the machine is doing (latency depends on the load; CPU time hardly does)."""
+    tree = _children_of()
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        total += _cpu_ticks(current)
+        todo.extend(tree.get(current, []))
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mb(pid: int) -> float:
     """The resident set of the process and all its descendants, in MB."""
     tree = _children_of()
@@ -310,6 +331,7 @@ class Measured:
     config: str
     rounds: Dict[int, Round] = field(default_factory=dict)
     memory: Dict[str, Dict[str, float]] = field(default_factory=dict)  # process -> moment -> MB
+    cpu_ms: Dict[str, Dict[int, float]] = field(default_factory=dict)  # process -> concurrency -> ms/message
     started_s: float = 0.0
     note: str = ""
     failed: str = ""
@@ -339,8 +361,12 @@ def measure(config: str, start: Callable[[], Stack], concurrencies: Sequence[int
         weigh("warm")
         for concurrency in concurrencies:
             n = per_worker(concurrency)
+            before = {name: cpu_s(pid) for name, pid in stack.processes.items()}
             done = run_round(stack, concurrency, n)
             result.rounds[concurrency] = done
+            for name, pid in stack.processes.items():
+                used = (cpu_s(pid) - before[name]) * 1000 / max(done.messages, 1)
+                result.cpu_ms.setdefault(name, {})[concurrency] = used
             weigh(str(concurrency))
             print(f"[{config}] {concurrency} concurrent x {n} conversations: {done.messages} messages in "
                   f"{done.wall_s:.1f}s, {sum(done.errors.values())} errors"
@@ -424,6 +450,23 @@ def report(results: Dict[str, Measured], concurrencies: Sequence[int], per_worke
                 totals[m] += by_moment.get(m, 0.0)
         if len(measured.memory) > 1:
             print(f"  {LABELS[config]:22s} {'(total)':10s} " + " ".join(f"{totals[m]:9.0f}" for m in moments))
+
+    print("\nCPU per message (ms of user + system time, per process with its children; every message of the "
+          "round, openings included): what a turn costs, far less moved by other load than latency")
+    heads = " ".join(f"{str(c) + ' conc.':>9s}" for c in concurrencies)
+    print(f"  {'configuration':22s} {'process':10s} {heads}")
+    for config, measured in results.items():
+        if measured.failed:
+            continue
+        sums: Dict[int, float] = {c: 0.0 for c in concurrencies}
+        for name, by_round in measured.cpu_ms.items():
+            cells = " ".join(f"{by_round.get(c, 0.0):9.1f}" for c in concurrencies)
+            print(f"  {LABELS[config]:22s} {name:10s} {cells}")
+            for c in concurrencies:
+                sums[c] += by_round.get(c, 0.0)
+        if len(measured.cpu_ms) > 1:
+            cells = " ".join(f"{sums[c]:9.1f}" for c in concurrencies)
+            print(f"  {LABELS[config]:22s} {'(total)':10s} {cells}")
 
     print("\nGoals (reported, not asserted)")
     embedded, pg1, pg2 = results.get("embedded"), results.get("pg1"), results.get("pg2")
