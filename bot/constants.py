@@ -118,6 +118,9 @@ FEEDBACK_QUESTIONS: Tuple[str, ...] = (
     HAPPIER,
 )
 
+# The offer of an advocate when taking part looks hard (issue 18, part 2): asked once, as a detour.
+ADVOCACY_OFFER = "advocacy_offer"
+
 # Which answer kind each closed question takes.
 QUESTION_KIND: Dict[str, str] = {
     CONSENT_TO_TALK: "consent",
@@ -130,6 +133,7 @@ QUESTION_KIND: Dict[str, str] = {
     CONTACT_SAFE_TO_CALL: "safe",
     CONTACT_OTHERS_ANSWER: "safe",
     OUTCOME_ACHIEVED: "achieved",
+    ADVOCACY_OFFER: "confirm",
     **{q: "feedback" for q in FEEDBACK_QUESTIONS},
 }
 
@@ -140,7 +144,8 @@ DIFFICULTY_REPAIRS_IN_A_ROW = "repairs_in_a_row"  # several repairs one after an
 DIFFICULTY_ANSWERS_DO_NOT_FIT = "answers_do_not_fit"  # answers that do not fit the question, again and again
 DIFFICULTY_READING = "reading_is_hard"  # the person says reading is hard
 DIFFICULTY_REMEMBERING = "remembering_is_hard"  # the person says remembering is hard
-DIFFICULTY_ANSWERED_FOR_THEM = "answered_for_them"  # a family member or advocate says the person cannot answer
+# A family member or advocate says the person cannot answer for themselves.
+DIFFICULTY_ANSWERED_FOR_THEM = "answered_for_them"
 DIFFICULTY_REASONS: Tuple[str, ...] = (
     DIFFICULTY_NOT_UNDERSTOOD,
     DIFFICULTY_REPAIRS_IN_A_ROW,
@@ -164,10 +169,14 @@ NO_REFERRAL_REASONS: Tuple[str, ...] = (
 FLAG_URGENT_SAFETY = "urgent_safety"
 FLAG_ADVOCACY_REQUESTED = "advocacy_requested"
 FLAG_WANTS_HUMAN_CONTACT = "wants_human_contact"
-FLAGS: Tuple[str, ...] = (FLAG_URGENT_SAFETY, FLAG_ADVOCACY_REQUESTED, FLAG_WANTS_HUMAN_CONTACT)
+# Signs that taking part is hard were noticed (issue 18, part 2): an ordinary alert, never an urgent one.
+FLAG_ADVOCACY_NEEDED = "advocacy_needed"
+FLAGS: Tuple[str, ...] = (FLAG_URGENT_SAFETY, FLAG_ADVOCACY_REQUESTED, FLAG_WANTS_HUMAN_CONTACT,
+                          FLAG_ADVOCACY_NEEDED)
 
 # Duty alerts (record contract v2): what is sent to the team, and how far it got.
-ALERT_KINDS: Tuple[str, ...] = (FLAG_URGENT_SAFETY, FLAG_WANTS_HUMAN_CONTACT)
+# Only urgent_safety is urgent (escalated out of hours); the others are ordinary.
+ALERT_KINDS: Tuple[str, ...] = (FLAG_URGENT_SAFETY, FLAG_WANTS_HUMAN_CONTACT, FLAG_ADVOCACY_NEEDED)
 DELIVERY_RETRYING = "retrying"
 DELIVERY_SENT = "sent"
 DELIVERY_FAILED = "failed"

@@ -186,7 +186,7 @@ EXPECTED: Dict[str, Any] = {
         c.HAPPIER: fb(1, 0, 0, 1, 1, 4),
     },
     "flags": {c.FLAG_URGENT_SAFETY: 3, c.FLAG_ADVOCACY_REQUESTED: 2,
-              c.FLAG_WANTS_HUMAN_CONTACT: 2},
+              c.FLAG_WANTS_HUMAN_CONTACT: 2, c.FLAG_ADVOCACY_NEEDED: 0},
     "records_by_stage_status": {
         OUT: {GOING: 1, DONE: 5, PAUSED: 1, DECLINED: 1},
         R: {GOING: 1, DONE: 7, PAUSED: 2, DECLINED: 0},
@@ -395,7 +395,7 @@ def test_store_backed_json_report(record_db: str, capsys: pytest.CaptureFixture[
     for question in (c.CHANCE_TO_SAY, c.ACTED_ON_WISHES, c.FEEL_SAFE, c.HAPPIER):
         assert data["feedback"][question] == fb(0, 0, 0, 0, 0, 2)
     assert data["flags"] == {c.FLAG_URGENT_SAFETY: 1, c.FLAG_ADVOCACY_REQUESTED: 0,
-                             c.FLAG_WANTS_HUMAN_CONTACT: 1}
+                             c.FLAG_WANTS_HUMAN_CONTACT: 1, c.FLAG_ADVOCACY_NEEDED: 0}
     assert data["records_by_stage_status"] == {
         OUT: {GOING: 0, DONE: 2, PAUSED: 0, DECLINED: 0},
         R: {GOING: 0, DONE: 1, PAUSED: 1, DECLINED: 0},
@@ -485,12 +485,14 @@ def test_report_counts_in_the_database_without_loading_records(
     def refuse(**_: Any) -> List[Dict[str, Any]]:
         raise AssertionError("msp report must not load every record")
 
+    from bot.report.advocacy import advocacy_to_dict, compute_advocacy_between
     from bot.report.board import compute_board
     from bot.report.board_render import board_to_dict
 
     _store_records()
     stored = records.export_records()
-    expected = {**report_to_dict(compute_report(stored)), **board_to_dict(compute_board(stored))}
+    expected = {**report_to_dict(compute_report(stored)), **board_to_dict(compute_board(stored)),
+                **advocacy_to_dict(compute_advocacy_between())}  # SG3a-style: SQL only
     monkeypatch.setattr(records, "export_records", refuse)
     assert main(["report", "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out) == expected

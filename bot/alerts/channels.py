@@ -33,6 +33,15 @@ KIND_MEANING = {
         "Urgent safety: a message in this conversation may show that someone is in danger now."
     ),
     c.FLAG_WANTS_HUMAN_CONTACT: "Asked for a person: they would like to talk to someone from the team.",
+    c.FLAG_ADVOCACY_NEEDED: (
+        "Not urgent. Taking part looks hard: the assistant noticed signs, and offered an advocate. "
+        "Decide whether to refer them for one (the workspace's Advocacy list)."
+    ),
+}
+# Not urgent kinds: their headline, when the alert is the first of its chain.
+ORDINARY_HEADLINE = {
+    c.FLAG_WANTS_HUMAN_CONTACT: "Asked for a person",
+    c.FLAG_ADVOCACY_NEEDED: "Taking part looks hard: an advocate may be needed",
 }
 
 EMAIL_BODY = """{meaning}
@@ -82,7 +91,7 @@ def headline(alert: AlertView, settings: Settings) -> str:
         return "Follow-up: the person left the chat quickly"
     if alert.reason == c.ALERT_REASON_ESCALATION:
         return f"Not acknowledged after {_minutes(settings)} minutes: escalated"
-    return "Urgent safety" if urgent else "Asked for a person"
+    return "Urgent safety" if urgent else ORDINARY_HEADLINE.get(alert.kind, alert.kind)
 
 
 def _why(alert: AlertView, settings: Settings) -> str:

@@ -210,6 +210,8 @@ class _Maker:
                 advocate = _pick(rng, {c.YES: 20, c.NO: 65, c.ALREADY_HAVE: 15})
                 values["wants_advocate"] = advocate
                 values[c.FLAG_ADVOCACY_REQUESTED] = advocate == c.YES
+                # Taking part looked hard (no draw of its own, so the seeded records stay as they were).
+                values[c.FLAG_ADVOCACY_NEEDED] = advocate == c.YES and safe == c.NOT_SURE
             values[c.FLAG_WANTS_HUMAN_CONTACT] = rng.random() < 0.05
             reached = status == c.STATUS_COMPLETED or rng.random() < 0.5
             if reached:

@@ -14,6 +14,12 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Callable, Optional
 
+from bot.report.advocacy import (
+    advocacy_to_dict,
+    compute_advocacy_between,
+    render_advocacy_csv,
+    render_advocacy_table,
+)
 from bot.report.board import compute_board_between
 from bot.report.board_render import board_to_dict, render_board_csv, render_board_table
 from bot.report.compute import compute_report_between
@@ -48,6 +54,7 @@ def run_report(args: argparse.Namespace) -> int:
         period_to=_day(date_to),
     )
     board = compute_board_between(date_from, until)
+    advocacy = compute_advocacy_between(date_from, until)  # SG3a-style
     audit.record(
         getpass.getuser(),
         "report",
@@ -56,12 +63,14 @@ def run_report(args: argparse.Namespace) -> int:
     )
 
     if fmt == "json":
-        json.dump({**report_to_dict(report), **board_to_dict(board)}, sys.stdout, indent=2)
+        figures = {**report_to_dict(report), **board_to_dict(board), **advocacy_to_dict(advocacy)}
+        json.dump(figures, sys.stdout, indent=2)
         sys.stdout.write("\n")
     elif fmt == "csv":
-        sys.stdout.write(render_csv(report) + render_board_csv(board))
+        sys.stdout.write(render_csv(report) + render_board_csv(board) + render_advocacy_csv(advocacy))
     else:
-        sys.stdout.write(render_table(report) + (render_board_table(board) if report.records else ""))
+        sys.stdout.write(render_table(report) + (render_board_table(board) + render_advocacy_table(advocacy)
+                                                 if report.records else ""))
     sys.stdout.flush()
 
     if chart:

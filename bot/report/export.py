@@ -86,11 +86,12 @@ def json_chunks(records_: Iterable[Dict[str, Any]]) -> Iterator[str]:
 CSV_FIELDS = [
     "conversation_id", "enquiry_ref", "stage", "status", "speaker_role",
     "asked_about_outcomes", "confirmed", "started_at", "updated_at",
-    *(f"flag_{f}" for f in c.FLAGS),
+    *(f"flag_{f}" for f in c.FLAGS if f != c.FLAG_ADVOCACY_NEEDED),
     *(f"feedback_{q}" for q in (*c.FEEDBACK_QUESTIONS, "comments")),
     "outcome_code", "outcome_own_words", "outcome_may_not_be_achievable", "outcome_achieved",
     # v2: new columns go last, so a reader that counts columns keeps working.
     *(f"answer_{name}" for name in ANSWER_FIELDS),
+    f"flag_{c.FLAG_ADVOCACY_NEEDED}",  # v4: taking part looked hard (issue 18, part 2)
 ]
 _RECORD_FIELDS = CSV_FIELDS[:9]
 

@@ -69,6 +69,7 @@ FLAG_LABELS: Dict[str, str] = {
     c.FLAG_URGENT_SAFETY: "Urgent safety concern",
     c.FLAG_ADVOCACY_REQUESTED: "Asked for an advocate",
     c.FLAG_WANTS_HUMAN_CONTACT: "Wants to talk to a person",
+    c.FLAG_ADVOCACY_NEEDED: "Taking part looked hard",
 }
 STAGE_LABELS: Dict[str, str] = {
     c.STAGE_OUTCOMES: "Outcomes (start)",

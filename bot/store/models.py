@@ -8,6 +8,7 @@ from typing import Any, List
 from sqlalchemy import (
     Boolean,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -69,6 +70,9 @@ class Conversation(Base):
     urgent_safety = Column(Boolean, nullable=False, default=False)
     advocacy_requested = Column(Boolean, nullable=False, default=False)
     wants_human_contact = Column(Boolean, nullable=False, default=False)
+    # Signs that taking part is hard (migration 0010): the reasons and the practitioner's decision are in
+    # `advocacy`; the flag is here beside the others, so lists, exports and reports count it the same way.
+    advocacy_needed = Column(Boolean, nullable=False, default=False)
 
     started_at = Column(DateTime, nullable=False, default=utcnow)
     updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
@@ -118,6 +122,34 @@ class Outcome(Base):
     @property
     def standing(self) -> bool:
         return self.withdrawn_at is None
+
+
+class Advocacy(Base):
+    """Advocacy for one record: the signs the assistant noticed, its offer, and a practitioner's decision.
+
+    The assistant writes the reasons (codes, never words) and whether the
+    person took up the offer; a practitioner writes the referral (date,
+    organisation) or why none is needed (a code). Whether the person lacks
+    capacity is the practitioner's decision, never the assistant's. A row may
+    come from either side first: a request for an advocate needs a decision too.
+    """
+
+    __tablename__ = "advocacy"
+
+    id = Column(Integer, primary_key=True)
+    conversation_pk = Column(
+        Integer, ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False, unique=True
+    )
+    reasons = Column(String(255))  # c.DIFFICULTY_REASONS, comma-separated
+    noticed_at = Column(DateTime)
+    offered_at = Column(DateTime)  # the assistant offered an advocate (once)
+    offer_answer = Column(String(16))  # yes, no, or null (not answered)
+    decision = Column(String(16))  # c.ADVOCACY_DECISIONS
+    referred_on = Column(Date)
+    organisation = Column(String(255))  # the advocacy service referred to (never the person's words)
+    no_referral_reason = Column(String(32))  # c.NO_REFERRAL_REASONS
+    decided_by = Column(String(255))
+    decided_at = Column(DateTime)
 
 
 class Alert(Base):

@@ -121,7 +121,7 @@ def test_export_matches_contract_shape(record_db: str) -> None:
     assert alert["kind"] == "urgent_safety" and alert["raised_at"].endswith("Z")
     assert set(record["feedback"]) == {*c.FEEDBACK_QUESTIONS, "comments"}
     assert record["flags"] == {
-        "urgent_safety": True, "advocacy_requested": False, "wants_human_contact": False
+        "urgent_safety": True, "advocacy_requested": False, "wants_human_contact": False, "advocacy_needed": False
     }
     assert record["confirmed"] is True
     assert record["started_at"].endswith("Z") and "T" in record["started_at"]

@@ -67,7 +67,7 @@ def test_list_is_latest_activity_first_in_pages(listed: List[str]) -> None:
     row = first.items[0]
     assert (row.enquiry_ref, row.stage, row.status) == ("NR-2026-0003", R, c.STATUS_DECLINED)
     assert row.flags == {c.FLAG_URGENT_SAFETY: True, c.FLAG_ADVOCACY_REQUESTED: False,
-                         c.FLAG_WANTS_HUMAN_CONTACT: False}
+                         c.FLAG_WANTS_HUMAN_CONTACT: False, c.FLAG_ADVOCACY_NEEDED: False}
     assert row.last_activity == T0 + timedelta(minutes=30)
     assert first.items[1].enquiry_ref is None
     seen = [r.conversation_id for p in (1, 2, 3) for r in workspace.list_enquiries(page=p, per_page=5).items]

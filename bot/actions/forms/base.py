@@ -33,6 +33,7 @@ from bot.actions.common import (
 )
 from bot.actions.forms.changes import ChangesMixin
 from bot.actions.forms.contact import SafeContactMixin, Updates
+from bot.actions.forms.difficulty import DETOUR_ADVOCACY, DifficultyMixin
 from bot.actions.forms.repairs import REPAIRS_BEFORE_ANSWER, RepairsMixin
 from bot.actions.forms.shared_answers import SharedAnswersMixin
 from bot.actions.safety import (
@@ -66,10 +67,11 @@ DETOUR_QUESTIONS: Dict[Optional[Text], List[Text]] = {
     DETOUR_CHECK: [c.SAFETY_CHECK],
     DETOUR_DANGER: [*c.CONTACT_QUESTIONS, c.CARRY_ON],
     DETOUR_HUMAN: [*c.CONTACT_QUESTIONS, c.CARRY_ON],
+    DETOUR_ADVOCACY: [c.ADVOCACY_OFFER, c.CARRY_ON],  # taking part looks hard: an advocate, offered once
 }
 
 
-class StageFormValidation(SharedAnswersMixin, ChangesMixin, RepairsMixin, SafeContactMixin,
+class StageFormValidation(SharedAnswersMixin, ChangesMixin, RepairsMixin, SafeContactMixin, DifficultyMixin,
                           FormValidationAction, ABC):
     """Shared validation for the stage forms; subclasses answer their own questions."""
 
@@ -105,6 +107,8 @@ class StageFormValidation(SharedAnswersMixin, ChangesMixin, RepairsMixin, SafeCo
             return self.answer_safety_check(value, dispatcher, tracker)
         if slot in c.CONTACT_QUESTIONS:
             return self.answer_contact(slot, text, dispatcher, tracker)
+        if slot == c.ADVOCACY_OFFER:
+            return self.answer_advocacy_offer(text, dispatcher, tracker)
         if slot == c.CONSENT_TO_TALK:
             return self.answer_consent(text, dispatcher, tracker)
         if slot == c.SPEAKER_ROLE:
@@ -166,6 +170,7 @@ class StageFormValidation(SharedAnswersMixin, ChangesMixin, RepairsMixin, SafeCo
         question again. Help already shown stays shown, and its detour stays."""
         try:
             understood = self.understand(slot, dispatcher, tracker)
+            understood = self.notice_difficulty(slot, understood, dispatcher, tracker)  # is taking part hard?
             records.save_turn()  # the answer is saved before it is taken as said, or the person is told
             return understood
         except Exception:  # noqa: BLE001 (the last line of defence for a person mid-conversation)
