@@ -115,6 +115,39 @@ class ExportForm(DatesForm):
             raise ValidationError("Choose CSV or JSON")
 
 
+class AdvocacyForm(FlaskForm):
+    """A practitioner's advocacy decision: a referral (date and organisation), or why none is needed."""
+
+    decision = RadioField(choices=list(c.ADVOCACY_DECISIONS), validate_choice=False,
+                          validators=[InputRequired("Choose whether you referred them for an advocate")])
+    referred_on = _DateField(format="%Y-%m-%d", validators=[Optional_()])
+    organisation = StringField(filters=[_strip], default="")
+    no_referral_reason = RadioField(choices=list(c.NO_REFERRAL_REASONS), validate_choice=False)
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """A referral needs its date (the date field itself is optional, so it is checked here)."""
+        valid = super().validate(extra_validators)
+        if self.decision.data == c.ADVOCACY_REFERRED and self.referred_on.data is None:
+            if not self.referred_on.errors:
+                self.referred_on.errors = ["Enter the date you referred them, like 2026-12-01"]
+            return False
+        return valid
+
+    def validate_decision(self, field: Any) -> None:
+        if field.data not in c.ADVOCACY_DECISIONS:
+            raise ValidationError("Choose whether you referred them for an advocate")
+
+    def validate_organisation(self, field: Any) -> None:
+        if self.decision.data == c.ADVOCACY_REFERRED and not field.data:
+            raise ValidationError("Enter the advocacy organisation you referred them to")
+        if len(field.data or "") > 255:
+            raise ValidationError("Enter the organisation's name in 255 characters or fewer")
+
+    def validate_no_referral_reason(self, field: Any) -> None:
+        if self.decision.data == c.ADVOCACY_NOT_NEEDED and field.data not in c.NO_REFERRAL_REASONS:
+            raise ValidationError("Choose why no referral is needed")
+
+
 class EraseForm(FlaskForm):
     """The enquiry reference typed back, or (for a conversation, whose id nobody types) a box ticked."""
 

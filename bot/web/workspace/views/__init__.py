@@ -10,12 +10,14 @@ the report code, audit what was seen or done, and render GOV.UK templates.
 - enquiries.py: the enquiries, a conversation, and corrections to a wish
 - invitations.py, export.py, report.py
 - pushes.py: records sent to the case system, and "Stop sending"
+- advocacy.py: the records that need an advocacy referral decision, and the decision
 - audit.py, erase.py, accounts.py: for managers
 - shared.py (a form's dates, UK times, notices) and words.py (words for codes)
 """
 
 from bot.web.workspace.views import (  # noqa: F401
     accounts,
+    advocacy,
     alerts,
     audit,
     enquiries,
