@@ -17,7 +17,7 @@ QUESTION_WORDS = {
     c.CONSENT_TO_TALK: "OK to talk", c.SPEAKER_ROLE: "Who is answering", c.FEELS_SAFE_NOW: "Safe now",
     c.WANTS_ADVOCATE: "Wants an advocate", c.DESIRED_OUTCOMES: "What they want",
     c.OUTCOMES_CONFIRMED: "Read-back", c.OUTCOME_ACHIEVED: "Did it happen", c.CARRY_ON: "Carry on or stop",
-    c.SAFETY_CHECK: "Are you safe (check)",
+    c.SAFETY_CHECK: "Are you safe (check)", c.ADVOCACY_OFFER: "Offered an advocate",
     **labels.FEEDBACK_LABELS, "comments": "Comments",
 }
 REASON_WORDS = {
