@@ -22,7 +22,10 @@ from typing import Any, Dict, Iterator, Optional
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
+SQLITE_POOL_SIZE = 5  # connections kept open to a SQLite file (more, up to the overflow, close after use)
+SQLITE_POOL_OVERFLOW = 10
 _engines: Dict[str, Engine] = {}
 _engines_lock = threading.Lock()  # page views in threads ask for the same URL at the same time
 _factory: Optional[sessionmaker] = None
@@ -62,6 +65,10 @@ def _new_engine(url: str) -> Engine:
         if parsed.get_backend_name() == "sqlite":
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+                # SQLAlchemy 1.4 gives a file database no pool: every session would open a connection
+                # and set its pragmas again. A few kept open serve the action server's worker threads.
+                kwargs.update(poolclass=QueuePool, pool_size=SQLITE_POOL_SIZE,
+                              max_overflow=SQLITE_POOL_OVERFLOW)
             kwargs["connect_args"] = {"check_same_thread": False}
         engine = create_engine(url, **kwargs)
         if parsed.get_backend_name() == "sqlite":
