@@ -15,7 +15,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot import constants as c
 from bot.commands import is_client_command  # noqa: F401 (the actions' name for it)
-from bot.settings import Settings, load_helplines, load_settings
+from bot.settings import Settings, load_settings
+from bot.settings.helplines import load_helplines
 from bot.store.records import one_transaction
 
 logger = logging.getLogger(__name__)

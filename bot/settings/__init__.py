@@ -28,9 +28,6 @@ from dotenv import load_dotenv
 from pydantic import BaseSettings, Field, ValidationError, root_validator, validator
 from pydantic.fields import ModelField
 
-# Kept here for bot/actions/common.py, which others are moving: new code imports bot.settings.helplines.
-from bot.settings.helplines import load_helplines as load_helplines
-
 logger = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
