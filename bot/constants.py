@@ -9,7 +9,10 @@ from typing import Dict, FrozenSet, Tuple
 # Stages and statuses (record contract v1)
 STAGE_OUTCOMES = "outcomes"
 STAGE_REVIEW = "review"
-STAGES: Tuple[str, ...] = (STAGE_OUTCOMES, STAGE_REVIEW)
+# A check-in during the enquiry (issue 18, part 1): its answers are its own record; the wishes it
+# changes live on the enquiry's outcomes record. Never counted as an outcomes or review record.
+STAGE_CHECKIN = "checkin"
+STAGES: Tuple[str, ...] = (STAGE_OUTCOMES, STAGE_REVIEW, STAGE_CHECKIN)
 
 STATUS_IN_PROGRESS = "in_progress"
 STATUS_COMPLETED = "completed"
@@ -63,6 +66,7 @@ DONT_KNOW = "dont_know"
 DECLINED = "declined"
 FULLY = "fully"
 NOT = "not"
+CHANGE = "change"  # a check-in: "Is that still what you would like?" No, I want to change it
 
 # Answer kinds: the set of values a question accepts.
 ANSWER_KINDS: Dict[str, Tuple[str, ...]] = {
@@ -117,6 +121,12 @@ FEEDBACK_QUESTIONS: Tuple[str, ...] = (
     FEEL_SAFE,
     HAPPIER,
 )
+
+# A check-in (stage checkin, record contract v4): is the list of wishes still right, then anything to add.
+CHECKIN_STILL_WANTED = "checkin_still_wanted"  # yes, change, dont_know
+CHECKIN_STILL_WANTED_ANSWERS: Tuple[str, ...] = (YES, CHANGE, DONT_KNOW)
+CHECKIN_CHANGES = "checkin_changes"  # free text, asked again until there is nothing more
+CHECKIN_COMMENT = "checkin_comment"  # free text, or none (the person's words, encrypted at rest)
 
 # The offer of an advocate when taking part looks hard (issue 18, part 2): asked once, as a detour.
 ADVOCACY_OFFER = "advocacy_offer"

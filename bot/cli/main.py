@@ -20,6 +20,11 @@ def cmd_chat(args: argparse.Namespace) -> int:
     from bot.cli.chat import run_chat
 
     settings = load_settings()
+    if args.stage == c.STAGE_CHECKIN and not args.enquiry:
+        from bot.web.invitations import CHECKIN_NEEDS_ENQUIRY
+
+        print(f"Could not start the chat: {CHECKIN_NEEDS_ENQUIRY} (--enquiry REF).", file=sys.stderr)
+        return 2
     sender = args.sender or f"chat-{uuid.uuid4().hex[:8]}"
     opening: Dict[str, str] = {"stage": args.stage}
     if args.enquiry:

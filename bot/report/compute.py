@@ -47,6 +47,8 @@ ACHIEVED_NOT = "not"
 ASKED_KEYS: Tuple[str, ...] = (c.ASKED_EXPRESSED, c.ASKED_NONE_EXPRESSED, NOT_RECORDED)
 ACHIEVED_KEYS: Tuple[str, ...] = (ACHIEVED_FULLY, ACHIEVED_PARTIALLY, ACHIEVED_NOT, NOT_RECORDED)
 FEEDBACK_KEYS: Tuple[str, ...] = (*c.ANSWER_KINDS["feedback"], NOT_ANSWERED)
+# Always shown in the records-by-stage grid; a check-in row appears once there are check-ins.
+ALWAYS_SHOWN_STAGES: Tuple[str, ...] = (c.STAGE_OUTCOMES, c.STAGE_REVIEW)
 STATUSES: Tuple[str, ...] = (
     c.STATUS_IN_PROGRESS,
     c.STATUS_COMPLETED,
@@ -75,7 +77,7 @@ class Report:
     )
     flags: Dict[str, int] = field(default_factory=lambda: _zeros(c.FLAGS))
     by_stage_status: Dict[str, Dict[str, int]] = field(
-        default_factory=lambda: {stage: _zeros(STATUSES) for stage in c.STAGES}
+        default_factory=lambda: {stage: _zeros(STATUSES) for stage in ALWAYS_SHOWN_STAGES}
     )
     # Filled in by the caller; the counting knows nothing of the period asked for.
     period_from: Optional[str] = None

@@ -74,6 +74,7 @@ FLAG_LABELS: Dict[str, str] = {
 STAGE_LABELS: Dict[str, str] = {
     c.STAGE_OUTCOMES: "Outcomes (start)",
     c.STAGE_REVIEW: "Review (end)",
+    c.STAGE_CHECKIN: "Check-in (during)",
 }
 STATUS_LABELS: Dict[str, str] = {
     c.STATUS_IN_PROGRESS: "In progress",

@@ -112,6 +112,8 @@ class Outcome(Base):
     withdrawn_at = Column(DateTime)
     withdrawn_in = Column(String(255))
     withdrawn_reason = Column(String(16))
+    # The conversation that stated it: the first conversation, or a check-in (migration 0011).
+    added_in = Column(String(255))
     # Picked with an answer button: the choice is recorded, and there are no own words.
     chosen = Column(Boolean, nullable=False, default=False)
     # A hash of the browser visit that wrote it: its words are read back in that visit only.
@@ -150,6 +152,31 @@ class Advocacy(Base):
     no_referral_reason = Column(String(32))  # c.NO_REFERRAL_REASONS
     decided_by = Column(String(255))
     decided_at = Column(DateTime)
+
+
+class Checkin(Base):
+    """One check-in, as a dated entry on the enquiry's outcomes record (`outcomes_pk`) it changed.
+
+    The check-in's own answers are its own record (stage checkin, `conversation_id`);
+    this entry says what it changed: the codes added, taken away and changed
+    (JSON lists), how safe the person felt, and their comment (their words:
+    encrypted at rest). One per check-in conversation, so a retry updates it.
+    """
+
+    __tablename__ = "checkins"
+    __table_args__ = (UniqueConstraint("conversation_id", name="uq_checkins_conversation_id"),)
+
+    id = Column(Integer, primary_key=True)
+    outcomes_pk = Column(
+        Integer, ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    conversation_id = Column(String(255), nullable=False)
+    at = Column(DateTime, nullable=False, default=utcnow)
+    feels_safe_now = Column(String(16))
+    added = Column(Text, nullable=False, default="[]")  # JSON list of outcome codes
+    withdrawn = Column(Text, nullable=False, default="[]")
+    changed = Column(Text, nullable=False, default="[]")
+    comment = Column(EncryptedText)  # the person's words: encrypted at rest
 
 
 class Alert(Base):

@@ -52,6 +52,7 @@ class OutcomeView:
     id: int = 0
     chosen: bool = False  # picked with a button: no own words
     visit: Optional[str] = None  # the browser visit that wrote it (its words are read back only there)
+    added_in: Optional[str] = None  # the conversation that stated it (the first conversation, or a check-in)
 
 
 @dataclass(frozen=True)
@@ -191,6 +192,7 @@ def add_outcomes(
     wishes: Iterable[Tuple[str, str]],
     visit: Optional[str] = None,
     chosen: bool = False,
+    added_in: Optional[str] = None,
 ) -> List[str]:
     """Record wishes as (code, own words), each a wish of its own; returns the codes of those added.
 
@@ -198,6 +200,8 @@ def add_outcomes(
     the same code again (a retried action) add nothing, so a retry never
     duplicates. `chosen`: picked with an answer button, so there are no own
     words; one such choice per code. `visit`: the browser visit that wrote them.
+    `added_in`: the conversation that stated them (a check-in adding to the
+    enquiry's record); by default this record's own conversation.
     """
     added: List[str] = []
     with session_scope() as session:
@@ -216,6 +220,7 @@ def add_outcomes(
                 position=len(conversation.outcomes),
                 chosen=chosen,
                 visit=visit,
+                added_in=added_in or conversation_id,
             )
             conversation.outcomes.append(row)
             standing.append(row)
@@ -293,6 +298,7 @@ def _view(row: Outcome) -> OutcomeView:
         id=row.id,
         chosen=bool(row.chosen),
         visit=row.visit,
+        added_in=row.added_in,
     )
 
 
@@ -339,7 +345,7 @@ def copy_outcomes_for_review(conversation_id: str, enquiry_ref: Optional[str]) -
         if earlier and not existing:
             for outcome in earlier:
                 add_outcomes(conversation_id, c.STAGE_REVIEW, [(outcome.code, outcome.own_words)],
-                             chosen=outcome.chosen)
+                             chosen=outcome.chosen, added_in=outcome.added_in)
     return len(list_outcomes(conversation_id, c.STAGE_REVIEW))
 
 

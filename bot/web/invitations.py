@@ -19,6 +19,9 @@ from bot import constants as c
 
 SALT = "msp-invitation-v1"
 ENQUIRY_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/_.-]{0,63}$")
+# A check-in changes the wishes of one enquiry's record, so it cannot be opened without one.
+CHECKIN_NEEDS_ENQUIRY = ("a check-in needs the enquiry reference it is for, like NR-2026-0042: "
+                         "it goes back over that enquiry's wishes")
 
 
 class InvitationError(Exception):
@@ -39,7 +42,9 @@ class Invitation:
 
 def new_invitation(enquiry_ref: str, stage: str, role: str) -> Invitation:
     """Check the parts and give the invitation a fresh, unguessable id."""
-    enquiry_ref = enquiry_ref.strip()
+    enquiry_ref = (enquiry_ref or "").strip()
+    if stage == c.STAGE_CHECKIN and not enquiry_ref:
+        raise ValueError(CHECKIN_NEEDS_ENQUIRY)
     if not ENQUIRY_REF.match(enquiry_ref):
         raise ValueError(
             "an enquiry reference is letters, numbers and - / _ . (at most 64), like NR-2026-0042"

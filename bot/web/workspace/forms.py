@@ -57,6 +57,7 @@ class SignInForm(FlaskForm):
 
 
 CHOOSE = "Choose who the link is for and what it is for"
+CHECKIN_NEEDS_ENQUIRY = "Enter the enquiry reference the check-in is for, like NR-2026-0042"
 
 
 class InvitationForm(FlaskForm):
@@ -77,6 +78,8 @@ class InvitationForm(FlaskForm):
 
     def page_errors(self) -> Dict[str, str]:
         """One error, as the page has always said it: the reference's, or else who and what for."""
+        if self.enquiry.errors and self.stage.data == c.STAGE_CHECKIN and not self.enquiry.data:
+            return {"enquiry": CHECKIN_NEEDS_ENQUIRY}
         if self.enquiry.errors:
             return {"enquiry": str(self.enquiry.errors[0])}
         if self.stage.errors or self.role.errors:

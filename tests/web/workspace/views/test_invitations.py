@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.store import audit as audit_store
 from tests.web.workspace.views.helpers import actions, csrf
 
 
@@ -35,3 +36,18 @@ def test_each_form_error_is_the_forms_own_and_sits_at_its_field(client: Any) -> 
     assert "Enter the date as year, month and day, like 2026-04-01" in html and 'href="#to"' not in html
     report = client.get("/review/report?to=2026-02-30").get_data(as_text=True)
     assert 'href="#to"' in report and 'href="#from"' not in report
+
+
+def test_a_check_in_link_is_made_for_an_enquiry_and_refused_without_one(client: Any) -> None:
+    page = client.get("/review/invitations").get_data(as_text=True)
+    assert 'value="checkin"' in page and "Check-in" in page
+    token = csrf(page)
+    made = client.post("/review/invitations", data={"enquiry": "NR-2026-0042", "stage": "checkin",
+                                                     "role": "person", "csrf_token": token})
+    assert made.status_code == 200 and "https://chat.example.gov.uk/start/" in made.get_data(as_text=True)
+    assert any(e.action == "invite" and "stage=checkin" in (e.detail or "")
+               for e in audit_store.list_events(per_page=50).items)
+    none = client.post("/review/invitations", data={"enquiry": "", "stage": "checkin", "role": "person",
+                                                    "csrf_token": token})
+    assert none.status_code == 400
+    assert "Enter the enquiry reference the check-in is for" in none.get_data(as_text=True)

@@ -1,0 +1,167 @@
+"""Check-ins (issue 18, part 1): where a check-in's changes live, and its dated entry on the record.
+
+There is one conversation per invitation, so a check-in is a record of its
+own (stage checkin: its status, flags and answers), and the wishes it keeps,
+adds or takes away are those of the enquiry's outcomes record, its *home*
+(`home_of`). Each check-in leaves one dated entry on that home saying what it
+changed (`add_checkin`), and the home is pushed again to the case system in
+the same transaction. Every call uses `session_scope`, so inside a turn it
+joins the turn's one transaction (`db.one_transaction`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from sqlalchemy import func, select
+
+from bot import constants as c
+from bot.store import pushes, records
+from bot.store.db import session_scope
+from bot.store.models import Checkin, Conversation, utcnow
+
+
+@dataclass(frozen=True)
+class CheckinView:
+    """One check-in entry as the export and the workspace read it (the comment is the person's words)."""
+
+    at: datetime
+    conversation_id: str
+    feels_safe_now: Optional[str]
+    added: List[str]
+    withdrawn: List[str]
+    changed: List[str]
+    comment: Optional[str]
+
+
+def home_of(enquiry_ref: str, checkin_id: str) -> str:
+    """The conversation id of the outcomes record a check-in of this enquiry changes.
+
+    The newest confirmed outcomes record of the enquiry; else its newest
+    outcomes record; else a new one (in progress), under the check-in's own
+    conversation id, so the wishes it states have somewhere to live.
+    """
+    if not enquiry_ref:
+        raise ValueError("a check-in needs the enquiry reference it is for")
+    with session_scope() as session:
+        found = session.execute(
+            select(Conversation.conversation_id)
+            .where(Conversation.enquiry_ref == enquiry_ref, Conversation.stage == c.STAGE_OUTCOMES)
+            .order_by(Conversation.confirmed.desc(), Conversation.updated_at.desc(), Conversation.id.desc())
+            .limit(1)
+        ).scalar()
+        if found is not None:
+            return str(found)
+        home = records._get_or_create(session, checkin_id, c.STAGE_OUTCOMES)
+        home.enquiry_ref = enquiry_ref
+        return checkin_id
+
+
+def _codes(name: str, codes: Sequence[str]) -> str:
+    wrong = [code for code in codes if code not in c.OUTCOME_CODES]
+    if wrong:
+        raise ValueError(f"{name}: not outcome codes: {', '.join(map(str, wrong))}")
+    return json.dumps(list(codes))
+
+
+def add_checkin(
+    home_id: str,
+    checkin_id: str,
+    feels_safe_now: Optional[str],
+    added: List[str],
+    withdrawn: List[str],
+    changed: List[str],
+    comment: Optional[str],
+) -> int:
+    """One dated entry on the outcomes record `home_id`, and a push of that record; returns the entry's id.
+
+    One entry per check-in: called again for the same `checkin_id` (a retried
+    action, a resumed check-in) it updates the entry, and pushes the record
+    again only when something in it changed. `added`, `withdrawn`, `changed`:
+    outcome codes; `comment`: the person's words (encrypted at rest), or None.
+    """
+    if feels_safe_now is not None and feels_safe_now not in c.ANSWER_KINDS["safe"]:
+        raise ValueError(f"not a feels_safe_now answer: {feels_safe_now}")
+    values: Dict[str, Any] = {
+        "feels_safe_now": feels_safe_now,
+        "added": _codes("added", added),
+        "withdrawn": _codes("withdrawn", withdrawn),
+        "changed": _codes("changed", changed),
+        "comment": (comment or "").strip() or None,
+    }
+    with session_scope() as session:
+        home = records._get(session, home_id, c.STAGE_OUTCOMES)
+        if home is None:
+            raise ValueError(f"no outcomes record {home_id}: use home_of() first")
+        entry = session.execute(
+            select(Checkin).where(Checkin.conversation_id == checkin_id)
+        ).scalar_one_or_none()
+        if entry is None:
+            entry = Checkin(conversation_id=checkin_id, outcomes_pk=home.id, at=utcnow(), **values)
+            session.add(entry)
+            news = True
+        else:
+            news = entry.outcomes_pk != home.id or any(getattr(entry, k) != v for k, v in values.items())
+            entry.outcomes_pk = home.id
+            for key, value in values.items():
+                setattr(entry, key, value)
+        if news:
+            home.updated_at = utcnow()
+            pushes.queue_push(session, home, c.PUSH_REASON_CHECKIN)
+        session.flush()
+        return int(entry.id)
+
+
+def last_checkin(enquiry_ref: str) -> Optional[datetime]:
+    """When the enquiry's latest check-in entry was made, or None when it has had none."""
+    with session_scope() as session:
+        return session.execute(
+            select(func.max(Checkin.at))
+            .join(Conversation, Conversation.id == Checkin.outcomes_pk)
+            .where(Conversation.enquiry_ref == enquiry_ref)
+        ).scalar()
+
+
+def view(row: Any) -> CheckinView:
+    """An entry (an object, or a row of the table) as a view, its code lists read back."""
+    return CheckinView(
+        at=row.at, conversation_id=row.conversation_id, feels_safe_now=row.feels_safe_now,
+        added=_list(row.added), withdrawn=_list(row.withdrawn), changed=_list(row.changed),
+        comment=row.comment,
+    )
+
+
+def _list(text: Optional[str]) -> List[str]:
+    try:
+        found = json.loads(text or "[]")
+    except ValueError:
+        return []
+    return [str(code) for code in found] if isinstance(found, list) else []
+
+
+def checkins_of(enquiry_ref: str) -> List[CheckinView]:
+    """Every check-in entry on the enquiry's outcomes records, oldest first (the workspace's timeline)."""
+    with session_scope() as session:
+        found = session.execute(
+            select(Checkin)
+            .join(Conversation, Conversation.id == Checkin.outcomes_pk)
+            .where(Conversation.enquiry_ref == enquiry_ref)
+            .order_by(Checkin.at, Checkin.id)
+        ).scalars()
+        return [view(row) for row in found]
+
+
+def changes_by(home_id: str, checkin_id: str) -> Tuple[List[str], List[str]]:
+    """The codes of the wishes a check-in added to its home record, and of those it took away, in order."""
+    with session_scope() as session:
+        home = records._get(session, home_id, c.STAGE_OUTCOMES)
+        if home is None:
+            return [], []
+        rows = sorted(home.outcomes, key=lambda row: (row.position, row.id))
+        added = [row.code for row in rows if row.added_in == checkin_id]
+        withdrawn = [row.code for row in rows
+                     if row.withdrawn_at is not None and row.withdrawn_in == checkin_id]
+        return added, withdrawn
