@@ -144,6 +144,7 @@ QUESTION_KIND: Dict[str, str] = {
     CONTACT_OTHERS_ANSWER: "safe",
     OUTCOME_ACHIEVED: "achieved",
     ADVOCACY_OFFER: "confirm",
+    CHECKIN_STILL_WANTED: "confirm",  # yes keeps the wishes; no (a change) asks what to change
     **{q: "feedback" for q in FEEDBACK_QUESTIONS},
 }
 

@@ -76,8 +76,13 @@ def contact_values() -> Dict[str, str]:
 
 
 def stage_of(tracker: Tracker) -> str:
+    """The stage being asked: the outcomes stage until one is set; a stage we do not have is an error."""
     stage = tracker.get_slot("stage")
-    return stage if stage in c.STAGES else c.STAGE_OUTCOMES
+    if stage is None:
+        return c.STAGE_OUTCOMES
+    if stage not in c.STAGES:
+        raise ValueError("the conversation's stage is not one we have")
+    return str(stage)
 
 
 def latest_text(tracker: Tracker) -> str:

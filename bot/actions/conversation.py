@@ -10,6 +10,7 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import constants as c
+from bot.actions.checkin import close_checkin, prepare_checkin
 from bot.actions.common import (
     council_values,
     in_thread,
@@ -94,8 +95,9 @@ class ActionStart(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, asked: Dict[str, Any], level: str
     ) -> List[EventType]:
         old_stage = tracker.get_slot("stage")
-        stage = asked.get("stage") if asked.get("stage") in c.STAGES else old_stage
-        stage = stage or c.STAGE_OUTCOMES
+        if asked.get("stage") is not None and asked["stage"] not in c.STAGES:
+            raise ValueError("the start message named a stage we do not have")  # a kind answer follows
+        stage = asked.get("stage") or old_stage or c.STAGE_OUTCOMES
         events: List[EventType] = [SlotSet("stage", stage), SlotSet("unclear_count", 0)]
         new_stage = old_stage is not None and old_stage != stage
         if new_stage:
@@ -127,6 +129,8 @@ class ActionStart(Action):
 
         if stage == c.STAGE_REVIEW and stage_status is None:
             events += self._prepare_review(tracker, enquiry_ref, new_stage)
+        if stage == c.STAGE_CHECKIN and stage_status is None:
+            events += prepare_checkin(tracker, enquiry_ref)
         return events
 
     @staticmethod
@@ -272,6 +276,8 @@ class ActionCloseStage(Action):
         if stage == c.STAGE_REVIEW:
             self._review_readback(dispatcher, cid, bool(tracker.get_slot("for_someone")))
             dispatcher.utter_message(response="utter_review_thanks")
+        elif stage == c.STAGE_CHECKIN:
+            close_checkin(dispatcher, tracker)
         else:
             dispatcher.utter_message(response="utter_close_outcomes")
         return [SlotSet("stage_status", c.STATUS_COMPLETED)]

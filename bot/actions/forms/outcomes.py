@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import List, Optional, Text
+from typing import List, Optional, Text, Tuple
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -28,12 +28,16 @@ PRESS_START_AGAIN = "start_again"
 
 
 class WishesMixin:
-    """Collecting wishes: shared by the outcomes stage and a review with none on record."""
+    """Collecting wishes: shared by the outcomes stage, a review with none on record, and a check-in."""
+
+    def wish_list(self, tracker: Tracker) -> Tuple[Text, Text]:
+        """The record whose wishes this conversation changes: its own (a check-in overrides this)."""
+        return tracker.sender_id, stage_of(tracker)
 
     def answer_wishes(
         self, text: Text, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> Optional[Updates]:
-        cid, stage = tracker.sender_id, stage_of(tracker)
+        cid, stage = self.wish_list(tracker)
         correcting = bool(tracker.get_slot("correcting"))
         standing = records.list_outcomes(cid, stage)
         recorded = {o.code for o in standing}
@@ -43,7 +47,7 @@ class WishesMixin:
 
         lowered = text.lower()
         if correcting and any(words in lowered for words in RESTART_WORDS):
-            return self._start_again(cid, stage, dispatcher)
+            return self._start_again(cid, stage, dispatcher, tracker)
         named = withdrawal(text)
         if named is not None:
             return self._withdraw_named(named, standing, dispatcher, tracker)
@@ -67,30 +71,34 @@ class WishesMixin:
         dropped = [code for code in reading.dropped if code in recorded]
         wanted = list(reading.wanted)
         if dropped:
-            records.withdraw_outcomes(cid, stage, codes=dropped)
+            records.withdraw_outcomes(cid, stage, codes=dropped, withdrawn_in=tracker.sender_id)
             dispatcher.utter_message(response="utter_wish_removed")
             # "I don't want him prosecuted any more" takes a wish off the list; the same
             # words are not also a new wish for nothing to happen.
             wanted = [(code, words) for code, words in wanted
                       if not (code == c.NO_FURTHER_ACTION and words in reading.dropped_words)]
         if wanted:
-            return self._record(cid, stage, wanted, dispatcher, correcting, visit_of(tracker))
+            return self._record(cid, stage, wanted, dispatcher, correcting, tracker)
         if not dropped:
             if c.POLICE_PROSECUTE in reading.dropped:
                 # "I don't want him prosecuted" with nothing on the list yet: they do
                 # not want the person punished (msp-reference: no_further_action).
                 wish = [(c.NO_FURTHER_ACTION, text.strip())]
-                return self._record(cid, stage, wish, dispatcher, correcting, visit_of(tracker))
+                return self._record(cid, stage, wish, dispatcher, correcting, tracker)
             return None  # only took back wishes that were never on the list
         has_wishes = bool(records.list_outcomes(cid, stage))
         return {c.DESIRED_OUTCOMES: None, "has_wishes": has_wishes}
+
+    def _added_in(self, tracker: Tracker) -> Optional[Text]:
+        """The conversation that states a wish, when it is not the record's own (a check-in)."""
+        return tracker.sender_id if self.wish_list(tracker)[0] != tracker.sender_id else None
 
     def _pressed_wish(
         self, press: Text, title: Text, standing: List[records.OutcomeView], dispatcher: CollectingDispatcher,
         tracker: Tracker,
     ) -> Optional[Updates]:
         """A button at the wishes question: the choice it stands for, never its title as own words."""
-        cid, stage = tracker.sender_id, stage_of(tracker)
+        cid, stage = self.wish_list(tracker)
         correcting = bool(tracker.get_slot("correcting"))
         if press == PRESS_NOTHING_MORE:
             return self._finish(cid, stage, correcting)
@@ -98,7 +106,7 @@ class WishesMixin:
             dispatcher.utter_message(response="utter_tell_me_more")
             return {c.DESIRED_OUTCOMES: None}
         if press == PRESS_START_AGAIN:
-            return self._start_again(cid, stage, dispatcher)
+            return self._start_again(cid, stage, dispatcher, tracker)
         if press == c.NOT_SURE:
             if not standing:
                 records.mark_none_expressed(cid, stage)
@@ -107,24 +115,25 @@ class WishesMixin:
         code = press[len(PRESS_WISH):] if press.startswith(PRESS_WISH) else None
         if code not in c.OUTCOME_CODES:
             return None
-        added = records.add_outcomes(cid, stage, [(code, title)], visit=visit_of(tracker), chosen=True)
+        added = records.add_outcomes(cid, stage, [(code, title)], visit=visit_of(tracker), chosen=True,
+                                     added_in=self._added_in(tracker))
         self._say_noted(added, dispatcher)
         return {c.DESIRED_OUTCOMES: None, "has_wishes": True, "correcting": correcting}
 
     @staticmethod
-    def _start_again(cid: Text, stage: Text, dispatcher: CollectingDispatcher) -> Updates:
-        records.withdraw_outcomes(cid, stage)  # every wish so far, kept and marked withdrawn
+    def _start_again(cid: Text, stage: Text, dispatcher: CollectingDispatcher, tracker: Tracker) -> Updates:
+        # Every wish so far, kept and marked withdrawn (by this conversation: a check-in's own id).
+        records.withdraw_outcomes(cid, stage, withdrawn_in=tracker.sender_id)
         dispatcher.utter_message(response="utter_list_cleared")
         return {c.DESIRED_OUTCOMES: None, "has_wishes": False, "correcting": False}
 
-    @staticmethod
     def _withdraw_named(
-        named: Withdrawal, standing: List[records.OutcomeView], dispatcher: CollectingDispatcher,
+        self, named: Withdrawal, standing: List[records.OutcomeView], dispatcher: CollectingDispatcher,
         tracker: Tracker,
     ) -> Updates:
         """ "take off the something else one": the latest wish with that code, or the one at that place.
         """
-        cid, stage = tracker.sender_id, stage_of(tracker)
+        cid, stage = self.wish_list(tracker)
         if named.code is not None:
             target = next((o for o in reversed(standing) if o.code == named.code), None)
         elif standing and named.position is not None and -len(standing) <= named.position < len(standing):
@@ -134,7 +143,7 @@ class WishesMixin:
         if target is None:
             dispatcher.utter_message(response="utter_wish_not_on_list")
             return {c.DESIRED_OUTCOMES: None}
-        records.withdraw_outcomes(cid, stage, ids=[target.id])
+        records.withdraw_outcomes(cid, stage, ids=[target.id], withdrawn_in=tracker.sender_id)
         dispatcher.utter_message(response="utter_wish_removed")
         return {c.DESIRED_OUTCOMES: None, "has_wishes": len(standing) > 1}
 
@@ -145,9 +154,11 @@ class WishesMixin:
         wishes: List[tuple],
         dispatcher: CollectingDispatcher,
         correcting: bool,
-        visit: Optional[Text] = None,
+        tracker: Tracker,
     ) -> Updates:
-        self._say_noted(records.add_outcomes(cid, stage, wishes, visit=visit), dispatcher)
+        added = records.add_outcomes(cid, stage, wishes, visit=visit_of(tracker),
+                                     added_in=self._added_in(tracker))
+        self._say_noted(added, dispatcher)
         return {c.DESIRED_OUTCOMES: None, "has_wishes": True, "correcting": correcting}
 
     @staticmethod
