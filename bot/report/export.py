@@ -92,6 +92,8 @@ CSV_FIELDS = [
     # v2: new columns go last, so a reader that counts columns keeps working.
     *(f"answer_{name}" for name in ANSWER_FIELDS),
     f"flag_{c.FLAG_ADVOCACY_NEEDED}",  # v4: taking part looked hard (issue 18, part 2)
+    # v4: the conversation that stated the wish, and the record's check-ins (how many, the latest).
+    "outcome_added_in", "checkins", "last_checkin_at",
 ]
 _RECORD_FIELDS = CSV_FIELDS[:9]
 
@@ -114,11 +116,13 @@ def csv_rows(records_: Iterable[Dict[str, Any]]) -> Iterator[Dict[str, Any]]:
         base.update({f"flag_{k}": v for k, v in record["flags"].items()})
         base.update({f"feedback_{k}": v for k, v in record["feedback"].items()})
         base.update({f"answer_{k}": v for k, v in record["answers"].items()})
+        entries = record.get("checkins") or []
+        base.update(checkins=len(entries), last_checkin_at=entries[-1]["at"] if entries else None)
         for outcome in record["outcomes"] or [None]:
             row = dict(base)
             if outcome:
                 row.update({f"outcome_{k}": outcome[k] for k in
-                            ("code", "own_words", "may_not_be_achievable", "achieved")})
+                            ("code", "own_words", "may_not_be_achievable", "achieved", "added_in")})
             yield row
 
 

@@ -12,7 +12,6 @@ joins the turn's one transaction (`db.one_transaction`).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -21,20 +20,8 @@ from sqlalchemy import func, select
 from bot import constants as c
 from bot.store import pushes, records
 from bot.store.db import session_scope
+from bot.store.export import CheckinView, checkin_view
 from bot.store.models import Checkin, Conversation, utcnow
-
-
-@dataclass(frozen=True)
-class CheckinView:
-    """One check-in entry as the export and the workspace read it (the comment is the person's words)."""
-
-    at: datetime
-    conversation_id: str
-    feels_safe_now: Optional[str]
-    added: List[str]
-    withdrawn: List[str]
-    changed: List[str]
-    comment: Optional[str]
 
 
 def home_of(enquiry_ref: str, checkin_id: str) -> str:
@@ -125,23 +112,6 @@ def last_checkin(enquiry_ref: str) -> Optional[datetime]:
         ).scalar()
 
 
-def view(row: Any) -> CheckinView:
-    """An entry (an object, or a row of the table) as a view, its code lists read back."""
-    return CheckinView(
-        at=row.at, conversation_id=row.conversation_id, feels_safe_now=row.feels_safe_now,
-        added=_list(row.added), withdrawn=_list(row.withdrawn), changed=_list(row.changed),
-        comment=row.comment,
-    )
-
-
-def _list(text: Optional[str]) -> List[str]:
-    try:
-        found = json.loads(text or "[]")
-    except ValueError:
-        return []
-    return [str(code) for code in found] if isinstance(found, list) else []
-
-
 def checkins_of(enquiry_ref: str) -> List[CheckinView]:
     """Every check-in entry on the enquiry's outcomes records, oldest first (the workspace's timeline)."""
     with session_scope() as session:
@@ -151,7 +121,7 @@ def checkins_of(enquiry_ref: str) -> List[CheckinView]:
             .where(Conversation.enquiry_ref == enquiry_ref)
             .order_by(Checkin.at, Checkin.id)
         ).scalars()
-        return [view(row) for row in found]
+        return [checkin_view(row) for row in found]
 
 
 def changes_by(home_id: str, checkin_id: str) -> Tuple[List[str], List[str]]:

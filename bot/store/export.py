@@ -1,4 +1,4 @@
-"""The record as record-contract.md v2 shows it (contract v3: new keys only), read in batches and streamed.
+"""The record as record-contract.md v2 shows it (v3, v4: new keys only), read in batches and streamed.
 
 `iter_records` yields contract dictionaries newest first. It reads `batch`
 conversations at a time with keyset pagination (after the last row's
@@ -11,11 +11,17 @@ CSV text for `msp export` and the workspace's download.
 v2 adds keys only (`contract`, `answers`, `corrections`, `alerts`): every v1
 key is still there with the same meaning. v3 (issue 16) adds `marks`, every
 message the danger reader marked, without words: `[{at, tier, kind,
-reader_version}]`, oldest first.
+reader_version}]`, oldest first. v4 (issue 18) adds, keeping every v3 key:
+`withdrawn_at` and `added_in` on every wish (`withdrawn_in` on a withdrawn
+one), and on an outcomes record `checkins`, the dated entries its check-ins
+made (`[{at, conversation_id, feels_safe_now, added, withdrawn, changed,
+comment}]`, oldest first; empty on the other stages).
 """
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Dict, Iterator, List, Optional, Sequence
 
@@ -26,9 +32,9 @@ from sqlalchemy.sql import ColumnElement
 from bot import constants as c
 from bot.store.alerts import AlertView, alerts_for
 from bot.store.db import session_scope
-from bot.store.models import Conversation, Correction, Mark, Outcome
+from bot.store.models import Checkin, Conversation, Correction, Mark, Outcome
 
-CONTRACT_VERSION = 3
+CONTRACT_VERSION = 4
 # The closed answers of the outcomes stage, exported under "answers" (null until asked).
 ANSWER_FIELDS = (c.CONSENT_TO_TALK, c.FEELS_SAFE_NOW, c.WANTS_ADVOCATE)
 DEFAULT_BATCH = 500
@@ -76,13 +82,16 @@ def to_contract(
     corrections: Sequence[Correction] = (),
     alerts: Sequence[AlertView] = (),
     marks: Sequence[Any] = (),
+    checkins: Sequence[Any] = (),
 ) -> Dict[str, Any]:
-    """One conversation at one stage as the contract (v3) shows it.
+    """One conversation at one stage as the contract (v4) shows it.
 
     `conversation` is a `Conversation` or a row of its table; `outcomes` its
     outcomes (objects or rows with code, own_words, ...), in list order;
-    `marks` its marks (objects or rows with at, tier, kind, reader_version), oldest first.
+    `marks` its marks (objects or rows with at, tier, kind, reader_version), oldest first;
+    `checkins` the check-in entries on it (objects or rows of `checkins`), oldest first.
     """
+    home = conversation.conversation_id
     return {
         "conversation_id": conversation.conversation_id,
         "enquiry_ref": conversation.enquiry_ref,
@@ -92,7 +101,7 @@ def to_contract(
         "asked_about_outcomes": conversation.asked_about_outcomes,
         # The wishes that stand. One taken away (by the person, or set aside by a practitioner
         # as not a wish) is never deleted: it is listed under "withdrawn_outcomes" instead.
-        "outcomes": [_outcome(o) for o in outcomes if getattr(o, "withdrawn_at", None) is None],
+        "outcomes": [_outcome(o, home) for o in outcomes if getattr(o, "withdrawn_at", None) is None],
         "feedback": {
             **{q: getattr(conversation, q) for q in c.FEEDBACK_QUESTIONS},
             "comments": conversation.comments,
@@ -108,23 +117,72 @@ def to_contract(
         "alerts": [_alert(view) for view in alerts],
         # Added with issue 15 (new keys only).
         "withdrawn_outcomes": [
-            {**_outcome(o), "withdrawn_at": iso(o.withdrawn_at), "withdrawn_reason": o.withdrawn_reason}
+            {**_outcome(o, home), "withdrawn_reason": o.withdrawn_reason,
+             "withdrawn_in": getattr(o, "withdrawn_in", None)}
             for o in outcomes if getattr(o, "withdrawn_at", None) is not None
         ],
         "safe_contact": _safe_contact(conversation),
         # v3 (issue 16): every marked message, without words.
         "marks": [_mark(row) for row in marks],
+        # v4 (issue 18): the check-ins' dated entries, on the outcomes record they changed.
+        "checkins": [_checkin(row) for row in checkins],
     }
 
 
-def _outcome(o: Any) -> Dict[str, Any]:
-    """One wish. `chosen`: picked with an answer button, so `own_words` is empty (the choice is the code)."""
+def _outcome(o: Any, home: Optional[str] = None) -> Dict[str, Any]:
+    """One wish. `chosen`: picked with an answer button, so `own_words` is empty (the choice is the code).
+
+    v4: `withdrawn_at` (null while it stands) and `added_in`, the conversation
+    that stated it (a wish from before v4 says its own record's conversation, `home`).
+    """
     return {
         "code": o.code,
         "own_words": o.own_words,
         "may_not_be_achievable": bool(o.may_not_be_achievable),
         "achieved": o.achieved,
         "chosen": bool(getattr(o, "chosen", False)),
+        "withdrawn_at": iso(getattr(o, "withdrawn_at", None)),
+        "added_in": getattr(o, "added_in", None) or home,
+    }
+
+
+@dataclass(frozen=True)
+class CheckinView:
+    """One check-in entry as the export and the workspace read it (the comment is the person's words)."""
+
+    at: datetime
+    conversation_id: str
+    feels_safe_now: Optional[str]
+    added: List[str]
+    withdrawn: List[str]
+    changed: List[str]
+    comment: Optional[str]
+
+
+def checkin_view(row: Any) -> CheckinView:
+    """An entry (an object, or a row of the table) as a view, its code lists read back."""
+    return CheckinView(
+        at=row.at, conversation_id=row.conversation_id, feels_safe_now=row.feels_safe_now,
+        added=_codes_of(row.added), withdrawn=_codes_of(row.withdrawn), changed=_codes_of(row.changed),
+        comment=row.comment,
+    )
+
+
+def _codes_of(text: Optional[str]) -> List[str]:
+    try:
+        found = json.loads(text or "[]")
+    except ValueError:
+        return []
+    return [str(code) for code in found] if isinstance(found, list) else []
+
+
+def _checkin(row: Any) -> Dict[str, Any]:
+    """A check-in's entry: when, which conversation, how safe the person felt, what changed, their comment."""
+    entry = checkin_view(row)
+    return {
+        "at": iso(entry.at), "conversation_id": entry.conversation_id,
+        "feels_safe_now": entry.feels_safe_now, "added": entry.added, "withdrawn": entry.withdrawn,
+        "changed": entry.changed, "comment": entry.comment,
     }
 
 
@@ -153,11 +211,13 @@ def contracts(session: Session, conversations: Sequence[Any]) -> List[Dict[str, 
     wishes: Dict[int, List[Any]] = {}
     fixes: Dict[int, List[Correction]] = {}
     marks: Dict[int, List[Any]] = {}
+    visits: Dict[int, List[Any]] = {}  # the check-ins' entries
     if pks:
         table = Outcome.__table__
         found_wishes = session.execute(
             select(table.c.conversation_pk, table.c.code, table.c.own_words, table.c.may_not_be_achievable,
-                   table.c.achieved, table.c.chosen, table.c.withdrawn_at, table.c.withdrawn_reason)
+                   table.c.achieved, table.c.chosen, table.c.withdrawn_at, table.c.withdrawn_reason,
+                   table.c.withdrawn_in, table.c.added_in)
             .where(table.c.conversation_pk.in_(pks))
             .order_by(table.c.conversation_pk, table.c.position, table.c.id)
         )
@@ -179,10 +239,14 @@ def contracts(session: Session, conversations: Sequence[Any]) -> List[Dict[str, 
         )
         for mark in found_marks:
             marks.setdefault(mark.conversation_pk, []).append(mark)
+        for entry in session.execute(
+            select(Checkin).where(Checkin.outcomes_pk.in_(pks)).order_by(Checkin.at, Checkin.id)
+        ).scalars():
+            visits.setdefault(entry.outcomes_pk, []).append(entry)
     alerts = alerts_for(session, pks)
     return [
         to_contract(row, wishes.get(row.id, ()), fixes.get(row.id, ()), alerts.get(row.id, ()),
-                    marks.get(row.id, ()))
+                    marks.get(row.id, ()), visits.get(row.id, ()))
         for row in conversations
     ]
 
@@ -215,7 +279,7 @@ def iter_records(
     until: Optional[datetime] = None,
     batch: int = DEFAULT_BATCH,
 ) -> Iterator[Dict[str, Any]]:
-    """Every matching record, newest first (by started_at), as contract v3 dictionaries.
+    """Every matching record, newest first (by started_at), as contract v4 dictionaries.
 
     `since` and `until` bound `updated_at` (until is exclusive), as the report's period does.
     """

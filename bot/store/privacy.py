@@ -34,6 +34,7 @@ from bot.store.db import session_scope
 from bot.store.models import (
     Alert,
     AlertAttempt,
+    Checkin,
     Conversation,
     Correction,
     Invitation,
@@ -245,6 +246,9 @@ def erase(enquiry_ref: Optional[str] = None, conversation_id: Optional[str] = No
         _delete_in(session, Mark.__table__, Mark.conversation_pk, scope.conversation_pks)
         _delete_in(session, RecordPush.__table__, RecordPush.conversation_pk, scope.conversation_pks)
         _delete_in(session, Outcome.__table__, Outcome.conversation_pk, scope.conversation_pks)
+        # A check-in's entry goes with the record it is on, and with the check-in that made it.
+        _delete_in(session, Checkin.__table__, Checkin.outcomes_pk, scope.conversation_pks)
+        _delete_in(session, Checkin.__table__, Checkin.conversation_id, scope.conversation_ids)
         _delete_in(session, Conversation.__table__, Conversation.id, scope.conversation_pks)
         _delete_in(session, Invitation.__table__, Invitation.invite_id, scope.invite_ids)
         result = replace(counted, tracker_events=tracker_removed)

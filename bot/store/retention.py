@@ -1,8 +1,9 @@
 """Retention: removing the person's words after the retention period.
 
 `retention_due` and `apply_retention` remove the person's words
-(`outcomes.own_words`, `conversations.comments`, the safe-contact answers and
-the tracker events) of conversations whose last activity
+(`outcomes.own_words`, `conversations.comments`, the safe-contact answers,
+the comments of the check-ins on a record (`checkins.comment`) and the
+tracker events) of conversations whose last activity
 (`conversations.updated_at`) is older than RETENTION_MONTHS, and set
 `conversations.words_removed_at`. Codes, answers, statuses, flags, dates and
 alerts stay, so the report's counts for past periods do not change
@@ -27,7 +28,7 @@ from sqlalchemy.engine import Engine
 from bot.store import audit as audit_log
 from bot.store import events as tracker_events
 from bot.store.db import session_scope
-from bot.store.models import Conversation, Outcome, utcnow
+from bot.store.models import Checkin, Conversation, Outcome, utcnow
 
 # Conversations per batch (one commit each).
 DEFAULT_BATCH = 500
@@ -179,13 +180,17 @@ def _retention_batch(events: Optional[Table], engine: Engine, cutoff: datetime, 
                 done["tracker_events"] = tracker_events.delete_for(connection, events, gone)
         removed = session.execute(update(out).where(_in(out.c.conversation_pk, pks)).values(own_words=""))
         done["outcomes"] = int(removed.rowcount or 0)
+        # A check-in's comment is the person's words too: it goes with the record it is an entry on.
+        visits = Checkin.__table__
+        emptied = session.execute(update(visits).values(comment=None)
+                                  .where(_in(visits.c.outcomes_pk, pks), visits.c.comment.isnot(None)))
         # updated_at is set to itself: its onupdate would move the record into another report period.
         # The safe-contact answers are the person's words too (when, which number, what if missed).
         session.execute(update(conv).where(_in(conv.c.id, pks))
                         .values(comments=None, contact_when=None, contact_number=None, contact_if_missed=None,
                                 words_removed_at=utcnow(), updated_at=conv.c.updated_at))
         done["conversations"] = len(pks)
-        done["comments"] = sum(1 for row in rows if row.commented)
+        done["comments"] = sum(1 for row in rows if row.commented) + int(emptied.rowcount or 0)
     return done, pks[-1]
 
 

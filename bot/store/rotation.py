@@ -29,6 +29,7 @@ from bot.store import crypto, events
 # (table, id column, secret column): what holds the person's words, or the key check.
 RECORD_COLUMNS: Tuple[Tuple[str, str, str], ...] = (
     ("outcomes", "id", "own_words"),
+    ("checkins", "id", "comment"),
     ("conversations", "id", "comments"),
     ("conversations", "id", "contact_when"),
     ("conversations", "id", "contact_number"),

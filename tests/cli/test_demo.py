@@ -75,8 +75,11 @@ def test_same_seed_same_records_and_seeding_again_adds_more(store: str) -> None:
     assert len({r["enquiry_ref"] for r in both} - {None}) > len({r["enquiry_ref"] for r in first} - {None})
     again = [r for r in both if r["conversation_id"] > "demo-00000031"]
     strip = ("conversation_id", "enquiry_ref")
-    assert sorted(str({k: v for k, v in r.items() if k not in strip}) for r in again) == sorted(
-        str({k: v for k, v in r.items() if k not in strip}) for r in first)
+    def same(r: dict) -> str:  # type: ignore[type-arg]
+        """The record without its ids (a wish's added_in names its conversation)."""
+        return str({k: v for k, v in r.items() if k not in strip}).replace(r["conversation_id"], "<id>")
+
+    assert sorted(same(r) for r in again) == sorted(same(r) for r in first)
     # New rows written afterwards get ids after the seeded ones (PostgreSQL's sequences moved on).
     records.add_outcomes("demo-extra", c.STAGE_OUTCOMES, [(c.FEEL_SAFER, "words")])
     assert records.get_record("demo-extra", c.STAGE_OUTCOMES) is not None

@@ -68,11 +68,12 @@ def test_v2_record_has_answers_corrections_and_alerts(store: str) -> None:
 
     (record,) = export.iter_records()
     assert set(record) == V1_KEYS | {"contract", "answers", "corrections", "alerts",
-                                     "withdrawn_outcomes", "safe_contact", "marks"}
-    assert record["contract"] == 3
+                                     "withdrawn_outcomes", "safe_contact", "marks", "checkins"}
+    assert record["contract"] == 4 and record["checkins"] == []
     assert record["answers"] == {"consent_to_talk": "yes", "feels_safe_now": "no", "wants_advocate": "no"}
     assert record["outcomes"] == [{"code": c.ABUSER_STAYS_AWAY, "own_words": "i want him to move out",
-                                   "may_not_be_achievable": False, "achieved": None, "chosen": False}]
+                                   "may_not_be_achievable": False, "achieved": None, "chosen": False,
+                                   "withdrawn_at": None, "added_in": "conv-1"}]
     (fix,) = record["corrections"]
     assert {k: v for k, v in fix.items() if k != "at"} == {
         "outcome_index": 0, "from_code": c.FEEL_SAFER, "to_code": c.ABUSER_STAYS_AWAY, "by": "sw@example.org"}
@@ -96,7 +97,7 @@ def test_v3_record_has_every_mark_without_words_oldest_first(store: str) -> None
                             .values(at=base + timedelta(minutes=minutes)))
 
     found = {r["conversation_id"]: r for r in export.iter_records()}
-    assert found["conv-1"]["contract"] == 3
+    assert found["conv-1"]["contract"] == 4
     assert found["conv-1"]["marks"] == [
         {"at": "2026-05-01T09:01:00Z", "tier": c.MARK_CLEAR, "kind": "violence_abuse_now",
          "reader_version": "readers-7"},
@@ -222,6 +223,7 @@ def test_csv_stream_one_row_per_wish_with_the_new_answers(store: str) -> None:
             "feedback_acted_on_wishes", "feedback_feel_safe", "feedback_happier", "feedback_comments",
             "outcome_code", "outcome_own_words", "outcome_may_not_be_achievable", "outcome_achieved",
             "answer_consent_to_talk", "answer_feels_safe_now", "answer_wants_advocate"]
+        assert written.CSV_FIELDS[-3:] == ["outcome_added_in", "checkins", "last_checkin_at"], "v4: at the end"
 
 
 def test_msp_export_streams_v3_and_is_audited(store: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -229,7 +231,7 @@ def test_msp_export_streams_v3_and_is_audited(store: str, capsys: pytest.Capture
     assert main(["export", "--format", "json"]) == 0
     out = capsys.readouterr().out
     assert json.loads(out) == list(export.iter_records())
-    assert all(r["contract"] == 3 for r in json.loads(out))
+    assert all(r["contract"] == 4 for r in json.loads(out))
     assert main(["export", "--format", "csv", "--enquiry", "NR-2026-0001"]) == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert {r["conversation_id"] for r in rows} == {"conv-01", "rev-01"}
@@ -267,9 +269,12 @@ def test_every_csv_column_is_guarded_against_formulas(start: str) -> None:
     record = {**row, "flags": {f: cell for f in c.FLAGS},
               "feedback": {q: cell for q in (*c.FEEDBACK_QUESTIONS, "comments")},
               "answers": {a: cell for a in export.ANSWER_FIELDS},
-              "outcomes": [{"code": cell, "own_words": cell, "may_not_be_achievable": cell, "achieved": cell}]}
+              "outcomes": [{"code": cell, "own_words": cell, "may_not_be_achievable": cell, "achieved": cell,
+                            "added_in": cell}],
+              "checkins": [{"at": cell}]}
     (row_out,) = list(csv.DictReader(io.StringIO("".join(written.csv_chunks([record])))))
     assert set(row_out) == set(written.CSV_FIELDS)
+    assert row_out.pop("checkins") == "1", "v4: how many check-ins (a count, never a formula)"
     assert all(value == "'" + cell for value in row_out.values()), row_out
 
 

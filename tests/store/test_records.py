@@ -111,8 +111,9 @@ def test_export_matches_contract_shape(record_db: str) -> None:
     v2 = {"contract", "answers", "corrections", "alerts"}
     later = {"withdrawn_outcomes", "safe_contact"}  # added since, new keys only
     v3 = {"marks"}
-    assert set(record) == v1 | v2 | later | v3  # each version adds keys only: every v1 key is still there
-    assert record["contract"] == 3
+    v4 = {"checkins"}
+    assert set(record) == v1 | v2 | later | v3 | v4  # each version adds keys only: every v1 key is still there
+    assert record["contract"] == 4
     assert record["answers"] == {"consent_to_talk": "yes", "feels_safe_now": None, "wants_advocate": None}
     assert record["corrections"] == []
     (alert,) = record["alerts"]  # the urgent flag raised its duty alert

@@ -120,7 +120,7 @@ def test_a_conversation_has_a_record_per_stage(store: str) -> None:
     records.add_outcomes("same", S, [(c.FEEL_SAFER, "for it to stop")])
     outcomes, review = records.get_record("same", S), records.get_record("same", R)
     assert outcomes is not None and review is not None
-    assert (outcomes["stage"], outcomes["contract"], review["stage"], review["contract"]) == (S, 3, R, 3)
+    assert (outcomes["stage"], outcomes["contract"], review["stage"], review["contract"]) == (S, 4, R, 4)
     assert outcomes["outcomes"][0]["own_words"] == "for it to stop" and review["outcomes"] == []
     assert records.get_record("nobody", S) is None
 
