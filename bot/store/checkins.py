@@ -12,6 +12,7 @@ joins the turn's one transaction (`db.one_transaction`).
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -21,7 +22,7 @@ from bot import constants as c
 from bot.store import pushes, records
 from bot.store.db import session_scope
 from bot.store.export import CheckinView, checkin_view
-from bot.store.models import Checkin, Conversation, utcnow
+from bot.store.models import Checkin, Conversation, Outcome, utcnow
 
 
 def home_of(enquiry_ref: str, checkin_id: str) -> str:
@@ -135,3 +136,69 @@ def changes_by(home_id: str, checkin_id: str) -> Tuple[List[str], List[str]]:
         withdrawn = [row.code for row in rows
                      if row.withdrawn_at is not None and row.withdrawn_in == checkin_id]
         return added, withdrawn
+
+
+# --- the workspace's timeline of an enquiry's wishes ---------------------------------------------
+
+STATED = "stated"
+WITHDRAWN = "withdrawn"
+SET_ASIDE = "set_aside"
+CHANGED = "changed"
+ACHIEVED = "achieved"
+
+
+@dataclass(frozen=True)
+class WishEvent:
+    """One thing that happened to a wish: stated, changed, withdrawn (or set aside), achieved. Codes only.
+
+    `conversation_id`: where it happened; `in_checkin`: that conversation was
+    a check-in (not the first conversation, nor the review); `answer`: how far
+    it was achieved (achieved only).
+    """
+
+    at: Optional[datetime]
+    kind: str
+    code: str
+    conversation_id: Optional[str]
+    in_checkin: bool
+    answer: Optional[str] = None
+
+
+def timeline(enquiry_ref: str) -> List[WishEvent]:
+    """The enquiry's wishes over time, oldest first: its outcomes records, check-ins and newest review."""
+    conv, out = Conversation.__table__, Outcome.__table__
+    with session_scope() as session:
+        visits = set(session.execute(select(Checkin.conversation_id).join(
+            conv, conv.c.id == Checkin.outcomes_pk).where(conv.c.enquiry_ref == enquiry_ref)).scalars())
+        visits |= set(session.execute(select(conv.c.conversation_id).where(
+            conv.c.enquiry_ref == enquiry_ref, conv.c.stage == c.STAGE_CHECKIN)).scalars())
+        wishes = session.execute(
+            select(out.c.code, out.c.created_at, out.c.added_in, out.c.withdrawn_at, out.c.withdrawn_in,
+                   out.c.withdrawn_reason, conv.c.conversation_id)
+            .join(conv, conv.c.id == out.c.conversation_pk)
+            .where(conv.c.enquiry_ref == enquiry_ref, conv.c.stage == c.STAGE_OUTCOMES)
+        ).all()
+        review = session.execute(
+            select(conv.c.id, conv.c.conversation_id, conv.c.updated_at)
+            .where(conv.c.enquiry_ref == enquiry_ref, conv.c.stage == c.STAGE_REVIEW)
+            .order_by(conv.c.updated_at.desc(), conv.c.id.desc()).limit(1)
+        ).first()
+        achieved = [] if review is None else session.execute(
+            select(out.c.code, out.c.achieved).where(out.c.conversation_pk == review.id,
+                                                     out.c.withdrawn_at.is_(None), out.c.achieved.isnot(None))
+            .order_by(out.c.position, out.c.id)
+        ).all()
+    events: List[WishEvent] = []
+    for wish in wishes:
+        stated_in = wish.added_in or wish.conversation_id
+        events.append(WishEvent(wish.created_at, STATED, wish.code, stated_in, stated_in in visits))
+        if wish.withdrawn_at is not None:
+            kind = SET_ASIDE if wish.withdrawn_reason == c.WITHDRAWN_NOT_A_WISH else WITHDRAWN
+            events.append(WishEvent(wish.withdrawn_at, kind, wish.code, wish.withdrawn_in,
+                                    wish.withdrawn_in in visits))
+    for entry in checkins_of(enquiry_ref):
+        events += [WishEvent(entry.at, CHANGED, code, entry.conversation_id, True) for code in entry.changed]
+    if review is not None:
+        events += [WishEvent(review.updated_at, ACHIEVED, row.code, review.conversation_id, False,
+                             row.achieved) for row in achieved]
+    return sorted(events, key=lambda e: (e.at or datetime.min, e.kind != STATED))

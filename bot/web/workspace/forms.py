@@ -181,6 +181,12 @@ class ActionForm(FlaskForm):
     """A button that does one thing (acknowledge, not a wish, sign out): its CSRF token is the whole form."""
 
 
+class CheckinForm(ActionForm):
+    """"Send a check-in" on a conversation page: the enquiry it is for."""
+
+    enquiry = HiddenField(filters=[_strip], validators=[Regexp(ENQUIRY_REF)])
+
+
 class MarkReadForm(ActionForm):
     back = HiddenField()  # "conversation": back to the conversation, else to the first page
 

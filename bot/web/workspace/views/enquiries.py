@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Optional, Sequence
 from flask import abort, redirect, render_template, request, url_for
 
 from bot import constants as c
-from bot.store import corrections
+from bot.store import checkins, corrections
 from bot.store import workspace as store
 from bot.store.transcripts import Turn, answer_turn, read_transcript
 from bot.web.workspace import _settings, audit, current_user, forms, review, times
@@ -114,10 +114,13 @@ def conversation(conversation_id: str) -> str:
             if alert.message_id:
                 raised.setdefault(alert.message_id, []).append(alert)
     in_transcript = {t.message_id for t in turns if t.message_id}
+    refs = sorted({page.record["enquiry_ref"] for page in pages if page.record["enquiry_ref"]})
     return render_template(
         "review/conversation.html", conversation_id=conversation_id, pages=pages, turns=turns,
         marks=marks, raised=raised, in_transcript=in_transcript,
         safe_now={page.record["stage"]: safe_now_note(page, turns) for page in pages},
+        last_checkin={ref: checkins.last_checkin(ref) for ref in refs},
+        wish_timeline={ref: checkins.timeline(ref) for ref in refs},
         codes=CODE_WORDS, stage_words=STAGE_WORDS, status_words=STATUS_WORDS, flag_words=FLAG_WORDS,
         answer_words=ANSWER_WORDS, question_words=QUESTION_WORDS, role_words=ROLE_WORDS,
         tier_words=TIER_WORDS, reason_words=REASON_WORDS, contact_words=CONTACT_ANSWER_WORDS,
