@@ -65,8 +65,10 @@ def test_yes_keeps_the_wishes_and_moves_on_to_feeling_safe(home: str) -> None:
     assert standing() == {c.POLICE_PROSECUTE, c.FEEL_SAFER}
 
 
-def test_a_change_asks_what_to_change(home: str) -> None:
-    slots, _ = answer("no", c.CHECKIN_STILL_WANTED)
+@pytest.mark.parametrize("text", ["no", "I want to change something", "not any more, things have changed"])
+def test_a_change_asks_what_to_change(home: str, text: str) -> None:
+    slots, _ = answer(text, c.CHECKIN_STILL_WANTED)
+    assert standing() == {c.POLICE_PROSECUTE, c.FEEL_SAFER}  # nothing taken away or added yet
     assert slots[c.CHECKIN_STILL_WANTED] == c.CHANGE
     assert slots["correcting"] is True
     assert slots["requested_slot"] == c.DESIRED_OUTCOMES

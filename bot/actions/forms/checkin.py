@@ -70,16 +70,24 @@ class ValidateCheckinForm(WishesMixin, StageFormValidation):
     def answer_still_wanted(
         self, text: Text, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> Optional[Updates]:
-        """Keep the wishes, or change them. A message that already changes them is the change, kept."""
-        if pressed(tracker) is None and (recognise_outcomes(text) or withdrawal(text) is not None):
+        """Keep the wishes, or change them. A message that already changes them is the change, kept.
+
+        "I want to change something" is the change, not a wish: only a wish taken
+        away, or a wish named (not "something"), in a message that is not a yes,
+        goes to the wishes at once.
+        """
+        press = pressed(tracker)
+        value = self.closed_answer(c.CHECKIN_STILL_WANTED, text, tracker)
+        matches = recognise_outcomes(text) if press is None else []
+        takes_away = press is None and (withdrawal(text) is not None or any(m.negated for m in matches))
+        names_one = any(not m.negated and m.code != c.SOMETHING_ELSE for m in matches) and value != c.YES
+        if takes_away or names_one:
             changed = self.answer_wishes(text, dispatcher, tracker)
             if changed is not None:
                 return {**changed, c.CHECKIN_STILL_WANTED: CHANGE, "correcting": True}
-        press = pressed(tracker)
         if press == c.NOT_SURE or (press is None and is_not_sure(text)):
             dispatcher.utter_message(response="utter_checkin_not_sure_ok")
             return {c.CHECKIN_STILL_WANTED: c.DONT_KNOW}
-        value = self.closed_answer(c.CHECKIN_STILL_WANTED, text, tracker)
         if value is None:
             return None
         if value == c.YES:
