@@ -97,6 +97,8 @@ def test_yes_is_written_down_as_a_request_then_carry_on_or_stop(db: str) -> None
 
 def test_answers_that_do_not_fit_again_and_again(db: str) -> None:
     talk = Conversation({}, c.CONSENT_TO_TALK).say("banana", "the bus", "purple")  # before we know who it is
+    assert talk.question == c.CONSENT_TO_TALK  # the third: the rephrasing ladder offers a person, alone
+    talk = talk.say("seven")
     assert talk.question == c.ADVOCACY_OFFER
     assert advocacy.waiting()[0].reasons == (c.DIFFICULTY_ANSWERS_DO_NOT_FIT,)
 

@@ -69,7 +69,9 @@ def check_accessible(axe: Any, page: Any, name: str) -> Dict[str, Any]:
     """axe-core at WCAG 2.2 AA: no violations. Returns the summary for the report."""
     results = axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
     violations: List[Dict[str, Any]] = results.response["violations"]
-    summary = [f"{v['id']}: {v['help']} ({len(v['nodes'])})" for v in violations]
+    # Which elements, so a failure says where to look.
+    summary = [f"{v['id']}: {v['help']} ({len(v['nodes'])}: "
+               + "; ".join(str(n.get("target")) for n in v["nodes"][:5]) + ")" for v in violations]
     AXE_LOG.append(f"{name}: {len(violations)} violations, {len(results.response['passes'])} rules passed")
     assert not violations, f"axe on {name}: {summary}"
     return results.response  # type: ignore[no-any-return]

@@ -154,7 +154,9 @@ def test_an_untrusted_restart_wipes_nothing(live: Live) -> None:
     for typed in ("/restart", "  /restart", "\u200b/restart"):
         replies = chat.say(typed, trusted=False)
         assert replies, typed
-        assert chat.requested() == "wants_advocate", typed
+        # Three answers that do not fit the question in a row are a sign that taking part is hard
+        # (issue 18): the third brings the offer of an advocate, once, before the same question.
+        assert chat.requested() in ("wants_advocate", "advocacy_offer"), typed
     assert not [e for e in _all_events(live, chat.sender) if e["event"] == "restart"]
     tracker = chat.tracker()
     assert tracker["slots"]["consent_to_talk"] == "yes"
@@ -170,6 +172,9 @@ def test_an_untrusted_restart_wipes_nothing(live: Live) -> None:
     assert "Person   : /restart  [wants_advocate]" in transcript
     assert "Person   : yes  [feels_safe_now]" in transcript
 
+    if chat.requested() == "advocacy_offer":
+        chat.say("no")  # the offer answered, the question it came before is asked again
+    assert chat.requested() == "wants_advocate"
     chat.say("no")
     assert chat.requested() == "desired_outcomes"
 
@@ -207,6 +212,9 @@ def test_hostile_text_is_kept_as_the_persons_words_and_the_record_is_right(live:
         if chat.requested() == "safety_check":  # the learned reader may be unsure of odd text: a gentle check
             chat.say("yes")
             typed.append("yes")
+        if chat.requested() == "advocacy_offer":  # answer after answer that does not fit: an advocate, once
+            chat.say("no")
+            typed.append("no")
         assert chat.requested() == "consent_to_talk"
     # Then the conversation, answered question by question (a gentle check the learned reader
     # asks for along the way is answered too, and it answers "are you safe?" when that is open).

@@ -39,7 +39,8 @@ SHOULD = {
         said("yes", "why do you ask", "what?", "I'd rather not say"),
         [c.DIFFICULTY_REPAIRS_IN_A_ROW]),
     "answers that do not fit, again and again": (
-        [*said("yes"), unclear("the blue one"), *said("no"), unclear("tuesday"), unclear("the cat")],
+        [*said("yes"), unclear("the blue one"), *said("no"), unclear("tuesday"), unclear("the cat"),
+         unclear("sixty")],
         [c.DIFFICULTY_ANSWERS_DO_NOT_FIT]),
     "says reading is hard": (said("yes", "I can't read very well, sorry", "I want him gone"), [c.DIFFICULTY_READING]),
     "says reading is hard, role not known yet": (said("i struggle with reading", role=None), [c.DIFFICULTY_READING]),
@@ -60,6 +61,8 @@ SHOULD_NOT = {
     "a person who is just brief": said("yes", "me", "yes", "no", "safe", "nothing", "yes"),
     "asks why once and answers": said("why do you ask", "ok, yes", "for him to leave"),
     "one answer that did not fit": [*said("yes"), unclear("blue"), *said("yes", "no")],
+    "three answers that did not fit (the ladder offers a person)": [
+        *said("yes"), unclear("blue"), unclear("tuesday"), unclear("the cat"), *said("yes")],
     "an advocate who answers well": said(
         "yes", "I'm her advocate", "yes she feels safe", "she wants him to move out", "no, that's it", "yes",
         role=A),
