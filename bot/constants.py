@@ -123,9 +123,8 @@ FEEDBACK_QUESTIONS: Tuple[str, ...] = (
 )
 
 # A check-in (stage checkin, record contract v4): is the list of wishes still right, then anything to add.
-CHECKIN_STILL_WANTED = "checkin_still_wanted"  # yes, change, dont_know
+CHECKIN_STILL_WANTED = "checkin_still_wanted"  # yes, change, dont_know; a change asks desired_outcomes
 CHECKIN_STILL_WANTED_ANSWERS: Tuple[str, ...] = (YES, CHANGE, DONT_KNOW)
-CHECKIN_CHANGES = "checkin_changes"  # free text, asked again until there is nothing more
 CHECKIN_COMMENT = "checkin_comment"  # free text, or none (the person's words, encrypted at rest)
 
 # The offer of an advocate when taking part looks hard (issue 18, part 2): asked once, as a detour.
