@@ -168,7 +168,7 @@ def test_a_practitioners_day(live: Live, browser: Any, axe: Any) -> None:
     page.get_by_label("JSON").check()
     with page.expect_download() as download:
         page.get_by_role("button", name="Download").click()
-    assert '"contract": 3' in download.value.path().read_text()
+    assert '"contract": 4' in download.value.path().read_text()
     page.get_by_role("link", name="Report").click()
     page.get_by_label("From").fill("2020-01-01")
     page.get_by_label("To").fill("2030-12-31")
